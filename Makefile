@@ -1,0 +1,30 @@
+# brine — the two commands a fresh machine needs are `make run` and `make test`.
+CARGO ?= cargo
+BRINE := target/debug/brine
+
+.PHONY: run test lint fixtures build clean
+
+## run: build brine and run the demo module from fixtures/
+run: build
+	$(BRINE) wasm run --dir fixtures/inputs::/data fixtures/hello.wasm
+	$(BRINE) wasm run --dir fixtures/inputs::/data fixtures/cat_file.wasm /data/hello.txt
+
+## build: compile brine (debug)
+build:
+	$(CARGO) build
+
+## test: formatting, lints and the whole test suite
+test: lint
+	$(CARGO) test --all-targets
+
+## lint: cargo fmt --check and clippy with warnings denied
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+## fixtures: rebuild fixtures/*.wasm from their C and WAT sources (needs Debian clang + wabt)
+fixtures:
+	fixtures/build.sh
+
+clean:
+	$(CARGO) clean

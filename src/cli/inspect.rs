@@ -1,0 +1,162 @@
+//! `brine inspect`: what a module imports, exports, defines and carries.
+
+use super::Failure;
+use crate::engine::describe::{extern_kind, extern_type};
+use crate::engine::{load, new_engine, Limits};
+use anyhow::Context;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Arguments of `brine inspect`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The module to inspect (.wasm or .wat).
+    module: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Item {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    module: Option<String>,
+    name: String,
+    #[serde(rename = "type")]
+    ty: String,
+}
+
+#[derive(Debug, Serialize)]
+struct CustomSection {
+    name: String,
+    size: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    module: String,
+    imports: Vec<Item>,
+    exports: Vec<Item>,
+    memories: Vec<String>,
+    tables: Vec<String>,
+    globals: usize,
+    functions: usize,
+    custom_sections: Vec<CustomSection>,
+}
+
+/// Prints the report and returns the exit status.
+pub fn run(args: Args) -> Result<i32, Failure> {
+    let bytes = std::fs::read(&args.module)
+        .with_context(|| format!("cannot read module {}", args.module.display()))
+        .map_err(Failure::usage)?;
+    let display = args.module.display().to_string();
+    let engine = new_engine(&Limits::default());
+    // Compiling validates the module, so the section walk below sees a valid binary.
+    let module = load::compile(&engine, &bytes, &display).map_err(Failure::usage)?;
+    let binary = wat::parse_bytes(&bytes)
+        .map(|b| b.into_owned())
+        .map_err(|e| Failure::usage(anyhow::anyhow!("{display}: {e}")))?;
+    let mut report = Report {
+        module: display.clone(),
+        imports: module
+            .imports()
+            .map(|i| Item {
+                kind: extern_kind(i.ty()),
+                module: Some(i.module().to_string()),
+                name: i.name().to_string(),
+                ty: extern_type(i.ty()),
+            })
+            .collect(),
+        exports: module
+            .exports()
+            .map(|e| Item {
+                kind: extern_kind(e.ty()),
+                module: None,
+                name: e.name().to_string(),
+                ty: extern_type(e.ty()),
+            })
+            .collect(),
+        memories: Vec::new(),
+        tables: Vec::new(),
+        globals: 0,
+        functions: 0,
+        custom_sections: Vec::new(),
+    };
+    walk_sections(&binary, &mut report)
+        .map_err(|e| Failure::usage(anyhow::anyhow!("{display}: {e}")))?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(Failure::usage)?;
+        println!("{text}");
+    } else {
+        print_text(&report);
+    }
+    Ok(0)
+}
+
+/// Fills in what wasmi does not expose: defined memories, tables, counts, custom sections.
+fn walk_sections(binary: &[u8], report: &mut Report) -> Result<(), wasmparser::BinaryReaderError> {
+    use wasmparser::{Parser, Payload};
+    for payload in Parser::new(0).parse_all(binary) {
+        match payload? {
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    let m = memory?;
+                    let max = m.maximum.map_or(String::new(), |x| x.to_string());
+                    let bits = if m.memory64 { " (memory64)" } else { "" };
+                    report
+                        .memories
+                        .push(format!("{}..{max} pages{bits}", m.initial));
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let t = table?.ty;
+                    let max = t.maximum.map_or(String::new(), |x| x.to_string());
+                    report
+                        .tables
+                        .push(format!("{} {}..{max} elements", t.element_type, t.initial));
+                }
+            }
+            Payload::GlobalSection(reader) => report.globals += reader.count() as usize,
+            Payload::FunctionSection(reader) => report.functions += reader.count() as usize,
+            Payload::CustomSection(section) => report.custom_sections.push(CustomSection {
+                name: section.name().to_string(),
+                size: section.data().len(),
+            }),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn print_text(report: &Report) {
+    println!("module {}", report.module);
+    println!("imports ({}):", report.imports.len());
+    for i in &report.imports {
+        println!(
+            "  {}.{}: {}",
+            i.module.as_deref().unwrap_or(""),
+            i.name,
+            i.ty
+        );
+    }
+    println!("exports ({}):", report.exports.len());
+    for e in &report.exports {
+        println!("  {}: {}", e.name, e.ty);
+    }
+    println!("memories ({}):", report.memories.len());
+    for m in &report.memories {
+        println!("  {m}");
+    }
+    println!("tables ({}):", report.tables.len());
+    for t in &report.tables {
+        println!("  {t}");
+    }
+    println!("functions defined: {}", report.functions);
+    println!("globals defined: {}", report.globals);
+    println!("custom sections ({}):", report.custom_sections.len());
+    for c in &report.custom_sections {
+        println!("  {} ({} bytes)", c.name, c.size);
+    }
+}

@@ -1,0 +1,82 @@
+//! The command line: clap definitions and one file per subcommand.
+//!
+//! Exit statuses follow DESIGN.md: `wasm run` exits with the guest's status;
+//! a trap is 134, a timeout 124; anything that stops a run before the guest
+//! starts (bad usage, an unreadable or invalid module, a missing import) is 2.
+
+mod inspect;
+mod units;
+mod wasm_run;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status for bad usage or input that was rejected before anything ran.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status when the guest trapped (as wasmtime: 128 + SIGABRT).
+pub const EXIT_TRAP: i32 = 134;
+/// Exit status when the wall-clock limit passed (as coreutils `timeout`).
+pub const EXIT_TIMEOUT: i32 = 124;
+
+/// Run WebAssembly jobs on the wasmi interpreter, with no JIT anywhere.
+#[derive(Debug, Parser)]
+#[command(name = "brine", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run single WebAssembly modules.
+    #[command(subcommand)]
+    Wasm(WasmCommand),
+    /// Show a module's imports, exports, memories, tables and custom sections.
+    Inspect(inspect::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum WasmCommand {
+    /// Run a WASI module (its `_start`, or the function named by --invoke).
+    Run(wasm_run::Args),
+}
+
+/// An error the CLI reports: its message and the exit status it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit status.
+    pub status: i32,
+    /// What went wrong, what and where, and what to do.
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    /// A usage or input error (exit 2).
+    pub fn usage(error: impl Into<anyhow::Error>) -> Self {
+        Failure {
+            status: EXIT_USAGE,
+            error: error.into(),
+        }
+    }
+}
+
+/// Parses the process's arguments, runs the command and returns the exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { 0 };
+        }
+    };
+    let result = match cli.command {
+        Command::Wasm(WasmCommand::Run(args)) => wasm_run::run(args),
+        Command::Inspect(args) => inspect::run(args),
+    };
+    match result {
+        Ok(status) => status,
+        Err(failure) => {
+            eprintln!("error: {:#}", failure.error);
+            failure.status
+        }
+    }
+}

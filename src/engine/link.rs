@@ -1,0 +1,236 @@
+//! The import-module graph: instantiate each module once, its dependencies
+//! first (depth first), register its exports under its name, detect cycles.
+//!
+//! Which names are modules is up to a [`ModuleResolver`]: `brine wasm run`
+//! resolves the names given with `--import NAME=PATH`; a job resolves paths
+//! in its mount tree, as Bacalhau's loader does.
+
+use super::call::{classify_error, Outcome};
+use super::describe::extern_type;
+use super::{EngineError, StoreData};
+use crate::wasi;
+use std::collections::HashMap;
+use wasmi::errors::{ErrorKind, InstantiationError, LinkerError};
+use wasmi::{Engine, Instance, Linker, Module, Store};
+
+/// Finds import modules by name.
+pub trait ModuleResolver {
+    /// The module registered as `name`, compiled, with the name to show in
+    /// messages; `Ok(None)` when `name` is not a module this resolver knows.
+    fn resolve(
+        &mut self,
+        engine: &Engine,
+        name: &str,
+    ) -> Result<Option<(String, Module)>, EngineError>;
+
+    /// Whether `name` is a module this resolver can provide (without compiling it).
+    fn knows(&self, name: &str) -> bool;
+
+    /// A hint for an import from a module nobody knows (what the user can do).
+    fn unknown_hint(&self, name: &str) -> String;
+}
+
+/// Why a module could not be instantiated.
+#[derive(Debug)]
+pub enum InstantiateError {
+    /// Setup failed; no guest code ran.
+    Engine(EngineError),
+    /// A start function ran and trapped or exited.
+    Guest(Outcome),
+}
+
+impl From<EngineError> for InstantiateError {
+    fn from(e: EngineError) -> Self {
+        InstantiateError::Engine(e)
+    }
+}
+
+/// Instantiates modules and their import modules into one store.
+pub struct Instantiator<R: ModuleResolver> {
+    linker: Linker<StoreData>,
+    resolver: R,
+    done: HashMap<String, Instance>,
+    /// The chain of modules being instantiated, for cycle reports.
+    stack: Vec<String>,
+}
+
+impl<R: ModuleResolver> Instantiator<R> {
+    /// An instantiator whose linker already defines WASI preview1.
+    pub fn new(engine: &Engine, resolver: R) -> Result<Self, EngineError> {
+        let mut linker = Linker::new(engine);
+        wasi::add_to_linker(&mut linker).map_err(|e| EngineError::Instantiate {
+            module: wasi::MODULE.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Instantiator {
+            linker,
+            resolver,
+            done: HashMap::new(),
+            stack: Vec::new(),
+        })
+    }
+
+    /// Instantiates the import module registered as `name` (once) and registers its exports.
+    pub fn instantiate_named(
+        &mut self,
+        store: &mut Store<StoreData>,
+        name: &str,
+    ) -> Result<Instance, InstantiateError> {
+        if let Some(instance) = self.done.get(name) {
+            return Ok(*instance);
+        }
+        if let Some(at) = self.stack.iter().position(|n| n == name) {
+            let mut cycle = self.stack[at..].to_vec();
+            cycle.push(name.to_string());
+            return Err(EngineError::ImportCycle(cycle).into());
+        }
+        let engine = store.engine().clone();
+        let Some((display, module)) = self.resolver.resolve(&engine, name)? else {
+            return Err(EngineError::Instantiate {
+                module: name.to_string(),
+                message: self.resolver.unknown_hint(name),
+            }
+            .into());
+        };
+        self.stack.push(name.to_string());
+        let result = self.instantiate(store, &display, &module);
+        self.stack.pop();
+        let instance = result?;
+        self.linker
+            .instance(&mut *store, name, instance)
+            .map_err(|e| EngineError::Instantiate {
+                module: display.clone(),
+                message: e.to_string(),
+            })?;
+        self.done.insert(name.to_string(), instance);
+        Ok(instance)
+    }
+
+    /// Instantiates `module` (named `display` in messages), its import modules first.
+    pub fn instantiate(
+        &mut self,
+        store: &mut Store<StoreData>,
+        display: &str,
+        module: &Module,
+    ) -> Result<Instance, InstantiateError> {
+        self.instantiate_dependencies(store, display, module)?;
+        self.linker
+            .instantiate_and_start(&mut *store, module)
+            .map_err(|e| self.instantiation_error(display, e))
+    }
+
+    fn instantiate_dependencies(
+        &mut self,
+        store: &mut Store<StoreData>,
+        display: &str,
+        module: &Module,
+    ) -> Result<(), InstantiateError> {
+        let mut names: Vec<String> = Vec::new();
+        for import in module.imports() {
+            let name = import.module();
+            if name != wasi::MODULE && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        for name in names {
+            let known = self.done.contains_key(&name)
+                || self.stack.contains(&name)
+                || self.resolver.knows(&name);
+            if !known {
+                return Err(self.unknown_module(display, module, &name).into());
+            }
+            self.instantiate_named(store, &name)?;
+        }
+        Ok(())
+    }
+
+    /// The error for the first import from module `name`, which nothing provides.
+    fn unknown_module(&self, importer: &str, module: &Module, name: &str) -> EngineError {
+        let first = module.imports().find(|i| i.module() == name);
+        EngineError::MissingImport {
+            importer: importer.to_string(),
+            module: name.to_string(),
+            field: first
+                .as_ref()
+                .map(|i| i.name().to_string())
+                .unwrap_or_default(),
+            expected: first.map(|i| extern_type(i.ty())).unwrap_or_default(),
+            why: self.resolver.unknown_hint(name),
+        }
+    }
+
+    fn instantiation_error(&self, display: &str, err: wasmi::Error) -> InstantiateError {
+        let engine_error = match err.kind() {
+            ErrorKind::Linker(LinkerError::MissingDefinition { name, ty }) => {
+                EngineError::MissingImport {
+                    importer: display.to_string(),
+                    module: name.module().to_string(),
+                    field: name.name().to_string(),
+                    expected: extern_type(ty),
+                    why: format!("module `{}` does not export it", name.module()),
+                }
+            }
+            ErrorKind::Linker(LinkerError::InvalidTypeDefinition {
+                name,
+                expected,
+                found,
+            }) => EngineError::MissingImport {
+                importer: display.to_string(),
+                module: name.module().to_string(),
+                field: name.name().to_string(),
+                expected: extern_type(expected),
+                why: format!("the definition found is {}", extern_type(found)),
+            },
+            ErrorKind::Instantiation(InstantiationError::FailedToInstantiateMemory(e)) => {
+                EngineError::Instantiate {
+                    module: display.to_string(),
+                    message: format!(
+                        "its memory does not fit the memory limit ({e}); raise --max-memory \
+                         (or Resources.Memory in a job)"
+                    ),
+                }
+            }
+            ErrorKind::Instantiation(e) => EngineError::Instantiate {
+                module: display.to_string(),
+                message: e.to_string(),
+            },
+            _ => return InstantiateError::Guest(classify_error(err)),
+        };
+        InstantiateError::Engine(engine_error)
+    }
+}
+
+/// Resolves the import modules named on the command line (`--import NAME=PATH`).
+#[derive(Debug, Default)]
+pub struct NamedModules {
+    paths: HashMap<String, std::path::PathBuf>,
+}
+
+impl NamedModules {
+    /// Registers the module file `path` under `name`.
+    pub fn add(&mut self, name: &str, path: std::path::PathBuf) {
+        self.paths.insert(name.to_string(), path);
+    }
+}
+
+impl ModuleResolver for NamedModules {
+    fn resolve(
+        &mut self,
+        engine: &Engine,
+        name: &str,
+    ) -> Result<Option<(String, Module)>, EngineError> {
+        let Some(path) = self.paths.get(name) else {
+            return Ok(None);
+        };
+        let module = super::load::load_file(engine, path)?;
+        Ok(Some((path.display().to_string(), module)))
+    }
+
+    fn knows(&self, name: &str) -> bool {
+        self.paths.contains_key(name)
+    }
+
+    fn unknown_hint(&self, name: &str) -> String {
+        format!("no module named `{name}` was given (add --import {name}=PATH)")
+    }
+}

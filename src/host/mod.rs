@@ -1,0 +1,188 @@
+//! The host boundary: everything the WASI layer asks of the outside world.
+//!
+//! WASI functions never call `std::time`, a random source or `std::fs`
+//! directly; they call the [`Host`] trait object held in the WASI context.
+//! [`real::RealHost`] serves those calls from the operating system (files
+//! through cap-std directories, so a guest path can never leave its preopen).
+//! Deterministic, recording and replaying hosts implement the same trait.
+//!
+//! Open files and directories are named by opaque [`Handle`]s the host hands
+//! out, so a replaying host can answer without any real file behind them.
+
+pub mod real;
+
+use crate::wasi::errno::WasiResult;
+use std::io::SeekFrom;
+
+/// An open stream, file or directory, as the host numbers it.
+///
+/// Handles 0, 1 and 2 are the guest's stdin, stdout and stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Handle(pub u32);
+
+impl Handle {
+    /// The guest's standard input.
+    pub const STDIN: Handle = Handle(0);
+    /// The guest's standard output.
+    pub const STDOUT: Handle = Handle(1);
+    /// The guest's standard error.
+    pub const STDERR: Handle = Handle(2);
+}
+
+/// The clocks of WASI preview1 (`clockid`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// Wall-clock time, nanoseconds since the Unix epoch.
+    Realtime,
+    /// A clock that never goes backwards, from an arbitrary origin.
+    Monotonic,
+    /// CPU time of the process.
+    ProcessCputime,
+    /// CPU time of the thread.
+    ThreadCputime,
+}
+
+/// The kind of a file system object (WASI `filetype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Filetype {
+    /// Not one of the kinds below.
+    Unknown = 0,
+    /// A block device.
+    BlockDevice = 1,
+    /// A character device (a terminal, `/dev/null`).
+    CharacterDevice = 2,
+    /// A directory.
+    Directory = 3,
+    /// A regular file.
+    RegularFile = 4,
+    /// A datagram socket.
+    SocketDgram = 5,
+    /// A stream socket (also used for pipes, which WASI cannot name).
+    SocketStream = 6,
+    /// A symbolic link.
+    SymbolicLink = 7,
+}
+
+/// File attributes (WASI `filestat`); times are nanoseconds since the Unix epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Filestat {
+    /// Device id of the file system holding the file.
+    pub dev: u64,
+    /// File serial number.
+    pub ino: u64,
+    /// What the object is.
+    pub filetype: Filetype,
+    /// Number of hard links.
+    pub nlink: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last access time.
+    pub atim: u64,
+    /// Last data modification time.
+    pub mtim: u64,
+    /// Last status change time.
+    pub ctim: u64,
+}
+
+/// One directory entry as `fd_readdir` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    /// The entry's name (bytes, as the file system holds them).
+    pub name: Vec<u8>,
+    /// File serial number.
+    pub ino: u64,
+    /// What the entry is (symlinks are not followed).
+    pub filetype: Filetype,
+}
+
+/// How to open a path relative to a directory handle (`path_open`'s flags, decoded).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenRequest {
+    /// Fail unless the path is a directory (`O_DIRECTORY`).
+    pub directory: bool,
+    /// Create the file if it does not exist (`O_CREAT`).
+    pub create: bool,
+    /// With `create`: fail if it exists (`O_EXCL`).
+    pub exclusive: bool,
+    /// Truncate to zero length (`O_TRUNC`).
+    pub truncate: bool,
+    /// Open for reading.
+    pub read: bool,
+    /// Open for writing.
+    pub write: bool,
+    /// Every write appends (`FDFLAGS_APPEND`).
+    pub append: bool,
+    /// Follow a symlink in the last path component.
+    pub follow_symlinks: bool,
+}
+
+/// What `open_at` opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opened {
+    /// The new handle.
+    pub handle: Handle,
+    /// What it refers to.
+    pub filetype: Filetype,
+}
+
+/// Everything the WASI layer needs from the outside world.
+///
+/// Paths are relative to a directory handle and are resolved by the host,
+/// which must never let them reach outside that directory's tree.
+pub trait Host {
+    /// The current time of `clock` in nanoseconds.
+    fn clock_time(&mut self, clock: Clock, precision: u64) -> WasiResult<u64>;
+    /// The resolution of `clock` in nanoseconds.
+    fn clock_res(&mut self, clock: Clock) -> WasiResult<u64>;
+    /// Fills `buf` with random bytes.
+    fn random_fill(&mut self, buf: &mut [u8]) -> WasiResult<()>;
+    /// Blocks for `nanos` nanoseconds (`poll_oneoff` on clocks); may return
+    /// early when the run's deadline passes.
+    fn sleep(&mut self, nanos: u64) -> WasiResult<()>;
+
+    /// Reads at the handle's position (stdin, a file); 0 means end of file.
+    fn read(&mut self, handle: Handle, buf: &mut [u8]) -> WasiResult<usize>;
+    /// Reads at `offset` without moving the position.
+    fn pread(&mut self, handle: Handle, buf: &mut [u8], offset: u64) -> WasiResult<usize>;
+    /// Writes at the handle's position (or its end, when opened for append).
+    fn write(&mut self, handle: Handle, buf: &[u8]) -> WasiResult<usize>;
+    /// Writes at `offset` without moving the position.
+    fn pwrite(&mut self, handle: Handle, buf: &[u8], offset: u64) -> WasiResult<usize>;
+    /// Moves the position; returns the new one.
+    fn seek(&mut self, handle: Handle, pos: SeekFrom) -> WasiResult<u64>;
+    /// Attributes of an open handle.
+    fn stat(&mut self, handle: Handle) -> WasiResult<Filestat>;
+    /// Flushes data (and metadata unless `data_only`) to storage.
+    fn sync(&mut self, handle: Handle, data_only: bool) -> WasiResult<()>;
+    /// Truncates or extends a file.
+    fn set_size(&mut self, handle: Handle, size: u64) -> WasiResult<()>;
+    /// Closes a handle.
+    fn close(&mut self, handle: Handle) -> WasiResult<()>;
+
+    /// Opens `path` under directory `dir`.
+    fn open_at(&mut self, dir: Handle, path: &str, req: OpenRequest) -> WasiResult<Opened>;
+    /// Attributes of `path` under `dir`; `follow` follows a final symlink.
+    fn stat_at(&mut self, dir: Handle, path: &str, follow: bool) -> WasiResult<Filestat>;
+    /// Every entry of directory `dir`, `.` and `..` first.
+    fn read_dir(&mut self, dir: Handle) -> WasiResult<Vec<DirEntry>>;
+    /// Creates directory `path` under `dir`.
+    fn create_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
+    /// Removes the empty directory `path` under `dir`.
+    fn remove_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
+    /// Removes the non-directory `path` under `dir`.
+    fn unlink_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
+    /// Renames `from` under `from_dir` to `to` under `to_dir`.
+    fn rename_at(
+        &mut self,
+        from_dir: Handle,
+        from: &str,
+        to_dir: Handle,
+        to: &str,
+    ) -> WasiResult<()>;
+    /// The target of symlink `path` under `dir`.
+    fn read_link_at(&mut self, dir: Handle, path: &str) -> WasiResult<Vec<u8>>;
+
+    /// Writes out anything buffered for stdout and stderr.
+    fn flush(&mut self) -> WasiResult<()>;
+}

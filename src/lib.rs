@@ -1,0 +1,12 @@
+//! brine: run Bacalhau-style WebAssembly jobs on the wasmi interpreter, with a
+//! hand-written WASI preview1 layer and no JIT anywhere.
+//!
+//! The library is what the `brine` binary is made of: [`engine`] loads, links
+//! and runs modules under limits, [`wasi`] is the WASI preview1 layer and
+//! [`host`] the boundary through which it reaches time, randomness and files.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod engine;
+pub mod host;
+pub mod wasi;

@@ -1,0 +1,603 @@
+//! `fd_*`: reading, writing, seeking and describing open descriptors.
+//!
+//! Reads and writes go straight between guest memory and the host, one
+//! host call per iovec and no copies in between.
+
+use super::ctx::{FdEntry, WasiCtx, WasiView};
+use super::errno::{Errno, WasiResult};
+use super::{mem, rights, with_memory, without_memory, MODULE};
+use crate::host::{Filestat, Filetype, Handle};
+use std::io::SeekFrom;
+use wasmi::{Caller, Linker};
+
+/// `fdflags`: append mode.
+pub const FDFLAGS_APPEND: u16 = 1;
+/// `fdflags`: non-blocking mode.
+pub const FDFLAGS_NONBLOCK: u16 = 4;
+const DIRENT_HEADER: usize = 24;
+
+/// Looks up `fd`, checks it holds `needed`, and returns its host handle.
+fn handle_with(ctx: &mut WasiCtx, fd: u32, needed: u64) -> WasiResult<Handle> {
+    let entry = ctx.fd(fd)?;
+    entry.require(needed)?;
+    Ok(entry.handle)
+}
+
+/// `fd_write(fd, iovs: ciovec_array, nwritten: *mut size) -> errno`.
+/// Errors: `EBADF`, `ENOTCAPABLE` (no `FD_WRITE`), `EFAULT`, `EISDIR`, host I/O errors.
+pub fn fd_write(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    out: u32,
+) -> WasiResult<()> {
+    let handle = handle_with(ctx, fd, rights::FD_WRITE)?;
+    let total = gather(m, iovs, n, |data| ctx.host.write(handle, data))?;
+    mem::write_u32(m, out, total)
+}
+
+/// `fd_pwrite(fd, iovs: ciovec_array, offset: filesize, nwritten: *mut size) -> errno`.
+/// Errors: as `fd_write`, plus `ESPIPE` on streams and `ENOTCAPABLE` without `FD_SEEK`.
+pub fn fd_pwrite(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    offset: u64,
+    out: u32,
+) -> WasiResult<()> {
+    let handle = handle_with(ctx, fd, rights::FD_WRITE | rights::FD_SEEK)?;
+    let mut at = offset;
+    let total = gather(m, iovs, n, |data| {
+        let written = ctx.host.pwrite(handle, data, at)?;
+        at = at.saturating_add(written as u64);
+        Ok(written)
+    })?;
+    mem::write_u32(m, out, total)
+}
+
+/// `fd_read(fd, iovs: iovec_array, nread: *mut size) -> errno`.
+/// Errors: `EBADF`, `ENOTCAPABLE` (no `FD_READ`), `EFAULT`, `EISDIR`, host I/O errors.
+pub fn fd_read(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    out: u32,
+) -> WasiResult<()> {
+    let handle = handle_with(ctx, fd, rights::FD_READ)?;
+    let total = scatter(m, iovs, n, |buf| ctx.host.read(handle, buf))?;
+    mem::write_u32(m, out, total)
+}
+
+/// `fd_pread(fd, iovs: iovec_array, offset: filesize, nread: *mut size) -> errno`.
+/// Errors: as `fd_read`, plus `ESPIPE` on streams and `ENOTCAPABLE` without `FD_SEEK`.
+pub fn fd_pread(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    offset: u64,
+    out: u32,
+) -> WasiResult<()> {
+    let handle = handle_with(ctx, fd, rights::FD_READ | rights::FD_SEEK)?;
+    let mut at = offset;
+    let total = scatter(m, iovs, n, |buf| {
+        let read = ctx.host.pread(handle, buf, at)?;
+        at = at.saturating_add(read as u64);
+        Ok(read)
+    })?;
+    mem::write_u32(m, out, total)
+}
+
+/// Feeds each guest iovec to `write` until one is short; an error after some
+/// bytes went out is reported as the short count, as POSIX `writev` does.
+fn gather(
+    m: &[u8],
+    iovs: u32,
+    n: u32,
+    mut write: impl FnMut(&[u8]) -> WasiResult<usize>,
+) -> WasiResult<u32> {
+    let mut total: u32 = 0;
+    for i in 0..n {
+        let (buf, len) = mem::read_iovec(m, iovs, i)?;
+        let data = mem::slice(m, buf, len)?;
+        let written = match write(data) {
+            Ok(w) => w,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total = total.saturating_add(written as u32);
+        if written < data.len() {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Fills each guest iovec from `read` until one comes back short.
+fn scatter(
+    m: &mut [u8],
+    iovs: u32,
+    n: u32,
+    mut read: impl FnMut(&mut [u8]) -> WasiResult<usize>,
+) -> WasiResult<u32> {
+    let mut total: u32 = 0;
+    for i in 0..n {
+        let (buf, len) = mem::read_iovec(m, iovs, i)?;
+        let target = mem::slice_mut(m, buf, len)?;
+        let got = match read(target) {
+            Ok(g) => g,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total = total.saturating_add(got as u32);
+        if got < len as usize {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// `fd_seek(fd, offset: filedelta, whence, newoffset: *mut filesize) -> errno`.
+/// Errors: `EBADF`, `ENOTCAPABLE`, `EINVAL` (bad whence or a negative result), `ESPIPE`, `EFAULT`.
+pub fn fd_seek(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    offset: i64,
+    whence: u32,
+    out: u32,
+) -> WasiResult<()> {
+    let pos = match whence {
+        0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::Inval)?),
+        1 => SeekFrom::Current(offset),
+        2 => SeekFrom::End(offset),
+        _ => return Err(Errno::Inval),
+    };
+    // Asking where we are is a tell, which needs only FD_TELL.
+    let needed = if pos == SeekFrom::Current(0) {
+        rights::FD_TELL
+    } else {
+        rights::FD_SEEK
+    };
+    let handle = handle_with(ctx, fd, needed)?;
+    let new = ctx.host.seek(handle, pos)?;
+    mem::write_u64(m, out, new)
+}
+
+/// `fd_tell(fd, offset: *mut filesize) -> errno`. Errors: `EBADF`, `ENOTCAPABLE`, `ESPIPE`, `EFAULT`.
+pub fn fd_tell(ctx: &mut WasiCtx, m: &mut [u8], fd: u32, out: u32) -> WasiResult<()> {
+    let handle = handle_with(ctx, fd, rights::FD_TELL)?;
+    let pos = ctx.host.seek(handle, SeekFrom::Current(0))?;
+    mem::write_u64(m, out, pos)
+}
+
+/// `fd_close(fd) -> errno`. Errors: `EBADF`.
+pub fn fd_close(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
+    let entry = ctx.remove(fd)?;
+    ctx.host.close(entry.handle)
+}
+
+/// `fd_renumber(fd, to: fd) -> errno`: moves `fd` to `to`, closing what was there.
+/// Errors: `EBADF` (either descriptor not open).
+pub fn fd_renumber(ctx: &mut WasiCtx, fd: u32, to: u32) -> WasiResult<()> {
+    ctx.fd(fd)?;
+    ctx.fd(to)?;
+    if fd == to {
+        return Ok(());
+    }
+    let entry = ctx.remove(fd)?;
+    if let Some(old) = ctx.replace(to, entry)? {
+        ctx.host.close(old.handle)?;
+    }
+    Ok(())
+}
+
+/// `fd_fdstat_get(fd, stat: *mut fdstat) -> errno`. Errors: `EBADF`, `EFAULT`.
+pub fn fd_fdstat_get(ctx: &mut WasiCtx, m: &mut [u8], fd: u32, out: u32) -> WasiResult<()> {
+    let entry = ctx.fd(fd)?;
+    let mut bytes = [0u8; 24];
+    bytes[0] = entry.filetype as u8;
+    bytes[2..4].copy_from_slice(&entry.flags.to_le_bytes());
+    bytes[8..16].copy_from_slice(&entry.rights_base.to_le_bytes());
+    bytes[16..24].copy_from_slice(&entry.rights_inheriting.to_le_bytes());
+    mem::write_bytes(m, out, &bytes)
+}
+
+/// `fd_fdstat_set_flags(fd, flags: fdflags) -> errno`.
+/// Only `NONBLOCK` may change after opening (brine's streams never block
+/// indefinitely on files); changing `APPEND`, `DSYNC`, `RSYNC` or `SYNC` is `ENOTSUP`.
+/// Errors: `EBADF`, `ENOTCAPABLE`, `EINVAL` (unknown bits), `ENOTSUP`.
+pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, fd: u32, flags: u32) -> WasiResult<()> {
+    let flags = u16::try_from(flags).map_err(|_| Errno::Inval)?;
+    if flags & !0x1f != 0 {
+        return Err(Errno::Inval);
+    }
+    let entry = ctx.fd(fd)?;
+    entry.require(rights::FD_FDSTAT_SET_FLAGS)?;
+    if (entry.flags ^ flags) & !FDFLAGS_NONBLOCK != 0 {
+        return Err(Errno::Notsup);
+    }
+    entry.flags = flags;
+    Ok(())
+}
+
+/// `fd_fdstat_set_rights(fd, base: rights, inheriting: rights) -> errno`:
+/// rights can only be dropped, never gained. Errors: `EBADF`, `ENOTCAPABLE`.
+pub fn fd_fdstat_set_rights(
+    ctx: &mut WasiCtx,
+    fd: u32,
+    base: u64,
+    inheriting: u64,
+) -> WasiResult<()> {
+    let entry = ctx.fd(fd)?;
+    if base & !entry.rights_base != 0 || inheriting & !entry.rights_inheriting != 0 {
+        return Err(Errno::Notcapable);
+    }
+    entry.rights_base = base;
+    entry.rights_inheriting = inheriting;
+    Ok(())
+}
+
+/// Writes a WASI `filestat` (64 bytes) at `out`.
+pub fn write_filestat(m: &mut [u8], out: u32, stat: &Filestat) -> WasiResult<()> {
+    let mut bytes = [0u8; 64];
+    bytes[0..8].copy_from_slice(&stat.dev.to_le_bytes());
+    bytes[8..16].copy_from_slice(&stat.ino.to_le_bytes());
+    bytes[16] = stat.filetype as u8;
+    bytes[24..32].copy_from_slice(&stat.nlink.to_le_bytes());
+    bytes[32..40].copy_from_slice(&stat.size.to_le_bytes());
+    bytes[40..48].copy_from_slice(&stat.atim.to_le_bytes());
+    bytes[48..56].copy_from_slice(&stat.mtim.to_le_bytes());
+    bytes[56..64].copy_from_slice(&stat.ctim.to_le_bytes());
+    mem::write_bytes(m, out, &bytes)
+}
+
+/// `fd_filestat_get(fd, buf: *mut filestat) -> errno`. Errors: `EBADF`, `ENOTCAPABLE`, `EFAULT`.
+pub fn fd_filestat_get(ctx: &mut WasiCtx, m: &mut [u8], fd: u32, out: u32) -> WasiResult<()> {
+    let handle = handle_with(ctx, fd, rights::FD_FILESTAT_GET)?;
+    let stat = ctx.host.stat(handle)?;
+    write_filestat(m, out, &stat)
+}
+
+/// `fd_filestat_set_size(fd, size: filesize) -> errno`. Errors: `EBADF`, `ENOTCAPABLE`, `EINVAL`, `EFBIG`.
+pub fn fd_filestat_set_size(ctx: &mut WasiCtx, fd: u32, size: u64) -> WasiResult<()> {
+    let handle = handle_with(ctx, fd, rights::FD_FILESTAT_SET_SIZE)?;
+    if size > i64::MAX as u64 {
+        return Err(Errno::Fbig);
+    }
+    ctx.host.set_size(handle, size)
+}
+
+/// `fd_allocate(fd, offset: filesize, len: filesize) -> errno`: makes sure the
+/// file is at least `offset + len` bytes long (it never shrinks).
+/// Errors: `EBADF`, `ENOTCAPABLE`, `EINVAL` (zero length), `EFBIG`.
+pub fn fd_allocate(ctx: &mut WasiCtx, fd: u32, offset: u64, len: u64) -> WasiResult<()> {
+    let handle = handle_with(ctx, fd, rights::FD_ALLOCATE)?;
+    if len == 0 {
+        return Err(Errno::Inval);
+    }
+    let end = offset
+        .checked_add(len)
+        .filter(|&e| e <= i64::MAX as u64)
+        .ok_or(Errno::Fbig)?;
+    let stat = ctx.host.stat(handle)?;
+    if stat.filetype == Filetype::Directory {
+        return Err(Errno::Badf);
+    }
+    if end > stat.size {
+        ctx.host.set_size(handle, end)?;
+    }
+    Ok(())
+}
+
+/// `fd_advise(fd, offset, len, advice) -> errno`: accepted and ignored after checking.
+/// Errors: `EBADF`, `ENOTCAPABLE`, `EINVAL` (unknown advice).
+pub fn fd_advise(ctx: &mut WasiCtx, fd: u32, advice: u32) -> WasiResult<()> {
+    handle_with(ctx, fd, rights::FD_ADVISE)?;
+    if advice > 5 {
+        return Err(Errno::Inval);
+    }
+    Ok(())
+}
+
+/// `fd_sync(fd) -> errno` / `fd_datasync(fd) -> errno`. Errors: `EBADF`, `ENOTCAPABLE`, `EIO`.
+pub fn fd_sync(ctx: &mut WasiCtx, fd: u32, data_only: bool) -> WasiResult<()> {
+    let needed = if data_only {
+        rights::FD_DATASYNC
+    } else {
+        rights::FD_SYNC
+    };
+    let handle = handle_with(ctx, fd, needed)?;
+    ctx.host.sync(handle, data_only)
+}
+
+/// `fd_prestat_get(fd, buf: *mut prestat) -> errno`.
+/// Errors: `EBADF` (not open, or not a preopened directory), `EFAULT`.
+pub fn fd_prestat_get(ctx: &mut WasiCtx, m: &mut [u8], fd: u32, out: u32) -> WasiResult<()> {
+    let entry = ctx.fd(fd)?;
+    let name = entry.preopen.as_ref().ok_or(Errno::Badf)?;
+    let len = u32::try_from(name.len()).map_err(|_| Errno::Nametoolong)?;
+    let mut bytes = [0u8; 8];
+    bytes[4..8].copy_from_slice(&len.to_le_bytes());
+    mem::write_bytes(m, out, &bytes)
+}
+
+/// `fd_prestat_dir_name(fd, path: *mut u8, path_len: size) -> errno`.
+/// Errors: `EBADF`, `ENAMETOOLONG` (buffer shorter than the name), `EFAULT`.
+pub fn fd_prestat_dir_name(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    buf: u32,
+    len: u32,
+) -> WasiResult<()> {
+    let entry = ctx.fd(fd)?;
+    let name = entry.preopen.as_ref().ok_or(Errno::Badf)?;
+    if (len as usize) < name.len() {
+        return Err(Errno::Nametoolong);
+    }
+    mem::write_bytes(m, buf, name.as_bytes())
+}
+
+/// `fd_readdir(fd, buf: *mut u8, buf_len: size, cookie: dircookie, bufused: *mut size) -> errno`.
+///
+/// Entries (`.` and `..` first) are numbered; an entry's `d_next` is the cookie
+/// of the one after it, so a guest can resume from any cookie. The listing is
+/// taken when a read starts at cookie 0 and kept for the following reads, so
+/// cookies stay stable while the guest pages through. A buffer that fills up
+/// ends with a truncated entry, as the specification says.
+/// Errors: `EBADF`, `ENOTCAPABLE` (no `FD_READDIR`), `ENOTDIR`, `EFAULT`.
+pub fn fd_readdir(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    buf: u32,
+    len: u32,
+    cookie: u64,
+    out: u32,
+) -> WasiResult<()> {
+    let target = mem::range(m, buf, len)?;
+    let entry = ctx.fd(fd)?;
+    entry.require(rights::FD_READDIR)?;
+    if entry.filetype != Filetype::Directory {
+        return Err(Errno::Notdir);
+    }
+    let handle = entry.handle;
+    if cookie == 0 || entry.listing.is_none() {
+        let listing = ctx.host.read_dir(handle)?;
+        ctx.fd(fd)?.listing = Some(listing);
+    }
+    let entry: &FdEntry = ctx.fd(fd)?;
+    let listing = entry.listing.as_deref().unwrap_or_default();
+    let used = serialize_dirents(listing, cookie, &mut m[target])?;
+    mem::write_u32(m, out, used as u32)
+}
+
+/// Writes dirents from index `cookie` on into `buf`; returns the bytes used.
+fn serialize_dirents(
+    listing: &[crate::host::DirEntry],
+    cookie: u64,
+    buf: &mut [u8],
+) -> WasiResult<usize> {
+    let start = usize::try_from(cookie).unwrap_or(usize::MAX);
+    let mut used = 0;
+    for (index, dirent) in listing.iter().enumerate().skip(start) {
+        let namlen = u32::try_from(dirent.name.len()).map_err(|_| Errno::Nametoolong)?;
+        let mut header = [0u8; DIRENT_HEADER];
+        header[0..8].copy_from_slice(&(index as u64 + 1).to_le_bytes());
+        header[8..16].copy_from_slice(&dirent.ino.to_le_bytes());
+        header[16..20].copy_from_slice(&namlen.to_le_bytes());
+        header[20] = dirent.filetype as u8;
+        for part in [&header[..], &dirent.name[..]] {
+            let room = buf.len() - used;
+            let take = part.len().min(room);
+            buf[used..used + take].copy_from_slice(&part[..take]);
+            used += take;
+            if take < part.len() {
+                return Ok(used);
+            }
+        }
+    }
+    Ok(used)
+}
+
+pub(super) fn add_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> Result<(), wasmi::Error> {
+    linker.func_wrap(
+        MODULE,
+        "fd_write",
+        |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, out: i32| {
+            with_memory(&mut c, |ctx, m| {
+                fd_write(ctx, m, fd as u32, iovs as u32, n as u32, out as u32)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_pwrite",
+        |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, offset: i64, out: i32| {
+            with_memory(&mut c, |ctx, m| {
+                fd_pwrite(
+                    ctx,
+                    m,
+                    fd as u32,
+                    iovs as u32,
+                    n as u32,
+                    offset as u64,
+                    out as u32,
+                )
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_read",
+        |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, out: i32| {
+            with_memory(&mut c, |ctx, m| {
+                fd_read(ctx, m, fd as u32, iovs as u32, n as u32, out as u32)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_pread",
+        |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, offset: i64, out: i32| {
+            with_memory(&mut c, |ctx, m| {
+                fd_pread(
+                    ctx,
+                    m,
+                    fd as u32,
+                    iovs as u32,
+                    n as u32,
+                    offset as u64,
+                    out as u32,
+                )
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_seek",
+        |mut c: Caller<'_, T>, fd: i32, offset: i64, whence: i32, out: i32| {
+            with_memory(&mut c, |ctx, m| {
+                fd_seek(ctx, m, fd as u32, offset, whence as u32, out as u32)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_tell",
+        |mut c: Caller<'_, T>, fd: i32, out: i32| {
+            with_memory(&mut c, |ctx, m| fd_tell(ctx, m, fd as u32, out as u32))
+        },
+    )?;
+    linker.func_wrap(MODULE, "fd_close", |mut c: Caller<'_, T>, fd: i32| {
+        without_memory(&mut c, |ctx| fd_close(ctx, fd as u32))
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "fd_renumber",
+        |mut c: Caller<'_, T>, fd: i32, to: i32| {
+            without_memory(&mut c, |ctx| fd_renumber(ctx, fd as u32, to as u32))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_fdstat_get",
+        |mut c: Caller<'_, T>, fd: i32, out: i32| {
+            with_memory(&mut c, |ctx, m| {
+                fd_fdstat_get(ctx, m, fd as u32, out as u32)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_fdstat_set_flags",
+        |mut c: Caller<'_, T>, fd: i32, flags: i32| {
+            without_memory(&mut c, |ctx| {
+                fd_fdstat_set_flags(ctx, fd as u32, flags as u32)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_fdstat_set_rights",
+        |mut c: Caller<'_, T>, fd: i32, base: i64, inheriting: i64| {
+            without_memory(&mut c, |ctx| {
+                fd_fdstat_set_rights(ctx, fd as u32, base as u64, inheriting as u64)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_filestat_get",
+        |mut c: Caller<'_, T>, fd: i32, out: i32| {
+            with_memory(&mut c, |ctx, m| {
+                fd_filestat_get(ctx, m, fd as u32, out as u32)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_filestat_set_size",
+        |mut c: Caller<'_, T>, fd: i32, size: i64| {
+            without_memory(&mut c, |ctx| {
+                fd_filestat_set_size(ctx, fd as u32, size as u64)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_filestat_set_times",
+        // Setting times needs host support that arrives with the complete WASI layer.
+        |mut c: Caller<'_, T>, _fd: i32, _atim: i64, _mtim: i64, _flags: i32| {
+            without_memory(&mut c, |_| Err(Errno::Nosys))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_allocate",
+        |mut c: Caller<'_, T>, fd: i32, offset: i64, len: i64| {
+            without_memory(&mut c, |ctx| {
+                fd_allocate(ctx, fd as u32, offset as u64, len as u64)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_advise",
+        |mut c: Caller<'_, T>, fd: i32, _offset: i64, _len: i64, advice: i32| {
+            without_memory(&mut c, |ctx| fd_advise(ctx, fd as u32, advice as u32))
+        },
+    )?;
+    linker.func_wrap(MODULE, "fd_sync", |mut c: Caller<'_, T>, fd: i32| {
+        without_memory(&mut c, |ctx| fd_sync(ctx, fd as u32, false))
+    })?;
+    linker.func_wrap(MODULE, "fd_datasync", |mut c: Caller<'_, T>, fd: i32| {
+        without_memory(&mut c, |ctx| fd_sync(ctx, fd as u32, true))
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "fd_prestat_get",
+        |mut c: Caller<'_, T>, fd: i32, out: i32| {
+            with_memory(&mut c, |ctx, m| {
+                fd_prestat_get(ctx, m, fd as u32, out as u32)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_prestat_dir_name",
+        |mut c: Caller<'_, T>, fd: i32, buf: i32, len: i32| {
+            with_memory(&mut c, |ctx, m| {
+                fd_prestat_dir_name(ctx, m, fd as u32, buf as u32, len as u32)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_readdir",
+        |mut c: Caller<'_, T>, fd: i32, buf: i32, len: i32, cookie: i64, out: i32| {
+            with_memory(&mut c, |ctx, m| {
+                fd_readdir(
+                    ctx,
+                    m,
+                    fd as u32,
+                    buf as u32,
+                    len as u32,
+                    cookie as u64,
+                    out as u32,
+                )
+            })
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,367 @@
+//! `path_*`: opening, inspecting and changing paths under a directory descriptor.
+//!
+//! Paths are handed to the host relative to the directory's handle; the host
+//! resolves them without ever leaving that directory (see `host::real`).
+
+use super::ctx::{FdEntry, WasiCtx, WasiView};
+use super::errno::{Errno, WasiResult};
+use super::fd::{write_filestat, FDFLAGS_APPEND};
+use super::{mem, rights, with_memory, MODULE};
+use crate::host::{Filetype, Handle, OpenRequest};
+use wasmi::{Caller, Linker};
+
+const LOOKUP_SYMLINK_FOLLOW: u32 = 1;
+const OFLAGS_CREAT: u32 = 1;
+const OFLAGS_DIRECTORY: u32 = 2;
+const OFLAGS_EXCL: u32 = 4;
+const OFLAGS_TRUNC: u32 = 8;
+
+/// Looks up directory descriptor `fd` holding `needed`; returns it with its inheriting rights.
+fn dir_with(ctx: &mut WasiCtx, fd: u32, needed: u64) -> WasiResult<(Handle, u64)> {
+    let entry = ctx.fd(fd)?;
+    if entry.filetype != Filetype::Directory {
+        return Err(Errno::Notdir);
+    }
+    entry.require(needed)?;
+    Ok((entry.handle, entry.rights_inheriting))
+}
+
+/// Reads a guest path; an embedded NUL can never name a file, so it is `EILSEQ`.
+fn read_path(m: &[u8], ptr: u32, len: u32) -> WasiResult<&str> {
+    let path = mem::read_str(m, ptr, len)?;
+    if path.contains('\0') {
+        return Err(Errno::Ilseq);
+    }
+    Ok(path)
+}
+
+/// The arguments of `path_open` after the directory and path.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenArgs {
+    /// `lookupflags`.
+    pub dirflags: u32,
+    /// `oflags`.
+    pub oflags: u32,
+    /// Requested `fs_rights_base`.
+    pub base: u64,
+    /// Requested `fs_rights_inheriting`.
+    pub inheriting: u64,
+    /// `fdflags`.
+    pub fdflags: u32,
+}
+
+/// `path_open(fd, dirflags: lookupflags, path: string, oflags, fs_rights_base: rights,
+/// fs_rights_inheriting: rights, fdflags, opened_fd: *mut fd) -> errno`.
+///
+/// The new descriptor gets the requested rights limited to what the directory
+/// may hand on. Read or write access follows the requested rights, as in
+/// wasi-common: `FD_READ`/`FD_READDIR` read, `FD_WRITE` and its kin write.
+/// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `EINVAL`, `EFAULT`, `EILSEQ`,
+/// `EPERM` (the path would leave the preopen), and the host's `ENOENT`,
+/// `EEXIST`, `EISDIR`, `ELOOP`, `EACCES`.
+pub fn path_open(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    path: (u32, u32),
+    args: OpenArgs,
+    out: u32,
+) -> WasiResult<()> {
+    let mut needed = rights::PATH_OPEN;
+    if args.oflags & OFLAGS_CREAT != 0 {
+        needed |= rights::PATH_CREATE_FILE;
+    }
+    if args.oflags & OFLAGS_TRUNC != 0 {
+        needed |= rights::PATH_FILESTAT_SET_SIZE;
+    }
+    let (dir, dir_inheriting) = dir_with(ctx, fd, needed)?;
+    let path = read_path(m, path.0, path.1)?;
+    let req = open_request(&args);
+    let opened = ctx.host.open_at(dir, path, req)?;
+    let kind_rights = if opened.filetype == Filetype::Directory {
+        rights::DIRECTORY_BASE
+    } else {
+        rights::FILE_BASE
+    };
+    let new_fd = ctx.insert(FdEntry {
+        handle: opened.handle,
+        filetype: opened.filetype,
+        rights_base: args.base & dir_inheriting & kind_rights,
+        rights_inheriting: args.inheriting & dir_inheriting,
+        flags: (args.fdflags & 0x1f) as u16,
+        preopen: None,
+        listing: None,
+    });
+    if let Err(e) = mem::write_u32(m, out, new_fd) {
+        if let Ok(entry) = ctx.remove(new_fd) {
+            let _ = ctx.host.close(entry.handle);
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+fn open_request(args: &OpenArgs) -> OpenRequest {
+    let read_rights = rights::FD_READ | rights::FD_READDIR;
+    let write_rights =
+        rights::FD_DATASYNC | rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE;
+    let append = args.fdflags & u32::from(FDFLAGS_APPEND) != 0;
+    let truncate = args.oflags & OFLAGS_TRUNC != 0;
+    OpenRequest {
+        directory: args.oflags & OFLAGS_DIRECTORY != 0,
+        create: args.oflags & OFLAGS_CREAT != 0,
+        exclusive: args.oflags & OFLAGS_EXCL != 0,
+        truncate,
+        read: args.base & read_rights != 0,
+        write: args.base & write_rights != 0 || truncate || append,
+        append,
+        follow_symlinks: args.dirflags & LOOKUP_SYMLINK_FOLLOW != 0,
+    }
+}
+
+/// `path_filestat_get(fd, flags: lookupflags, path: string, buf: *mut filestat) -> errno`.
+/// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `EFAULT`, `EPERM`, host errors.
+pub fn path_filestat_get(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    flags: u32,
+    path: (u32, u32),
+    out: u32,
+) -> WasiResult<()> {
+    let (dir, _) = dir_with(ctx, fd, rights::PATH_FILESTAT_GET)?;
+    let path = read_path(m, path.0, path.1)?;
+    let stat = ctx
+        .host
+        .stat_at(dir, path, flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
+    write_filestat(m, out, &stat)
+}
+
+/// `path_create_directory(fd, path: string) -> errno`.
+/// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `EEXIST`, `ENOENT`, `EPERM`.
+pub fn path_create_directory(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    path: (u32, u32),
+) -> WasiResult<()> {
+    let (dir, _) = dir_with(ctx, fd, rights::PATH_CREATE_DIRECTORY)?;
+    let path = read_path(m, path.0, path.1)?;
+    ctx.host.create_dir_at(dir, path)
+}
+
+/// `path_remove_directory(fd, path: string) -> errno`.
+/// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `ENOTEMPTY`, `ENOENT`, `EPERM`.
+pub fn path_remove_directory(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    path: (u32, u32),
+) -> WasiResult<()> {
+    let (dir, _) = dir_with(ctx, fd, rights::PATH_REMOVE_DIRECTORY)?;
+    let path = read_path(m, path.0, path.1)?;
+    ctx.host.remove_dir_at(dir, path)
+}
+
+/// `path_unlink_file(fd, path: string) -> errno`.
+/// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `EISDIR`, `ENOENT`, `EPERM`.
+pub fn path_unlink_file(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    path: (u32, u32),
+) -> WasiResult<()> {
+    let (dir, _) = dir_with(ctx, fd, rights::PATH_UNLINK_FILE)?;
+    let path = read_path(m, path.0, path.1)?;
+    ctx.host.unlink_at(dir, path)
+}
+
+/// `path_rename(fd, old_path: string, new_fd: fd, new_path: string) -> errno`.
+/// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `ENOENT`, `EXDEV`, `EPERM`, host errors.
+pub fn path_rename(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    old: (u32, u32),
+    new_fd: u32,
+    new: (u32, u32),
+) -> WasiResult<()> {
+    let (from_dir, _) = dir_with(ctx, fd, rights::PATH_RENAME_SOURCE)?;
+    let (to_dir, _) = dir_with(ctx, new_fd, rights::PATH_RENAME_TARGET)?;
+    let old = read_path(m, old.0, old.1)?;
+    let new = read_path(m, new.0, new.1)?;
+    ctx.host.rename_at(from_dir, old, to_dir, new)
+}
+
+/// `path_readlink(fd, path: string, buf: *mut u8, buf_len: size, bufused: *mut size) -> errno`.
+/// A target longer than the buffer is truncated to it.
+/// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `EINVAL` (not a symlink), `ENOENT`, `EFAULT`.
+pub fn path_readlink(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    path: (u32, u32),
+    buf: u32,
+    len: u32,
+    out: u32,
+) -> WasiResult<()> {
+    let (dir, _) = dir_with(ctx, fd, rights::PATH_READLINK)?;
+    let path = read_path(m, path.0, path.1)?;
+    let target = ctx.host.read_link_at(dir, path)?;
+    let take = target.len().min(len as usize);
+    mem::write_bytes(m, buf, &target[..take])?;
+    mem::write_u32(m, out, take as u32)
+}
+
+pub(super) fn add_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> Result<(), wasmi::Error> {
+    linker.func_wrap(
+        MODULE,
+        "path_open",
+        |mut c: Caller<'_, T>,
+         fd: i32,
+         dirflags: i32,
+         path: i32,
+         path_len: i32,
+         oflags: i32,
+         base: i64,
+         inheriting: i64,
+         fdflags: i32,
+         out: i32| {
+            let args = OpenArgs {
+                dirflags: dirflags as u32,
+                oflags: oflags as u32,
+                base: base as u64,
+                inheriting: inheriting as u64,
+                fdflags: fdflags as u32,
+            };
+            with_memory(&mut c, |ctx, m| {
+                path_open(
+                    ctx,
+                    m,
+                    fd as u32,
+                    (path as u32, path_len as u32),
+                    args,
+                    out as u32,
+                )
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "path_filestat_get",
+        |mut c: Caller<'_, T>, fd: i32, flags: i32, path: i32, len: i32, out: i32| {
+            with_memory(&mut c, |ctx, m| {
+                path_filestat_get(
+                    ctx,
+                    m,
+                    fd as u32,
+                    flags as u32,
+                    (path as u32, len as u32),
+                    out as u32,
+                )
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "path_create_directory",
+        |mut c: Caller<'_, T>, fd: i32, path: i32, len: i32| {
+            with_memory(&mut c, |ctx, m| {
+                path_create_directory(ctx, m, fd as u32, (path as u32, len as u32))
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "path_remove_directory",
+        |mut c: Caller<'_, T>, fd: i32, path: i32, len: i32| {
+            with_memory(&mut c, |ctx, m| {
+                path_remove_directory(ctx, m, fd as u32, (path as u32, len as u32))
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "path_unlink_file",
+        |mut c: Caller<'_, T>, fd: i32, path: i32, len: i32| {
+            with_memory(&mut c, |ctx, m| {
+                path_unlink_file(ctx, m, fd as u32, (path as u32, len as u32))
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "path_rename",
+        |mut c: Caller<'_, T>,
+         fd: i32,
+         old: i32,
+         old_len: i32,
+         new_fd: i32,
+         new: i32,
+         new_len: i32| {
+            with_memory(&mut c, |ctx, m| {
+                path_rename(
+                    ctx,
+                    m,
+                    fd as u32,
+                    (old as u32, old_len as u32),
+                    new_fd as u32,
+                    (new as u32, new_len as u32),
+                )
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "path_readlink",
+        |mut c: Caller<'_, T>, fd: i32, path: i32, len: i32, buf: i32, buf_len: i32, out: i32| {
+            with_memory(&mut c, |ctx, m| {
+                path_readlink(
+                    ctx,
+                    m,
+                    fd as u32,
+                    (path as u32, len as u32),
+                    buf as u32,
+                    buf_len as u32,
+                    out as u32,
+                )
+            })
+        },
+    )?;
+    // Not yet implemented (the complete-WASI work adds host support for them):
+    // they link, so every WASI module instantiates, and answer ENOSYS.
+    linker.func_wrap(
+        MODULE,
+        "path_filestat_set_times",
+        |mut c: Caller<'_, T>,
+         _fd: i32,
+         _flags: i32,
+         _p: i32,
+         _l: i32,
+         _a: i64,
+         _m: i64,
+         _f: i32| { super::without_memory(&mut c, |_| Err(Errno::Nosys)) },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "path_link",
+        |mut c: Caller<'_, T>,
+         _fd: i32,
+         _flags: i32,
+         _p: i32,
+         _l: i32,
+         _nfd: i32,
+         _np: i32,
+         _nl: i32| { super::without_memory(&mut c, |_| Err(Errno::Nosys)) },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "path_symlink",
+        |mut c: Caller<'_, T>, _p: i32, _l: i32, _fd: i32, _np: i32, _nl: i32| {
+            super::without_memory(&mut c, |_| Err(Errno::Nosys))
+        },
+    )?;
+    Ok(())
+}
