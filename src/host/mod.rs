@@ -9,6 +9,7 @@
 //! Open files and directories are named by opaque [`Handle`]s the host hands
 //! out, so a replaying host can answer without any real file behind them.
 
+pub mod mounts;
 pub mod real;
 
 use crate::wasi::errno::WasiResult;

@@ -5,6 +5,9 @@
 //! never lead outside a preopen: cap-std resolves every path component by
 //! component beneath the directory handle.
 
+use super::mounts::{
+    guest_components, lexical_join, lowest_depth, MountKind, MountPoint, MountTable, Resolved,
+};
 use super::{Clock, DirEntry, Filestat, Filetype, Handle, Host, OpenRequest, Opened};
 use crate::wasi::errno::{Errno, WasiResult};
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
@@ -38,8 +41,62 @@ impl Stdio {
 enum Object {
     Stdin(Box<dyn Read + Send>),
     Output(Box<dyn Write + Send>),
-    File { file: File, append: bool },
+    File {
+        file: File,
+        append: bool,
+    },
+    /// A host directory; `loc` places it in the mount tree (None: a plain preopen).
+    Dir {
+        dir: Dir,
+        loc: Option<MountLoc>,
+    },
+    /// A synthesized directory of the mount tree (guest path components).
+    Virtual(Vec<String>),
+}
+
+/// Where a host directory handle sits inside a mount, so `..` can climb out of it.
+#[derive(Debug, Clone)]
+struct MountLoc {
+    mount: usize,
+    rel: Vec<String>,
+}
+
+/// The host side of a mount: a directory, or a file named in its parent directory.
+enum HostMount {
     Dir(Dir),
+    File { parent: Dir, name: String },
+}
+
+/// What a mount shows the guest: a host file or directory at a guest path.
+#[derive(Debug, Clone)]
+pub struct MountSpec {
+    /// The guest path (absolute, e.g. `/inputs`).
+    pub guest: String,
+    /// The host file or directory.
+    pub host: std::path::PathBuf,
+    /// Whether the guest may modify it.
+    pub read_only: bool,
+}
+
+/// The directory a host-side operation starts from.
+#[derive(Debug, Clone, Copy)]
+enum Base {
+    Handle(Handle),
+    Mount(usize),
+}
+
+/// Where a (directory handle, path) pair leads.
+enum Target {
+    Host {
+        base: Base,
+        path: String,
+        read_only: bool,
+        loc: Option<MountLoc>,
+        /// The path names a mount's root (which cannot be removed or renamed).
+        mount_root: bool,
+    },
+    Virtual(Vec<String>),
+    VirtualMissing,
 }
 
 /// A [`Host`] backed by the operating system.
@@ -47,6 +104,8 @@ pub struct RealHost {
     objects: Vec<Option<Object>>,
     started: Instant,
     deadline: Option<Instant>,
+    mounts: MountTable,
+    mount_dirs: Vec<HostMount>,
 }
 
 impl RealHost {
@@ -60,7 +119,71 @@ impl RealHost {
             ],
             started: Instant::now(),
             deadline: None,
+            mounts: MountTable::default(),
+            mount_dirs: Vec::new(),
         }
+    }
+
+    /// Builds the mount tree from `specs` and returns the handle of its root `/`
+    /// (to be preopened as `/`). Host paths are opened with ambient authority here,
+    /// once; the guest reaches them only through these handles.
+    pub fn mount_tree(&mut self, specs: &[MountSpec]) -> io::Result<Handle> {
+        for spec in specs {
+            let meta = std::fs::metadata(&spec.host)?;
+            let host = if meta.is_dir() {
+                HostMount::Dir(Dir::open_ambient_dir(
+                    &spec.host,
+                    cap_std::ambient_authority(),
+                )?)
+            } else {
+                let parent = spec.host.parent().filter(|p| !p.as_os_str().is_empty());
+                let parent = parent.unwrap_or_else(|| Path::new("."));
+                let name = spec
+                    .host
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .ok_or_else(|| {
+                        io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            "a file mount needs a file name",
+                        )
+                    })?;
+                HostMount::File {
+                    parent: Dir::open_ambient_dir(parent, cap_std::ambient_authority())?,
+                    name,
+                }
+            };
+            let kind = if meta.is_dir() {
+                MountKind::Dir
+            } else {
+                MountKind::File
+            };
+            self.mounts.points.push(MountPoint {
+                guest: guest_components(&spec.guest),
+                kind,
+                read_only: spec.read_only,
+            });
+            self.mount_dirs.push(host);
+        }
+        let root = match (self.mounts.mount_covering(&[]), self.mount_dirs.first()) {
+            (Some(m), _) => match &self.mount_dirs[m] {
+                HostMount::Dir(dir) => Object::Dir {
+                    dir: dir.try_clone()?,
+                    loc: Some(MountLoc {
+                        mount: m,
+                        rel: Vec::new(),
+                    }),
+                },
+                HostMount::File { .. } => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "a file cannot be mounted at /",
+                    ))
+                }
+            },
+            _ => Object::Virtual(Vec::new()),
+        };
+        Ok(self.insert(root))
     }
 
     /// Stops sleeps at `deadline`, so a guest blocked in `poll_oneoff` cannot
@@ -73,7 +196,7 @@ impl RealHost {
     /// this is the one place a host path is trusted) and returns its handle.
     pub fn open_host_dir(&mut self, path: &Path) -> io::Result<Handle> {
         let dir = Dir::open_ambient_dir(path, cap_std::ambient_authority())?;
-        Ok(self.insert(Object::Dir(dir)))
+        Ok(self.insert(Object::Dir { dir, loc: None }))
     }
 
     fn insert(&mut self, object: Object) -> Handle {
@@ -95,15 +218,109 @@ impl RealHost {
     fn file(&mut self, handle: Handle) -> WasiResult<&mut File> {
         match self.object(handle)? {
             Object::File { file, .. } => Ok(file),
-            Object::Dir(_) => Err(Errno::Isdir),
+            Object::Dir { .. } | Object::Virtual(_) => Err(Errno::Isdir),
             _ => Err(Errno::Spipe),
         }
     }
 
-    fn dir(&mut self, handle: Handle) -> WasiResult<&Dir> {
-        match self.object(handle)? {
-            Object::Dir(dir) => Ok(dir),
-            _ => Err(Errno::Notdir),
+    /// The host directory an operation starts from.
+    fn base_dir(&self, base: Base) -> WasiResult<&Dir> {
+        match base {
+            Base::Handle(handle) => {
+                match self.objects.get(handle.0 as usize).and_then(Option::as_ref) {
+                    Some(Object::Dir { dir, .. }) => Ok(dir),
+                    Some(_) => Err(Errno::Notdir),
+                    None => Err(Errno::Badf),
+                }
+            }
+            Base::Mount(m) => match self.mount_dirs.get(m) {
+                Some(HostMount::Dir(dir)) => Ok(dir),
+                Some(HostMount::File { parent, .. }) => Ok(parent),
+                None => Err(Errno::Badf),
+            },
+        }
+    }
+
+    /// Resolves `path` under directory handle `start` to where the operation happens.
+    fn target(&self, start: Handle, path: &str) -> WasiResult<Target> {
+        match self.objects.get(start.0 as usize).and_then(Option::as_ref) {
+            None => Err(Errno::Badf),
+            Some(Object::Dir { loc: None, .. }) => Ok(Target::Host {
+                base: Base::Handle(start),
+                path: path.to_string(),
+                read_only: false,
+                loc: None,
+                mount_root: false,
+            }),
+            Some(Object::Dir { loc: Some(loc), .. }) => {
+                if lowest_depth(path) >= -(loc.rel.len() as isize) && !path.starts_with('/') {
+                    let read_only = self
+                        .mounts
+                        .points
+                        .get(loc.mount)
+                        .is_some_and(|p| p.read_only);
+                    let rel = lexical_join(&loc.rel, path);
+                    return Ok(Target::Host {
+                        base: Base::Handle(start),
+                        path: path.to_string(),
+                        read_only,
+                        mount_root: rel.is_empty(),
+                        loc: Some(MountLoc {
+                            mount: loc.mount,
+                            rel,
+                        }),
+                    });
+                }
+                let mut abs = self
+                    .mounts
+                    .points
+                    .get(loc.mount)
+                    .map(|p| p.guest.clone())
+                    .unwrap_or_default();
+                abs.extend(loc.rel.iter().cloned());
+                self.target_from_tree(&abs, path)
+            }
+            Some(Object::Virtual(abs)) => self.target_from_tree(abs, path),
+            Some(_) => Err(Errno::Notdir),
+        }
+    }
+
+    fn target_from_tree(&self, abs: &[String], path: &str) -> WasiResult<Target> {
+        Ok(match self.mounts.resolve(abs, path)? {
+            Resolved::Virtual(abs) => Target::Virtual(abs),
+            Resolved::VirtualMissing => Target::VirtualMissing,
+            Resolved::InMount { mount, below, rel } => {
+                let read_only = self.mounts.points[mount].read_only;
+                let path = match &self.mount_dirs[mount] {
+                    HostMount::File { name, .. } => name.clone(),
+                    HostMount::Dir(_) => below,
+                };
+                Target::Host {
+                    base: Base::Mount(mount),
+                    path,
+                    read_only,
+                    mount_root: rel.is_empty(),
+                    loc: Some(MountLoc { mount, rel }),
+                }
+            }
+        })
+    }
+
+    /// Resolves a path for an operation that modifies it: read-only mounts refuse,
+    /// virtual directories cannot change, a mount root cannot be removed or renamed.
+    fn writable_target(&self, start: Handle, path: &str) -> WasiResult<(Base, String)> {
+        match self.target(start, path)? {
+            Target::Host {
+                read_only: true, ..
+            } => Err(Errno::Rofs),
+            Target::Host {
+                mount_root: true,
+                loc: Some(_),
+                ..
+            } => Err(Errno::Busy),
+            Target::Host { base, path, .. } => Ok((base, path)),
+            Target::Virtual(_) => Err(Errno::Busy),
+            Target::VirtualMissing => Err(Errno::Rofs),
         }
     }
 
@@ -248,7 +465,7 @@ impl Host for RealHost {
         match self.object(handle)? {
             Object::Stdin(input) => Ok(input.read(buf)?),
             Object::File { file, .. } => Ok(file.read(buf)?),
-            Object::Dir(_) => Err(Errno::Isdir),
+            Object::Dir { .. } | Object::Virtual(_) => Err(Errno::Isdir),
             Object::Output(_) => Err(Errno::Badf),
         }
     }
@@ -265,7 +482,7 @@ impl Host for RealHost {
                 Ok(buf.len())
             }
             Object::File { file, .. } => Ok(file.write(buf)?),
-            Object::Dir(_) => Err(Errno::Isdir),
+            Object::Dir { .. } | Object::Virtual(_) => Err(Errno::Isdir),
             Object::Stdin(_) => Err(Errno::Badf),
         }
     }
@@ -282,7 +499,7 @@ impl Host for RealHost {
     fn seek(&mut self, handle: Handle, pos: SeekFrom) -> WasiResult<u64> {
         match self.object(handle)? {
             Object::File { file, .. } => Ok(file.seek(pos)?),
-            Object::Dir(_) => Err(Errno::Isdir),
+            Object::Dir { .. } | Object::Virtual(_) => Err(Errno::Isdir),
             _ => Err(Errno::Spipe),
         }
     }
@@ -290,7 +507,8 @@ impl Host for RealHost {
     fn stat(&mut self, handle: Handle) -> WasiResult<Filestat> {
         match self.object(handle)? {
             Object::File { file, .. } => Ok(filestat_of(&file.metadata()?)),
-            Object::Dir(dir) => Ok(filestat_of(&dir.dir_metadata()?)),
+            Object::Dir { dir, .. } => Ok(filestat_of(&dir.dir_metadata()?)),
+            Object::Virtual(abs) => Ok(virtual_filestat(abs)),
             Object::Stdin(_) | Object::Output(_) => Ok(stream_filestat()),
         }
     }
@@ -299,7 +517,7 @@ impl Host for RealHost {
         match self.object(handle)? {
             Object::File { file, .. } if data_only => Ok(file.sync_data()?),
             Object::File { file, .. } => Ok(file.sync_all()?),
-            Object::Dir(_) => Ok(()),
+            Object::Dir { .. } | Object::Virtual(_) => Ok(()),
             Object::Output(out) => Ok(out.flush()?),
             Object::Stdin(_) => Err(Errno::Inval),
         }
@@ -319,76 +537,85 @@ impl Host for RealHost {
     }
 
     fn open_at(&mut self, dir: Handle, path: &str, req: OpenRequest) -> WasiResult<Opened> {
-        let base = self.dir(dir)?;
-        let object = if req.directory {
-            if req.create || req.write || req.truncate {
-                return Err(Errno::Inval);
-            }
-            let opened = if req.follow_symlinks {
-                base.open_dir(path)?
-            } else {
-                base.open_dir_nofollow(path)?
-            };
-            Object::Dir(opened)
-        } else {
-            let file = Self::open_file(base, path, req)?;
-            if file.metadata()?.is_dir() {
-                Object::Dir(Dir::from_std_file(file.into_std()))
-            } else {
-                Object::File {
-                    file,
-                    append: req.append,
+        let modifies = req.write || req.create || req.truncate || req.append;
+        let (object, filetype) = match self.target(dir, path)? {
+            Target::Virtual(abs) => {
+                if req.create && req.exclusive {
+                    return Err(Errno::Exist);
                 }
+                if modifies {
+                    return Err(Errno::Isdir);
+                }
+                (Object::Virtual(abs), Filetype::Directory)
             }
-        };
-        let filetype = match &object {
-            Object::Dir(_) => Filetype::Directory,
-            Object::File { file, .. } => filetype_of(file.metadata()?.file_type()),
-            _ => Filetype::Unknown,
+            Target::VirtualMissing if req.create => return Err(Errno::Rofs),
+            Target::VirtualMissing => return Err(Errno::Noent),
+            Target::Host {
+                read_only: true, ..
+            } if modifies => return Err(Errno::Rofs),
+            Target::Host {
+                base, path, loc, ..
+            } => {
+                let base = self.base_dir(base)?;
+                open_host(base, &path, req, loc)?
+            }
         };
         let handle = self.insert(object);
         Ok(Opened { handle, filetype })
     }
 
     fn stat_at(&mut self, dir: Handle, path: &str, follow: bool) -> WasiResult<Filestat> {
-        let base = self.dir(dir)?;
+        let (base, path) = match self.target(dir, path)? {
+            Target::Virtual(abs) => return Ok(virtual_filestat(&abs)),
+            Target::VirtualMissing => return Err(Errno::Noent),
+            Target::Host { base, path, .. } => (base, path),
+        };
+        let base = self.base_dir(base)?;
         let meta = if follow {
-            base.metadata(path)?
+            base.metadata(&path)?
         } else {
-            base.symlink_metadata(path)?
+            base.symlink_metadata(&path)?
         };
         Ok(filestat_of(&meta))
     }
 
     fn read_dir(&mut self, dir: Handle) -> WasiResult<Vec<DirEntry>> {
-        use cap_fs_ext::MetadataExt;
-        let base = self.dir(dir)?;
-        let own_ino = base.dir_metadata()?.ino();
-        // The parent of a preopen is out of reach, so `..` reports the directory itself.
-        let parent_ino = base.symlink_metadata("..").map_or(own_ino, |m| m.ino());
-        let mut entries = vec![dot_entry(b".", own_ino), dot_entry(b"..", parent_ino)];
-        for entry in base.entries()? {
-            let entry = entry?;
-            let meta = entry.metadata()?;
-            entries.push(DirEntry {
-                name: os_bytes(&entry.file_name()),
-                ino: meta.ino(),
-                filetype: filetype_of(meta.file_type()),
-            });
+        match self.object(dir)? {
+            Object::Dir { dir, .. } => read_host_dir(dir),
+            Object::Virtual(abs) => {
+                let abs = abs.clone();
+                self.read_virtual_dir(&abs)
+            }
+            _ => Err(Errno::Notdir),
         }
-        Ok(entries)
     }
 
     fn create_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()> {
-        Ok(self.dir(dir)?.create_dir(path)?)
+        match self.target(dir, path)? {
+            Target::Virtual(_) => Err(Errno::Exist),
+            Target::Host {
+                mount_root: true,
+                loc: Some(_),
+                ..
+            } => Err(Errno::Exist),
+            _ => {
+                let (base, path) = self.writable_target(dir, path)?;
+                Ok(self.base_dir(base)?.create_dir(path)?)
+            }
+        }
     }
 
     fn remove_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()> {
-        Ok(self.dir(dir)?.remove_dir(path)?)
+        let (base, path) = self.writable_target(dir, path)?;
+        Ok(self.base_dir(base)?.remove_dir(path)?)
     }
 
     fn unlink_at(&mut self, dir: Handle, path: &str) -> WasiResult<()> {
-        Ok(self.dir(dir)?.remove_file_or_symlink(path)?)
+        if let Target::Virtual(_) = self.target(dir, path)? {
+            return Err(Errno::Isdir);
+        }
+        let (base, path) = self.writable_target(dir, path)?;
+        Ok(self.base_dir(base)?.remove_file_or_symlink(path)?)
     }
 
     fn rename_at(
@@ -398,12 +625,24 @@ impl Host for RealHost {
         to_dir: Handle,
         to: &str,
     ) -> WasiResult<()> {
-        let target = self.dir(to_dir)?.try_clone()?;
-        Ok(self.dir(from_dir)?.rename(from, &target, to)?)
+        let (from_base, from_path) = self.writable_target(from_dir, from)?;
+        let (to_base, to_path) = self.writable_target(to_dir, to)?;
+        if self.mount_of(from_base, from_dir) != self.mount_of(to_base, to_dir) {
+            return Err(Errno::Xdev);
+        }
+        let target = self.base_dir(to_base)?.try_clone()?;
+        Ok(self
+            .base_dir(from_base)?
+            .rename(from_path, &target, to_path)?)
     }
 
     fn read_link_at(&mut self, dir: Handle, path: &str) -> WasiResult<Vec<u8>> {
-        let target = self.dir(dir)?.read_link_contents(path)?;
+        let (base, path) = match self.target(dir, path)? {
+            Target::Virtual(_) => return Err(Errno::Inval),
+            Target::VirtualMissing => return Err(Errno::Noent),
+            Target::Host { base, path, .. } => (base, path),
+        };
+        let target = self.base_dir(base)?.read_link_contents(path)?;
         Ok(os_bytes(target.as_os_str()))
     }
 
@@ -414,6 +653,118 @@ impl Host for RealHost {
             }
         }
         Ok(())
+    }
+}
+
+impl RealHost {
+    /// Which mount (if any) an operation's base belongs to, for cross-mount renames.
+    fn mount_of(&self, base: Base, start: Handle) -> Option<usize> {
+        match base {
+            Base::Mount(m) => Some(m),
+            Base::Handle(_) => match self.objects.get(start.0 as usize).and_then(Option::as_ref) {
+                Some(Object::Dir { loc: Some(loc), .. }) => Some(loc.mount),
+                _ => None,
+            },
+        }
+    }
+
+    /// `.`, `..` and the mounts and virtual directories directly inside `abs`.
+    fn read_virtual_dir(&self, abs: &[String]) -> WasiResult<Vec<DirEntry>> {
+        let mut parent = abs.to_vec();
+        parent.pop();
+        let mut entries = vec![
+            dot_entry(b".", virtual_ino(abs)),
+            dot_entry(b"..", virtual_ino(&parent)),
+        ];
+        for (name, kind) in self.mounts.virtual_children(abs) {
+            let mut child = abs.to_vec();
+            child.push(name.clone());
+            let filetype = match kind {
+                MountKind::Dir => Filetype::Directory,
+                MountKind::File => Filetype::RegularFile,
+            };
+            entries.push(DirEntry {
+                name: name.into_bytes(),
+                ino: virtual_ino(&child),
+                filetype,
+            });
+        }
+        Ok(entries)
+    }
+}
+
+/// Opens `path` under host directory `base`; a directory becomes a directory handle.
+fn open_host(
+    base: &Dir,
+    path: &str,
+    req: OpenRequest,
+    loc: Option<MountLoc>,
+) -> WasiResult<(Object, Filetype)> {
+    if req.directory {
+        if req.create || req.write || req.truncate {
+            return Err(Errno::Inval);
+        }
+        let dir = if req.follow_symlinks {
+            base.open_dir(path)?
+        } else {
+            base.open_dir_nofollow(path)?
+        };
+        return Ok((Object::Dir { dir, loc }, Filetype::Directory));
+    }
+    let file = RealHost::open_file(base, path, req)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        let dir = Dir::from_std_file(file.into_std());
+        return Ok((Object::Dir { dir, loc }, Filetype::Directory));
+    }
+    let filetype = filetype_of(meta.file_type());
+    Ok((
+        Object::File {
+            file,
+            append: req.append,
+        },
+        filetype,
+    ))
+}
+
+/// Every entry of a host directory, `.` and `..` first.
+fn read_host_dir(dir: &Dir) -> WasiResult<Vec<DirEntry>> {
+    use cap_fs_ext::MetadataExt;
+    let own_ino = dir.dir_metadata()?.ino();
+    // The parent of a preopen is out of reach, so `..` reports the directory itself.
+    let parent_ino = dir.symlink_metadata("..").map_or(own_ino, |m| m.ino());
+    let mut entries = vec![dot_entry(b".", own_ino), dot_entry(b"..", parent_ino)];
+    for entry in dir.entries()? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        entries.push(DirEntry {
+            name: os_bytes(&entry.file_name()),
+            ino: meta.ino(),
+            filetype: filetype_of(meta.file_type()),
+        });
+    }
+    Ok(entries)
+}
+
+/// A stable inode number for a virtual directory, derived from its guest path.
+fn virtual_ino(abs: &[String]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    abs.hash(&mut hasher);
+    hasher.finish() | (1 << 63)
+}
+
+/// Attributes of a virtual directory: a read-only directory with zero times.
+fn virtual_filestat(abs: &[String]) -> Filestat {
+    Filestat {
+        dev: 0,
+        ino: virtual_ino(abs),
+        filetype: Filetype::Directory,
+        nlink: 1,
+        size: 0,
+        atim: 0,
+        mtim: 0,
+        ctim: 0,
     }
 }
 
