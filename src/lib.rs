@@ -9,4 +9,6 @@
 pub mod cli;
 pub mod engine;
 pub mod host;
+pub mod results;
+pub mod source;
 pub mod wasi;

@@ -2,8 +2,8 @@
 
 use super::units::{parse_duration, parse_size};
 use super::{Failure, EXIT_TIMEOUT, EXIT_TRAP};
-use crate::engine::link::NamedModules;
-use crate::engine::run::{run as run_module, Report, RunSpec};
+use crate::engine::resolve::NamedModules;
+use crate::engine::run::{run as run_module, EntryModule, Report, RunSpec};
 use crate::engine::{values, Limits, Outcome};
 use crate::host::real::{RealHost, Stdio};
 use crate::wasi::WasiCtx;
@@ -58,7 +58,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         preload.push(name);
     }
     let spec = RunSpec {
-        entry: args.module.clone(),
+        entry: EntryModule::File(args.module.clone()),
         invoke: args.invoke.clone(),
         call_args: if args.invoke.is_some() {
             args.args.clone()

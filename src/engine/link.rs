@@ -199,38 +199,3 @@ impl<R: ModuleResolver> Instantiator<R> {
         InstantiateError::Engine(engine_error)
     }
 }
-
-/// Resolves the import modules named on the command line (`--import NAME=PATH`).
-#[derive(Debug, Default)]
-pub struct NamedModules {
-    paths: HashMap<String, std::path::PathBuf>,
-}
-
-impl NamedModules {
-    /// Registers the module file `path` under `name`.
-    pub fn add(&mut self, name: &str, path: std::path::PathBuf) {
-        self.paths.insert(name.to_string(), path);
-    }
-}
-
-impl ModuleResolver for NamedModules {
-    fn resolve(
-        &mut self,
-        engine: &Engine,
-        name: &str,
-    ) -> Result<Option<(String, Module)>, EngineError> {
-        let Some(path) = self.paths.get(name) else {
-            return Ok(None);
-        };
-        let module = super::load::load_file(engine, path)?;
-        Ok(Some((path.display().to_string(), module)))
-    }
-
-    fn knows(&self, name: &str) -> bool {
-        self.paths.contains_key(name)
-    }
-
-    fn unknown_hint(&self, name: &str) -> String {
-        format!("no module named `{name}` was given (add --import {name}=PATH)")
-    }
-}

@@ -5,6 +5,7 @@ pub mod call;
 pub mod describe;
 pub mod link;
 pub mod load;
+pub mod resolve;
 pub mod run;
 pub mod values;
 

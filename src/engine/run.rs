@@ -12,10 +12,19 @@ use wasmi::{ExternType, Func, Instance, Module, Store, Val};
 /// The function a run calls when none is named: WASI's command entrypoint.
 pub const DEFAULT_ENTRYPOINT: &str = "_start";
 
+/// Where the entry module comes from.
+#[derive(Debug, Clone)]
+pub enum EntryModule {
+    /// A file on the host.
+    File(PathBuf),
+    /// A name the run's [`ModuleResolver`] resolves (a guest path in a job).
+    Named(String),
+}
+
 /// What to run.
 pub struct RunSpec<R: ModuleResolver> {
-    /// The entry module's file.
-    pub entry: PathBuf,
+    /// The entry module.
+    pub entry: EntryModule,
     /// The function to call (`None`: `_start`).
     pub invoke: Option<String>,
     /// Arguments for the function's parameters, as text.
@@ -38,11 +47,10 @@ pub struct Report {
 }
 
 /// Runs `spec` with the guest world `wasi`. An `Err` means nothing of the entrypoint ran.
-pub fn run<R: ModuleResolver>(spec: RunSpec<R>, wasi: WasiCtx) -> Result<Report, EngineError> {
+pub fn run<R: ModuleResolver>(mut spec: RunSpec<R>, wasi: WasiCtx) -> Result<Report, EngineError> {
     let started = Instant::now();
     let engine = new_engine(&spec.limits);
-    let module = load::load_file(&engine, &spec.entry)?;
-    let display = spec.entry.display().to_string();
+    let (display, module) = load_entry(&engine, &spec.entry, &mut spec.resolver)?;
     let name = spec
         .invoke
         .clone()
@@ -80,6 +88,27 @@ pub fn run<R: ModuleResolver>(spec: RunSpec<R>, wasi: WasiCtx) -> Result<Report,
     let func = exported_func(&instance, &store, &module, &display, &name)?;
     let outcome = call(&mut store, func, &params, limits);
     Ok(finish(&mut store, outcome, &spec.limits))
+}
+
+fn load_entry<R: ModuleResolver>(
+    engine: &wasmi::Engine,
+    entry: &EntryModule,
+    resolver: &mut R,
+) -> Result<(String, Module), EngineError> {
+    match entry {
+        EntryModule::File(path) => Ok((path.display().to_string(), load::load_file(engine, path)?)),
+        EntryModule::Named(name) => {
+            resolver
+                .resolve(engine, name)?
+                .ok_or_else(|| EngineError::Read {
+                    path: name.clone(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        resolver.unknown_hint(name),
+                    ),
+                })
+        }
+    }
 }
 
 fn instantiate_all<R: ModuleResolver>(

@@ -1,0 +1,74 @@
+//! `brine.json`: what ran and how it ended, for people and machines.
+
+use serde::Serialize;
+
+/// Bytes of stdout/stderr kept in the summary, as Bacalhau keeps in its own.
+pub const HEAD_BYTES: usize = 2048;
+
+/// The summary of one execution (one partition of a job).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// brine's version.
+    pub brine_version: String,
+    /// The job's name.
+    pub job: String,
+    /// The job id.
+    pub job_id: String,
+    /// This execution's id.
+    pub execution_id: String,
+    /// The partition index.
+    pub partition_index: u32,
+    /// The number of partitions.
+    pub partition_count: u32,
+    /// `completed` or `failed`.
+    pub status: Status,
+    /// The guest's exit code (absent when it never ran to an exit).
+    pub exit_code: Option<i64>,
+    /// Why the execution failed.
+    pub error: Option<String>,
+    /// The first bytes of stdout.
+    pub stdout: String,
+    /// Whether stdout went past the cap.
+    pub stdout_truncated: bool,
+    /// The first bytes of stderr.
+    pub stderr: String,
+    /// Whether stderr went past the cap.
+    pub stderr_truncated: bool,
+    /// The ResultPath names published.
+    pub outputs: Vec<String>,
+    /// Fuel used, when metering was on.
+    pub fuel_consumed: Option<u64>,
+    /// How long staging and running took.
+    pub durations_ms: Durations,
+}
+
+/// The execution's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The guest ran to its end (any exit code).
+    Completed,
+    /// A trap, a timeout, a missing entrypoint or module, a failed input.
+    Failed,
+}
+
+/// Durations in milliseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Durations {
+    /// Staging the inputs.
+    pub staging: u64,
+    /// Running the module.
+    pub run: u64,
+    /// Everything.
+    pub total: u64,
+}
+
+/// The first [`HEAD_BYTES`] of a captured stream, as text.
+pub fn head(path: &std::path::Path) -> String {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(HEAD_BYTES);
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.take(HEAD_BYTES as u64).read_to_end(&mut buf);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
