@@ -10,5 +10,6 @@ pub mod cli;
 pub mod engine;
 pub mod host;
 pub mod results;
+pub mod runner;
 pub mod source;
 pub mod wasi;

@@ -118,6 +118,17 @@ pub struct OpenRequest {
     pub follow_symlinks: bool,
 }
 
+/// A new access or modification time (`fstflags` decoded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetTime {
+    /// Leave it as it is.
+    Keep,
+    /// The host's current time.
+    Now,
+    /// Nanoseconds since the Unix epoch.
+    At(u64),
+}
+
 /// What `open_at` opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Opened {
@@ -183,6 +194,22 @@ pub trait Host {
     ) -> WasiResult<()>;
     /// The target of symlink `path` under `dir`.
     fn read_link_at(&mut self, dir: Handle, path: &str) -> WasiResult<Vec<u8>>;
+    /// Sets the access and modification times of an open handle.
+    fn set_times(&mut self, handle: Handle, atim: SetTime, mtim: SetTime) -> WasiResult<()>;
+    /// Sets the times of `path` under `dir` (of a final symlink itself unless `follow`).
+    fn set_times_at(
+        &mut self,
+        dir: Handle,
+        path: &str,
+        follow: bool,
+        atim: SetTime,
+        mtim: SetTime,
+    ) -> WasiResult<()>;
+    /// Creates symlink `path` under `dir` whose contents are `target`.
+    fn symlink_at(&mut self, target: &str, dir: Handle, path: &str) -> WasiResult<()>;
+    /// Creates hard link `to` under `to_dir` to `from` under `from_dir`.
+    fn link_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str)
+        -> WasiResult<()>;
 
     /// Writes out anything buffered for stdout and stderr.
     fn flush(&mut self) -> WasiResult<()>;

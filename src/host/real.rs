@@ -8,9 +8,9 @@
 use super::mounts::{
     guest_components, lexical_join, lowest_depth, MountKind, MountPoint, MountTable, Resolved,
 };
-use super::{Clock, DirEntry, Filestat, Filetype, Handle, Host, OpenRequest, Opened};
+use super::{Clock, DirEntry, Filestat, Filetype, Handle, Host, OpenRequest, Opened, SetTime};
 use crate::wasi::errno::{Errno, WasiResult};
-use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, SystemTimeSpec};
 use cap_std::fs::{Dir, File, Metadata, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -646,6 +646,65 @@ impl Host for RealHost {
         Ok(os_bytes(target.as_os_str()))
     }
 
+    fn set_times(&mut self, handle: Handle, atim: SetTime, mtim: SetTime) -> WasiResult<()> {
+        match self.object(handle)? {
+            Object::File { file, .. } => {
+                let std_file = file.try_clone()?.into_std();
+                Ok(std_file.set_times(file_times(atim, mtim))?)
+            }
+            Object::Dir { dir, .. } => Ok(dir.set_times(".", time_spec(atim), time_spec(mtim))?),
+            Object::Virtual(_) => Err(Errno::Rofs),
+            Object::Stdin(_) | Object::Output(_) => Err(Errno::Badf),
+        }
+    }
+
+    fn set_times_at(
+        &mut self,
+        dir: Handle,
+        path: &str,
+        follow: bool,
+        atim: SetTime,
+        mtim: SetTime,
+    ) -> WasiResult<()> {
+        let (base, path) = match self.target(dir, path)? {
+            Target::Host {
+                read_only: true, ..
+            } => return Err(Errno::Rofs),
+            Target::Host { base, path, .. } => (base, path),
+            Target::Virtual(_) => return Err(Errno::Rofs),
+            Target::VirtualMissing => return Err(Errno::Noent),
+        };
+        let base = self.base_dir(base)?;
+        if follow {
+            Ok(base.set_times(path, time_spec(atim), time_spec(mtim))?)
+        } else {
+            Ok(base.set_symlink_times(path, time_spec(atim), time_spec(mtim))?)
+        }
+    }
+
+    fn symlink_at(&mut self, target: &str, dir: Handle, path: &str) -> WasiResult<()> {
+        let (base, path) = self.writable_target(dir, path)?;
+        Ok(self.base_dir(base)?.symlink(target, path)?)
+    }
+
+    fn link_at(
+        &mut self,
+        from_dir: Handle,
+        from: &str,
+        to_dir: Handle,
+        to: &str,
+    ) -> WasiResult<()> {
+        let (from_base, from_path) = self.writable_target(from_dir, from)?;
+        let (to_base, to_path) = self.writable_target(to_dir, to)?;
+        if self.mount_of(from_base, from_dir) != self.mount_of(to_base, to_dir) {
+            return Err(Errno::Xdev);
+        }
+        let target = self.base_dir(to_base)?.try_clone()?;
+        Ok(self
+            .base_dir(from_base)?
+            .hard_link(from_path, &target, to_path)?)
+    }
+
     fn flush(&mut self) -> WasiResult<()> {
         for object in self.objects.iter_mut().take(3).flatten() {
             if let Object::Output(out) = object {
@@ -766,6 +825,36 @@ fn virtual_filestat(abs: &[String]) -> Filestat {
         mtim: 0,
         ctim: 0,
     }
+}
+
+fn system_time(nanos: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_nanos(nanos)
+}
+
+fn time_spec(time: SetTime) -> Option<SystemTimeSpec> {
+    match time {
+        SetTime::Keep => None,
+        SetTime::Now => Some(SystemTimeSpec::SymbolicNow),
+        SetTime::At(nanos) => Some(SystemTimeSpec::Absolute(
+            cap_std::time::SystemTime::from_std(system_time(nanos)),
+        )),
+    }
+}
+
+fn file_times(atim: SetTime, mtim: SetTime) -> std::fs::FileTimes {
+    let resolve = |t: SetTime| match t {
+        SetTime::Keep => None,
+        SetTime::Now => Some(SystemTime::now()),
+        SetTime::At(nanos) => Some(system_time(nanos)),
+    };
+    let mut times = std::fs::FileTimes::new();
+    if let Some(a) = resolve(atim) {
+        times = times.set_accessed(a);
+    }
+    if let Some(m) = resolve(mtim) {
+        times = times.set_modified(m);
+    }
+    times
 }
 
 fn dot_entry(name: &[u8], ino: u64) -> DirEntry {

@@ -6,7 +6,7 @@
 use super::ctx::{FdEntry, WasiCtx, WasiView};
 use super::errno::{Errno, WasiResult};
 use super::{mem, rights, with_memory, without_memory, MODULE};
-use crate::host::{Filestat, Filetype, Handle};
+use crate::host::{Filestat, Filetype, Handle, SetTime};
 use std::io::SeekFrom;
 use wasmi::{Caller, Linker};
 
@@ -275,6 +275,35 @@ pub fn fd_filestat_set_size(ctx: &mut WasiCtx, fd: u32, size: u64) -> WasiResult
     ctx.host.set_size(handle, size)
 }
 
+/// Decodes `fstflags` (`ATIM` 1, `ATIM_NOW` 2, `MTIM` 4, `MTIM_NOW` 8) into the two new times.
+/// Errors: `EINVAL` when a time is both given and `NOW`, or unknown bits are set.
+pub fn decode_set_times(atim: u64, mtim: u64, flags: u32) -> WasiResult<(SetTime, SetTime)> {
+    if flags & !0xf != 0 {
+        return Err(Errno::Inval);
+    }
+    let pick = |at: u32, now: u32, value: u64| match (flags & at != 0, flags & now != 0) {
+        (true, true) => Err(Errno::Inval),
+        (true, false) => Ok(SetTime::At(value)),
+        (false, true) => Ok(SetTime::Now),
+        (false, false) => Ok(SetTime::Keep),
+    };
+    Ok((pick(1, 2, atim)?, pick(4, 8, mtim)?))
+}
+
+/// `fd_filestat_set_times(fd, atim: timestamp, mtim: timestamp, fst_flags) -> errno`.
+/// Errors: `EBADF`, `ENOTCAPABLE`, `EINVAL` (bad flags), `EROFS`.
+pub fn fd_filestat_set_times(
+    ctx: &mut WasiCtx,
+    fd: u32,
+    atim: u64,
+    mtim: u64,
+    flags: u32,
+) -> WasiResult<()> {
+    let handle = handle_with(ctx, fd, rights::FD_FILESTAT_SET_TIMES)?;
+    let (atim, mtim) = decode_set_times(atim, mtim, flags)?;
+    ctx.host.set_times(handle, atim, mtim)
+}
+
 /// `fd_allocate(fd, offset: filesize, len: filesize) -> errno`: makes sure the
 /// file is at least `offset + len` bytes long (it never shrinks).
 /// Errors: `EBADF`, `ENOTCAPABLE`, `EINVAL` (zero length), `EFBIG`.
@@ -537,9 +566,10 @@ pub(super) fn add_to_linker<T: WasiView + 'static>(
     linker.func_wrap(
         MODULE,
         "fd_filestat_set_times",
-        // Setting times needs host support that arrives with the complete WASI layer.
-        |mut c: Caller<'_, T>, _fd: i32, _atim: i64, _mtim: i64, _flags: i32| {
-            without_memory(&mut c, |_| Err(Errno::Nosys))
+        |mut c: Caller<'_, T>, fd: i32, atim: i64, mtim: i64, flags: i32| {
+            without_memory(&mut c, |ctx| {
+                fd_filestat_set_times(ctx, fd as u32, atim as u64, mtim as u64, flags as u32)
+            })
         },
     )?;
     linker.func_wrap(

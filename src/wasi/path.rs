@@ -5,7 +5,7 @@
 
 use super::ctx::{FdEntry, WasiCtx, WasiView};
 use super::errno::{Errno, WasiResult};
-use super::fd::{write_filestat, FDFLAGS_APPEND};
+use super::fd::{decode_set_times, write_filestat, FDFLAGS_APPEND};
 use super::{mem, rights, with_memory, MODULE};
 use crate::host::{Filetype, Handle, OpenRequest};
 use wasmi::{Caller, Linker};
@@ -213,6 +213,61 @@ pub fn path_readlink(
     mem::write_u32(m, out, take as u32)
 }
 
+/// `path_filestat_set_times(fd, flags: lookupflags, path: string, atim, mtim, fst_flags) -> errno`.
+/// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `EINVAL` (bad flags), `ENOENT`, `EROFS`, `EPERM`.
+pub fn path_filestat_set_times(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    fd: u32,
+    flags: u32,
+    path: (u32, u32),
+    (atim, mtim, fst): (u64, u64, u32),
+) -> WasiResult<()> {
+    let (dir, _) = dir_with(ctx, fd, rights::PATH_FILESTAT_SET_TIMES)?;
+    let path = read_path(m, path.0, path.1)?;
+    let (atim, mtim) = decode_set_times(atim, mtim, fst)?;
+    let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
+    ctx.host.set_times_at(dir, path, follow, atim, mtim)
+}
+
+/// `path_link(old_fd, old_flags: lookupflags, old_path: string, new_fd, new_path: string) -> errno`.
+/// Following a symlink in the source is not supported (`EINVAL`), as in wasi-common.
+/// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `EINVAL`, `EEXIST`, `ENOENT`, `EXDEV`, `EPERM`.
+pub fn path_link(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    (fd, flags): (u32, u32),
+    old: (u32, u32),
+    new_fd: u32,
+    new: (u32, u32),
+) -> WasiResult<()> {
+    let (from_dir, _) = dir_with(ctx, fd, rights::PATH_LINK_SOURCE)?;
+    let (to_dir, _) = dir_with(ctx, new_fd, rights::PATH_LINK_TARGET)?;
+    if flags & LOOKUP_SYMLINK_FOLLOW != 0 {
+        return Err(Errno::Inval);
+    }
+    let old = read_path(m, old.0, old.1)?;
+    let new = read_path(m, new.0, new.1)?;
+    ctx.host.link_at(from_dir, old, to_dir, new)
+}
+
+/// `path_symlink(old_path: string, fd, new_path: string) -> errno`: creates
+/// `new_path` holding `old_path`. The link's text is not checked (it is only
+/// text); following it can never leave the preopen.
+/// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `EEXIST`, `ENOENT`, `EPERM`, `EROFS`.
+pub fn path_symlink(
+    ctx: &mut WasiCtx,
+    m: &mut [u8],
+    old: (u32, u32),
+    fd: u32,
+    new: (u32, u32),
+) -> WasiResult<()> {
+    let (dir, _) = dir_with(ctx, fd, rights::PATH_SYMLINK)?;
+    let target = read_path(m, old.0, old.1)?;
+    let path = read_path(m, new.0, new.1)?;
+    ctx.host.symlink_at(target, dir, path)
+}
+
 pub(super) fn add_to_linker<T: WasiView + 'static>(
     linker: &mut Linker<T>,
 ) -> Result<(), wasmi::Error> {
@@ -330,37 +385,67 @@ pub(super) fn add_to_linker<T: WasiView + 'static>(
             })
         },
     )?;
-    // Not yet implemented (the complete-WASI work adds host support for them):
-    // they link, so every WASI module instantiates, and answer ENOSYS.
     linker.func_wrap(
         MODULE,
         "path_filestat_set_times",
         |mut c: Caller<'_, T>,
-         _fd: i32,
-         _flags: i32,
-         _p: i32,
-         _l: i32,
-         _a: i64,
-         _m: i64,
-         _f: i32| { super::without_memory(&mut c, |_| Err(Errno::Nosys)) },
+         fd: i32,
+         flags: i32,
+         path: i32,
+         len: i32,
+         atim: i64,
+         mtim: i64,
+         fst: i32| {
+            let times = (atim as u64, mtim as u64, fst as u32);
+            with_memory(&mut c, |ctx, m| {
+                path_filestat_set_times(
+                    ctx,
+                    m,
+                    fd as u32,
+                    flags as u32,
+                    (path as u32, len as u32),
+                    times,
+                )
+            })
+        },
     )?;
     linker.func_wrap(
         MODULE,
         "path_link",
         |mut c: Caller<'_, T>,
-         _fd: i32,
-         _flags: i32,
-         _p: i32,
-         _l: i32,
-         _nfd: i32,
-         _np: i32,
-         _nl: i32| { super::without_memory(&mut c, |_| Err(Errno::Nosys)) },
+         fd: i32,
+         flags: i32,
+         old: i32,
+         old_len: i32,
+         new_fd: i32,
+         new: i32,
+         new_len: i32| {
+            with_memory(&mut c, |ctx, m| {
+                let old = (old as u32, old_len as u32);
+                path_link(
+                    ctx,
+                    m,
+                    (fd as u32, flags as u32),
+                    old,
+                    new_fd as u32,
+                    (new as u32, new_len as u32),
+                )
+            })
+        },
     )?;
     linker.func_wrap(
         MODULE,
         "path_symlink",
-        |mut c: Caller<'_, T>, _p: i32, _l: i32, _fd: i32, _np: i32, _nl: i32| {
-            super::without_memory(&mut c, |_| Err(Errno::Nosys))
+        |mut c: Caller<'_, T>, old: i32, old_len: i32, fd: i32, new: i32, new_len: i32| {
+            with_memory(&mut c, |ctx, m| {
+                path_symlink(
+                    ctx,
+                    m,
+                    (old as u32, old_len as u32),
+                    fd as u32,
+                    (new as u32, new_len as u32),
+                )
+            })
         },
     )?;
     Ok(())

@@ -1,0 +1,307 @@
+//! Runs one planned [`Execution`]: stage its inputs, build the guest's mount
+//! tree, run the entry module, and write the results directory.
+//!
+//! This is the embeddable heart of `brine run`; `plan` turns a job into
+//! executions (one per partition) and the CLI publishes what this writes.
+
+use crate::engine::resolve::MountedModules;
+use crate::engine::run::{run as run_module, EntryModule, RunSpec, DEFAULT_ENTRYPOINT};
+use crate::engine::{EngineError, Limits, Outcome};
+use crate::host::real::{MountSpec, RealHost, Stdio};
+use crate::results::summary::{head, Durations, Status};
+use crate::results::{self, CappedFile, Summary};
+use crate::source::{InputSource, StageArea};
+use crate::wasi::WasiCtx;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// An input to stage and mount.
+#[derive(Debug, Clone)]
+pub struct PlannedInput {
+    /// The guest path it is mounted at.
+    pub target: String,
+    /// Where its data comes from.
+    pub source: Arc<dyn InputSource>,
+}
+
+/// A result path: a writable directory the guest fills, published under `name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedOutput {
+    /// The name of the directory in the results.
+    pub name: String,
+    /// The guest path it is mounted at.
+    pub path: String,
+}
+
+/// Everything one execution needs, decided before anything is fetched or run.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// The job's name.
+    pub job_name: String,
+    /// The job id.
+    pub job_id: String,
+    /// This execution's id.
+    pub execution_id: String,
+    /// Which partition this is.
+    pub partition_index: u32,
+    /// How many partitions the job has.
+    pub partition_count: u32,
+    /// Inputs, mounted read-only unless their source says otherwise.
+    pub inputs: Vec<PlannedInput>,
+    /// Result paths.
+    pub outputs: Vec<PlannedOutput>,
+    /// The guest path of the entry module.
+    pub entry_module: String,
+    /// Guest paths of import modules, instantiated first, in order.
+    pub import_modules: Vec<String>,
+    /// The function to call.
+    pub entrypoint: String,
+    /// argv (argv[0] included).
+    pub argv: Vec<String>,
+    /// The environment, sorted by name.
+    pub env: Vec<(String, String)>,
+    /// Fuel, time and memory limits.
+    pub limits: Limits,
+}
+
+/// How the runner writes results.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Cap on each of stdout and stderr, in bytes.
+    pub max_output: u64,
+    /// Report a normal return from the entrypoint as exit code -1 (Bacalhau's convention).
+    pub bacalhau_exit_codes: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            max_output: 1 << 30,
+            bacalhau_exit_codes: false,
+        }
+    }
+}
+
+/// What running the module produced, beyond its outcome.
+struct Ran {
+    outcome: Outcome,
+    fuel: Option<u64>,
+    stdout_truncated: Arc<AtomicBool>,
+    stderr_truncated: Arc<AtomicBool>,
+}
+
+/// Runs `exec`, writing `stdout`, `stderr`, `exitCode`, outputs and `brine.json`
+/// into `results` (which must exist) and using `work` as scratch space.
+/// Outputs are moved into `results` only when the execution completed.
+pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions) -> Summary {
+    let started = Instant::now();
+    let mut summary = new_summary(exec);
+    match stage_and_run(exec, results, work, opts, &mut summary.durations_ms) {
+        Ok(ran) => {
+            summary.fuel_consumed = ran.fuel;
+            summary.stdout_truncated = ran.stdout_truncated.load(Ordering::Relaxed);
+            summary.stderr_truncated = ran.stderr_truncated.load(Ordering::Relaxed);
+            apply_outcome(&mut summary, exec, &ran.outcome, opts);
+        }
+        Err(message) => summary.error = Some(message),
+    }
+    if summary.status == Status::Completed {
+        if let Err(e) = publish_outputs(exec, results, work) {
+            summary.status = Status::Failed;
+            summary.error = Some(e.to_string());
+        } else {
+            summary.outputs = exec.outputs.iter().map(|o| o.name.clone()).collect();
+        }
+    }
+    if let Some(code) = summary.exit_code {
+        if let Err(e) = results::write_exit_code(results, code) {
+            summary.error.get_or_insert(e.to_string());
+        }
+    }
+    summary.stdout = head(&results.join("stdout"));
+    summary.stderr = head(&results.join("stderr"));
+    summary.durations_ms.total = millis(started);
+    write_summary(results, &summary);
+    summary
+}
+
+fn new_summary(exec: &Execution) -> Summary {
+    Summary {
+        brine_version: env!("CARGO_PKG_VERSION").to_string(),
+        job: exec.job_name.clone(),
+        job_id: exec.job_id.clone(),
+        execution_id: exec.execution_id.clone(),
+        partition_index: exec.partition_index,
+        partition_count: exec.partition_count,
+        status: Status::Failed,
+        exit_code: None,
+        error: None,
+        stdout: String::new(),
+        stdout_truncated: false,
+        stderr: String::new(),
+        stderr_truncated: false,
+        outputs: Vec::new(),
+        fuel_consumed: None,
+        durations_ms: Durations::default(),
+    }
+}
+
+/// Sets status, exit code and error from how the guest's run ended, with Bacalhau's messages.
+fn apply_outcome(summary: &mut Summary, exec: &Execution, outcome: &Outcome, opts: &RunOptions) {
+    match outcome {
+        Outcome::Exited(code) => {
+            summary.status = Status::Completed;
+            summary.exit_code = Some(i64::from(*code));
+        }
+        Outcome::Returned(_) => {
+            summary.status = Status::Completed;
+            summary.exit_code = Some(if opts.bacalhau_exit_codes { -1 } else { 0 });
+        }
+        Outcome::Trapped(trap) => {
+            summary.exit_code = Some(1);
+            summary.error = Some(format!(
+                "wasm trap in '{}' of {}: {}",
+                exec.entrypoint, exec.entry_module, trap.message
+            ));
+        }
+        Outcome::OutOfFuel { budget } => {
+            summary.exit_code = Some(1);
+            summary.error = Some(format!("out of fuel: the guest used all {budget} units"));
+        }
+        Outcome::TimedOut(_) => {
+            summary.error = Some("Execution timed out".to_string());
+        }
+    }
+}
+
+/// Stages the inputs, prepares the outputs and runs the module.
+fn stage_and_run(
+    exec: &Execution,
+    results: &Path,
+    work: &Path,
+    opts: &RunOptions,
+    durations: &mut Durations,
+) -> Result<Ran, String> {
+    let (stdout, stdout_truncated) = capture(results, "stdout", opts.max_output)?;
+    let (stderr, stderr_truncated) = capture(results, "stderr", opts.max_output)?;
+    let staging_started = Instant::now();
+    let mounts = stage_mounts(exec, work)?;
+    durations.staging = millis(staging_started);
+    let run_started = Instant::now();
+    let stdio = Stdio {
+        stdin: Box::new(std::io::empty()),
+        stdout: Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout)),
+        stderr: Box::new(std::io::BufWriter::with_capacity(8 * 1024, stderr)),
+    };
+    let wasi = guest_world(exec, stdio, &mounts)?;
+    let mut resolver = MountedModules::default();
+    for mount in &mounts {
+        resolver.add(&mount.guest, mount.host.clone());
+    }
+    let spec = RunSpec {
+        entry: EntryModule::Named(exec.entry_module.clone()),
+        invoke: (exec.entrypoint != DEFAULT_ENTRYPOINT).then(|| exec.entrypoint.clone()),
+        call_args: Vec::new(),
+        preload: exec.import_modules.clone(),
+        resolver,
+        limits: exec.limits.clone(),
+    };
+    let report = run_module(spec, wasi).map_err(|e| engine_failure(exec, &e))?;
+    durations.run = millis(run_started);
+    Ok(Ran {
+        outcome: report.outcome,
+        fuel: report.fuel_consumed,
+        stdout_truncated,
+        stderr_truncated,
+    })
+}
+
+/// Bacalhau's wording where it has one.
+fn engine_failure(exec: &Execution, err: &EngineError) -> String {
+    match err {
+        EngineError::MissingEntrypoint { .. } => format!(
+            "unable to find the entrypoint '{}' in the WASM module",
+            exec.entrypoint
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn capture(results: &Path, name: &str, cap: u64) -> Result<(CappedFile, Arc<AtomicBool>), String> {
+    let path = results.join(name);
+    let file = std::fs::File::create(&path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    Ok(CappedFile::new(file, cap))
+}
+
+/// Stages every input and creates every output directory; returns the mounts.
+fn stage_mounts(exec: &Execution, work: &Path) -> Result<Vec<MountSpec>, String> {
+    let inputs_dir = work.join("inputs");
+    std::fs::create_dir_all(&inputs_dir)
+        .map_err(|e| format!("cannot create {}: {e}", inputs_dir.display()))?;
+    let area = StageArea::new(inputs_dir);
+    let mut mounts = Vec::new();
+    for (index, input) in exec.inputs.iter().enumerate() {
+        let staged = input
+            .source
+            .stage(&area, index, &input.target)
+            .map_err(|e| e.to_string())?;
+        mounts.push(MountSpec {
+            guest: input.target.clone(),
+            host: staged.host_path,
+            read_only: staged.read_only,
+        });
+    }
+    for output in &exec.outputs {
+        let dir = output_dir(work, &output.name);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        mounts.push(MountSpec {
+            guest: output.path.clone(),
+            host: dir,
+            read_only: false,
+        });
+    }
+    Ok(mounts)
+}
+
+fn output_dir(work: &Path, name: &str) -> PathBuf {
+    work.join("outputs").join(name)
+}
+
+/// argv, environment and the one preopen `/` over the mount tree.
+fn guest_world(exec: &Execution, stdio: Stdio, mounts: &[MountSpec]) -> Result<WasiCtx, String> {
+    let mut host = RealHost::new(stdio);
+    host.set_deadline(exec.limits.timeout.map(|t| Instant::now() + t));
+    let root = host
+        .mount_tree(mounts)
+        .map_err(|e| format!("cannot build the guest's file system: {e}"))?;
+    let mut wasi = WasiCtx::new(Box::new(host));
+    wasi.preopen(root, "/", false);
+    wasi.set_args(&exec.argv);
+    wasi.set_env(&exec.env);
+    Ok(wasi)
+}
+
+fn publish_outputs(
+    exec: &Execution,
+    results: &Path,
+    work: &Path,
+) -> Result<(), results::ResultsError> {
+    for output in &exec.outputs {
+        results::move_output(&output_dir(work, &output.name), &results.join(&output.name))?;
+    }
+    Ok(())
+}
+
+fn write_summary(results: &Path, summary: &Summary) {
+    if let Ok(text) = serde_json::to_string_pretty(summary) {
+        let _ = std::fs::write(results.join("brine.json"), text + "\n");
+    }
+}
+
+fn millis(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
