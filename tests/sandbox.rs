@@ -156,6 +156,20 @@ fn dir_without_guest_path_maps_to_the_same_path() {
 }
 
 #[test]
+fn dir_dot_maps_the_working_directory() {
+    // README: `--dir .` maps `.`; brine runs in the crate root here.
+    let o = wasm_run([
+        "--dir",
+        ".",
+        "fixtures/cat_file.wasm",
+        "fixtures/inputs/hello.txt",
+    ]);
+    assert_exact(&o, 0, "hello from inputs\n", "");
+    let o = wasm_run(["--dir", ".", "fixtures/cat_file.wasm", "../README.md"]);
+    assert_refused(&o, "cat_file", "../README.md");
+}
+
+#[test]
 fn dir_mapped_at_dot_takes_relative_paths() {
     let sb = Sandbox::new();
     let o = wasm_run([
