@@ -1,0 +1,339 @@
+//! Traps, fuel, wall-clock timeout, memory limit and call-stack depth.
+
+mod common;
+
+use common::*;
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+// ------------------------------------------------------------ traps
+
+#[test]
+fn trap_unreachable_exits_134() {
+    let o = wasm_run(["fixtures/trap.wasm"]);
+    assert_no_panic(&o);
+    assert_code(&o, EXIT_TRAP);
+    assert_eq!(
+        stdout(&o),
+        "about to trap: unreachable\n",
+        "{}",
+        describe(&o)
+    );
+    let err = stderr(&o);
+    assert!(err.starts_with("error: wasm trap: "), "{}", describe(&o));
+    assert!(err.contains("unreachable"), "{}", describe(&o));
+    assert!(err.contains("`_start`"), "{}", describe(&o));
+    assert!(err.contains("fixtures/trap.wasm"), "{}", describe(&o));
+}
+
+#[test]
+fn trap_divide_by_zero_exits_134() {
+    let o = wasm_run(["fixtures/trap.wasm", "div"]);
+    assert_no_panic(&o);
+    assert_code(&o, EXIT_TRAP);
+    assert_eq!(stdout(&o), "about to trap: div\n", "{}", describe(&o));
+    let err = stderr(&o);
+    assert!(err.starts_with("error: wasm trap: "), "{}", describe(&o));
+    assert!(err.contains("integer divide by zero"), "{}", describe(&o));
+    assert!(!err.contains("unreachable"), "{}", describe(&o));
+}
+
+#[test]
+fn trap_with_unknown_mode_is_the_guests_own_exit_2() {
+    let o = wasm_run(["fixtures/trap.wasm", "foo"]);
+    assert_exact(&o, 2, "", "trap: unknown mode 'foo'\n");
+}
+
+// ------------------------------------------------------------ timeout
+
+#[test]
+fn loop_with_timeout_exits_124_within_one_and_a_half_seconds() {
+    let started = Instant::now();
+    let o = wasm_run(["--timeout", "1s", "fixtures/loop.wasm"]);
+    let elapsed = started.elapsed();
+    assert_no_panic(&o);
+    assert_code(&o, EXIT_TIMEOUT);
+    assert_eq!(stdout(&o), "", "{}", describe(&o));
+    assert!(stderr(&o).contains("timed out"), "{}", describe(&o));
+    assert!(
+        elapsed < Duration::from_millis(1500),
+        "took {elapsed:?} (limit 1.5 s)"
+    );
+    assert!(
+        elapsed >= Duration::from_millis(900),
+        "stopped after only {elapsed:?}, before the timeout"
+    );
+}
+
+#[test]
+fn timeout_in_milliseconds() {
+    let started = Instant::now();
+    let o = wasm_run(["--timeout", "300ms", "fixtures/loop.wasm"]);
+    let elapsed = started.elapsed();
+    assert_code(&o, EXIT_TIMEOUT);
+    assert!(stderr(&o).contains("timed out"), "{}", describe(&o));
+    assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+}
+
+#[test]
+fn timeout_does_not_disturb_a_short_run() {
+    let started = Instant::now();
+    let o = wasm_run(["--timeout", "5s", "fixtures/hello.wasm"]);
+    assert_exact(&o, 0, "Hello, world!\n", "");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[test]
+#[ignore = "bug: a poll_oneoff sleep cut short by --timeout returns success, the guest carries on and exits 0"]
+fn sleeping_past_the_timeout_is_a_timeout() {
+    // The guest asks poll_oneoff for a 10 s relative monotonic sleep and
+    // exits with poll_oneoff's return value.
+    // Observed: after 0.5 s the sleep returns 0 (with the clock event reported
+    // as fired), the guest exits 0 and brine exits 0.
+    // Expected: exit 124 and "timed out" on stderr, about 0.5 s in.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(
+        dir.path(),
+        "sleep.wat",
+        r#"(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i64.store (i32.const 0) (i64.const 0))
+    (i32.store8 (i32.const 8) (i32.const 0))
+    (i32.store (i32.const 16) (i32.const 1))
+    (i64.store (i32.const 24) (i64.const 10000000000))
+    (i64.store (i32.const 32) (i64.const 0))
+    (i32.store16 (i32.const 40) (i32.const 0))
+    (call $exit (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))"#,
+    );
+    let started = Instant::now();
+    let o = wasm_run(["--timeout", "500ms", s(&path)]);
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+    assert_code(&o, EXIT_TIMEOUT);
+    assert!(stderr(&o).contains("timed out"), "{}", describe(&o));
+}
+
+#[test]
+fn poll_oneoff_sleeps_for_the_requested_time() {
+    // A 200 ms sleep without a timeout: sleeps, then exits 0 (poll's errno).
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(
+        dir.path(),
+        "nap.wat",
+        r#"(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i64.store (i32.const 0) (i64.const 0))
+    (i32.store8 (i32.const 8) (i32.const 0))
+    (i32.store (i32.const 16) (i32.const 1))
+    (i64.store (i32.const 24) (i64.const 200000000))
+    (i64.store (i32.const 32) (i64.const 0))
+    (i32.store16 (i32.const 40) (i32.const 0))
+    (call $exit (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))"#,
+    );
+    let started = Instant::now();
+    let o = wasm_run([s(&path)]);
+    let elapsed = started.elapsed();
+    assert_exact(&o, 0, "", "");
+    assert!(
+        elapsed >= Duration::from_millis(190),
+        "slept only {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(3), "slept {elapsed:?}");
+}
+
+#[test]
+#[ignore = "bug: --timeout does not stop a guest blocked reading stdin, and the late run still exits 0"]
+fn timeout_stops_a_guest_blocked_on_stdin() {
+    // cat.wasm reads a stdin pipe that stays open without data.
+    // Observed: brine waits until stdin is closed (here after 3 s), then exits 0.
+    // Expected (README: "stop after this much wall-clock time"): exit 124
+    // with "timed out" within about the timeout.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .current_dir(ROOT)
+        .args(["wasm", "run", "--timeout", "500ms", "fixtures/cat.wasm"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(3) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(stdin);
+    let status = match status {
+        Some(status) => status,
+        None => {
+            let late = child.wait().unwrap();
+            panic!(
+                "still running 3 s after a 500 ms timeout; once stdin closed it exited {late:?}"
+            );
+        }
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(EXIT_TIMEOUT), "stderr: {err}");
+    assert!(err.contains("timed out"), "stderr: {err}");
+}
+
+// ------------------------------------------------------------ fuel
+
+#[test]
+fn loop_runs_out_of_fuel() {
+    let started = Instant::now();
+    let o = wasm_run(["--fuel", "100000", "fixtures/loop.wasm"]);
+    assert_no_panic(&o);
+    assert_code(&o, EXIT_TRAP);
+    assert_eq!(stdout(&o), "", "{}", describe(&o));
+    let err = stderr(&o);
+    assert!(err.starts_with("error: out of fuel"), "{}", describe(&o));
+    assert!(err.contains("100000"), "{}", describe(&o));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn fuel_runs_out_before_a_longer_timeout() {
+    let started = Instant::now();
+    let o = wasm_run(["--fuel", "100000", "--timeout", "10s", "fixtures/loop.wasm"]);
+    assert_code(&o, EXIT_TRAP);
+    assert!(stderr(&o).contains("out of fuel"), "{}", describe(&o));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn enough_fuel_lets_hello_finish_and_too_little_stops_it() {
+    let o = wasm_run(["--fuel", "10000000", "fixtures/hello.wasm"]);
+    assert_exact(&o, 0, "Hello, world!\n", "");
+    let o = wasm_run(["--fuel", "10", "fixtures/hello.wasm"]);
+    assert_code(&o, EXIT_TRAP);
+    assert_eq!(stdout(&o), "", "{}", describe(&o));
+    assert!(stderr(&o).contains("out of fuel"), "{}", describe(&o));
+}
+
+// ------------------------------------------------------------ memory
+
+#[test]
+fn memhog_is_stopped_by_max_memory() {
+    let o = wasm_run(["--max-memory", "32MiB", "fixtures/memhog.wasm"]);
+    assert_no_panic(&o);
+    assert_code(&o, 0);
+    assert_eq!(stderr(&o), "", "{}", describe(&o));
+    let out = stdout(&o);
+    let n: u32 = out
+        .strip_prefix("allocation failed after ")
+        .and_then(|r| r.strip_suffix(" MiB\n"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected output\n{}", describe(&o)));
+    assert!(n < 32, "allocated {n} MiB under a 32 MiB limit");
+    assert!(n >= 16, "only {n} MiB allocated under a 32 MiB limit");
+}
+
+#[test]
+fn memhog_below_the_limit_succeeds() {
+    let o = wasm_run(["--max-memory", "32MiB", "fixtures/memhog.wasm", "8"]);
+    assert_exact(&o, 0, "allocated 8 MiB without failure\n", "");
+}
+
+#[test]
+fn memory_grow_past_the_limit_returns_minus_one() {
+    // Exit 100: grow past the limit did not fail; 101: a small grow failed;
+    // otherwise the exit status is the final size in pages (1 + 10).
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(
+        dir.path(),
+        "grow.wat",
+        r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (if (i32.ne (memory.grow (i32.const 1000)) (i32.const -1)) (then (call $exit (i32.const 100))))
+    (if (i32.eq (memory.grow (i32.const 10)) (i32.const -1)) (then (call $exit (i32.const 101))))
+    (call $exit (memory.size))))"#,
+    );
+    let o = wasm_run(["--max-memory", "32MiB", s(&path)]);
+    assert_exact(&o, 11, "", "");
+    // Without the limit, the big grow succeeds: 1 + 1000 pages fit in 4 GiB.
+    let o = wasm_run([s(&path)]);
+    assert_exact(&o, 100, "", "");
+}
+
+#[test]
+fn module_whose_minimum_memory_exceeds_the_limit_fails_to_instantiate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(
+        dir.path(),
+        "big.wat",
+        r#"(module (memory 1000) (func (export "_start")))"#,
+    );
+    let o = wasm_run(["--max-memory", "32MiB", s(&path)]);
+    assert_one_line_error(&o, EXIT_USAGE, "error: ", &["memory limit", "--max-memory"]);
+    // 1000 pages (62.5 MiB) fit under the default limit.
+    let o = wasm_run([s(&path)]);
+    assert_exact(&o, 0, "", "");
+}
+
+// ------------------------------------------------------------ stack
+
+#[test]
+fn stackbomb_traps_cleanly() {
+    let o = wasm_run(["fixtures/stackbomb.wasm"]);
+    assert_eq!(
+        o.status.signal(),
+        None,
+        "killed by a signal\n{}",
+        describe(&o)
+    );
+    assert_no_panic(&o);
+    assert_code(&o, EXIT_TRAP);
+    assert_eq!(stdout(&o), "", "{}", describe(&o));
+    let err = stderr(&o);
+    assert!(err.starts_with("error: wasm trap: "), "{}", describe(&o));
+    assert!(err.contains("call stack exhausted"), "{}", describe(&o));
+}
+
+#[test]
+fn stackbomb_with_a_small_depth_succeeds() {
+    let o = wasm_run(["fixtures/stackbomb.wasm", "1000"]);
+    assert_exact(&o, 0, "depth 1000 ok 3791660769\n", "");
+}
+
+// ------------------------------------------------------------ bad limit values
+
+#[test]
+fn bad_limit_values_are_usage_errors() {
+    for (option, value) in [
+        ("--timeout", "1x"),
+        ("--timeout", "soon"),
+        ("--max-memory", "1XB"),
+        ("--max-memory", "lots"),
+        ("--fuel", "abc"),
+        ("--fuel", "-5"),
+    ] {
+        let o = wasm_run([format!("{option}={value}").as_str(), "fixtures/hello.wasm"]);
+        assert_no_panic(&o);
+        assert_code(&o, EXIT_USAGE);
+        assert_eq!(stdout(&o), "", "{}", describe(&o));
+        assert!(stderr(&o).starts_with("error: "), "{}", describe(&o));
+        assert!(stderr(&o).contains(option), "{}", describe(&o));
+    }
+}
