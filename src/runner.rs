@@ -274,7 +274,6 @@ fn output_dir(work: &Path, name: &str) -> PathBuf {
 /// argv, environment and the one preopen `/` over the mount tree.
 fn guest_world(exec: &Execution, stdio: Stdio, mounts: &[MountSpec]) -> Result<WasiCtx, String> {
     let mut host = RealHost::new(stdio);
-    host.set_deadline(exec.limits.timeout.map(|t| Instant::now() + t));
     let root = host
         .mount_tree(mounts)
         .map_err(|e| format!("cannot build the guest's file system: {e}"))?;

@@ -120,7 +120,7 @@ fn text_file_is_rejected_as_invalid_module() {
 }
 
 #[test]
-#[ignore = "bug: a text file's WAT parse error spans several stderr lines (source snippet with carets)"]
+
 fn text_file_error_is_a_single_line() {
     // Observed stderr (5 lines):
     //   error: invalid module <path>: expected `(`
@@ -150,7 +150,7 @@ fn missing_file_is_a_read_error() {
 }
 
 #[test]
-#[ignore = "bug: `wasm run` repeats the OS error: \"...: No such file or directory (os error 2): No such file or directory (os error 2)\""]
+
 fn missing_file_error_states_the_cause_once() {
     let o = wasm_run(["fixtures/no-such-module.wasm"]);
     assert_exact(

@@ -86,7 +86,7 @@ fn timeout_does_not_disturb_a_short_run() {
 }
 
 #[test]
-#[ignore = "bug: a poll_oneoff sleep cut short by --timeout returns success, the guest carries on and exits 0"]
+
 fn sleeping_past_the_timeout_is_a_timeout() {
     // The guest asks poll_oneoff for a 10 s relative monotonic sleep and
     // exits with poll_oneoff's return value.
@@ -150,7 +150,7 @@ fn poll_oneoff_sleeps_for_the_requested_time() {
 }
 
 #[test]
-#[ignore = "bug: --timeout does not stop a guest blocked reading stdin, and the late run still exits 0"]
+
 fn timeout_stops_a_guest_blocked_on_stdin() {
     // cat.wasm reads a stdin pipe that stays open without data.
     // Observed: brine waits until stdin is closed (here after 3 s), then exits 0.

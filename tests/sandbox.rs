@@ -514,7 +514,7 @@ fn two_preopens_read_from_one_write_to_the_other() {
 }
 
 #[test]
-#[ignore = "bug: fd_read on a directory fd returns errno 73 (WASI ETIMEDOUT); Errno::Notcapable should be 76"]
+
 fn reading_a_directory_reports_a_sensible_errno() {
     // Observed stderr: "cat_file: /data: read error: Operation timed out".
     let o = wasm_run([

@@ -87,7 +87,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         .map_err(|e| Failure::usage(anyhow::anyhow!("{display}: {e}")))?;
     if args.json {
         let text = serde_json::to_string_pretty(&report).map_err(Failure::usage)?;
-        println!("{text}");
+        outln!("{text}");
     } else {
         print_text(&report);
     }
@@ -131,32 +131,32 @@ fn walk_sections(binary: &[u8], report: &mut Report) -> Result<(), wasmparser::B
 }
 
 fn print_text(report: &Report) {
-    println!("module {}", report.module);
-    println!("imports ({}):", report.imports.len());
+    outln!("module {}", report.module);
+    outln!("imports ({}):", report.imports.len());
     for i in &report.imports {
-        println!(
+        outln!(
             "  {}.{}: {}",
             i.module.as_deref().unwrap_or(""),
             i.name,
             i.ty
         );
     }
-    println!("exports ({}):", report.exports.len());
+    outln!("exports ({}):", report.exports.len());
     for e in &report.exports {
-        println!("  {}: {}", e.name, e.ty);
+        outln!("  {}: {}", e.name, e.ty);
     }
-    println!("memories ({}):", report.memories.len());
+    outln!("memories ({}):", report.memories.len());
     for m in &report.memories {
-        println!("  {m}");
+        outln!("  {m}");
     }
-    println!("tables ({}):", report.tables.len());
+    outln!("tables ({}):", report.tables.len());
     for t in &report.tables {
-        println!("  {t}");
+        outln!("  {t}");
     }
-    println!("functions defined: {}", report.functions);
-    println!("globals defined: {}", report.globals);
-    println!("custom sections ({}):", report.custom_sections.len());
+    outln!("functions defined: {}", report.functions);
+    outln!("globals defined: {}", report.globals);
+    outln!("custom sections ({}):", report.custom_sections.len());
     for c in &report.custom_sections {
-        println!("  {} ({} bytes)", c.name, c.size);
+        outln!("  {} ({} bytes)", c.name, c.size);
     }
 }

@@ -4,6 +4,22 @@
 //! a trap is 134, a timeout 124; anything that stops a run before the guest
 //! starts (bad usage, an unreadable or invalid module, a missing import) is 2.
 
+/// `println!` that ignores a closed stdout (`brine inspect x | head` must not panic).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed stderr.
+macro_rules! eoutln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod inspect;
 mod units;
 mod wasm_run;
@@ -75,7 +91,7 @@ pub fn main() -> i32 {
     match result {
         Ok(status) => status,
         Err(failure) => {
-            eprintln!("error: {:#}", failure.error);
+            eoutln!("error: {:#}", failure.error);
             failure.status
         }
     }

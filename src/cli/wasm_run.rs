@@ -9,7 +9,7 @@ use crate::host::real::{RealHost, Stdio};
 use crate::wasi::WasiCtx;
 use anyhow::{anyhow, Context};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Arguments of `brine wasm run`.
 #[derive(Debug, clap::Args)]
@@ -49,7 +49,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         timeout: args.timeout,
         max_memory: args.max_memory,
     };
-    let wasi = build_wasi(&args, &limits).map_err(Failure::usage)?;
+    let wasi = build_wasi(&args).map_err(Failure::usage)?;
     let mut resolver = NamedModules::default();
     let mut preload = Vec::new();
     for spec in &args.imports {
@@ -79,25 +79,25 @@ fn report_outcome(args: &Args, report: Report) -> i32 {
         Outcome::Exited(code) => code as i32,
         Outcome::Returned(values) => {
             for value in &values {
-                println!("{}", values::format(value));
+                outln!("{}", values::format(value));
             }
             0
         }
         Outcome::Trapped(trap) => {
             let function = args.invoke.as_deref().unwrap_or("_start");
-            eprintln!("error: wasm trap: {}", trap.message);
-            eprintln!(
+            eoutln!("error: wasm trap: {}", trap.message);
+            eoutln!(
                 "  while running `{function}` of {} (wasmi records no wasm backtrace)",
                 args.module.display()
             );
             EXIT_TRAP
         }
         Outcome::OutOfFuel { budget } => {
-            eprintln!("error: out of fuel: the guest used all {budget} units given with --fuel");
+            eoutln!("error: out of fuel: the guest used all {budget} units given with --fuel");
             EXIT_TRAP
         }
         Outcome::TimedOut(limit) => {
-            eprintln!(
+            eoutln!(
                 "error: timed out: the guest ran longer than --timeout {limit:?} and was stopped"
             );
             EXIT_TIMEOUT
@@ -106,9 +106,8 @@ fn report_outcome(args: &Args, report: Report) -> i32 {
 }
 
 /// The guest's world: argv, environment, preopened directories, real host.
-fn build_wasi(args: &Args, limits: &Limits) -> anyhow::Result<WasiCtx> {
+fn build_wasi(args: &Args) -> anyhow::Result<WasiCtx> {
     let mut host = RealHost::new(Stdio::inherit());
-    host.set_deadline(limits.timeout.map(|t| Instant::now() + t));
     let mut preopens = Vec::new();
     for spec in &args.dirs {
         let (host_path, guest) = split_dir(spec);

@@ -6,7 +6,7 @@
 //! interrupt a running guest).
 
 use super::StoreData;
-use crate::wasi::ProcExit;
+use crate::wasi::{DeadlineExceeded, ProcExit};
 use std::time::{Duration, Instant};
 use wasmi::{Func, ResumableCall, Store, TrapCode, Val};
 
@@ -44,6 +44,9 @@ pub enum Outcome {
 pub fn classify_error(err: wasmi::Error) -> Outcome {
     if let Some(ProcExit(code)) = err.downcast_ref::<ProcExit>() {
         return Outcome::Exited(*code);
+    }
+    if err.downcast_ref::<DeadlineExceeded>().is_some() {
+        return Outcome::TimedOut(Duration::ZERO);
     }
     if let Some(status) = err.i32_exit_status() {
         return Outcome::Exited(status as u32);
@@ -86,9 +89,10 @@ pub fn call(
         },
         Some(deadline) => call_in_slices(store, func, params, results, limits.fuel, deadline),
     };
-    match (outcome, limits.fuel) {
-        (Outcome::OutOfFuel { .. }, Some(budget)) => Outcome::OutOfFuel { budget },
-        (other, _) => other,
+    match (outcome, limits.fuel, limits.deadline) {
+        (Outcome::OutOfFuel { .. }, Some(budget), _) => Outcome::OutOfFuel { budget },
+        (Outcome::TimedOut(_), _, Some((_, timeout))) => Outcome::TimedOut(timeout),
+        (other, _, _) => other,
     }
 }
 

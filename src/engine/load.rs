@@ -6,9 +6,9 @@ use wasmi::{Engine, Module};
 
 /// Reads and compiles the module at `path` (binary or text format).
 pub fn load_file(engine: &Engine, path: &Path) -> Result<Module, EngineError> {
-    let bytes = std::fs::read(path).map_err(|source| EngineError::Read {
+    let bytes = std::fs::read(path).map_err(|error| EngineError::Read {
         path: path.display().to_string(),
-        source,
+        error,
     })?;
     compile(engine, &bytes, &path.display().to_string())
 }
@@ -31,16 +31,27 @@ fn invalid(module: &str, message: &str) -> EngineError {
     }
 }
 
-/// wasmi's message plus a hint when the bytes are not wasm at all.
+/// One line saying what is wrong: wasmparser's message (with its byte
+/// offset) for a binary, or the text parser's message and position otherwise.
 fn describe_compile_error(bytes: &[u8], err: &wasmi::Error) -> String {
     let message = err.to_string();
-    let is_binary = bytes.starts_with(b"\0asm");
-    let looks_textual = bytes
-        .iter()
-        .take(256)
-        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
-    if !is_binary && !looks_textual {
-        return format!("not a WebAssembly module (no \\0asm magic header): {message}");
+    if bytes.starts_with(b"\0asm") {
+        return one_line(&message);
     }
-    message
+    let first = message.lines().next().unwrap_or_default().trim();
+    let position = message
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("--> "))
+        .and_then(|at| {
+            let mut parts = at.rsplitn(3, ':');
+            let column = parts.next()?;
+            let line = parts.next()?;
+            Some(format!(" at line {line}, column {column}"))
+        })
+        .unwrap_or_default();
+    format!("not a WebAssembly binary (no \\0asm header), nor valid WebAssembly text: {first}{position}")
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -20,12 +20,12 @@ use wasmi::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The module file could not be read.
-    #[error("cannot read module {path}: {source}")]
+    #[error("cannot read module {path}: {error}")]
     Read {
         /// The file.
         path: String,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The bytes are not a valid WebAssembly module.
     #[error("invalid module {module}: {message}")]

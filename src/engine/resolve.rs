@@ -89,9 +89,9 @@ fn guest_parts(path: &str) -> Vec<String> {
 
 /// The one `.wasm` file in `dir` (Bacalhau's rule for a module target that is a directory).
 fn single_wasm_in(dir: &Path, name: &str) -> Result<PathBuf, EngineError> {
-    let read_error = |source| EngineError::Read {
+    let read_error = |error| EngineError::Read {
         path: dir.display().to_string(),
-        source,
+        error,
     };
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read_error)? {
@@ -118,9 +118,9 @@ impl ModuleResolver for MountedModules {
         let Some(path) = self.locate(name)? else {
             return Ok(None);
         };
-        let bytes = std::fs::read(&path).map_err(|source| EngineError::Read {
+        let bytes = std::fs::read(&path).map_err(|error| EngineError::Read {
             path: name.to_string(),
-            source,
+            error,
         })?;
         let module = load::compile(engine, &bytes, name)?;
         Ok(Some((name.to_string(), module)))

@@ -47,8 +47,12 @@ pub struct Report {
 }
 
 /// Runs `spec` with the guest world `wasi`. An `Err` means nothing of the entrypoint ran.
-pub fn run<R: ModuleResolver>(mut spec: RunSpec<R>, wasi: WasiCtx) -> Result<Report, EngineError> {
+pub fn run<R: ModuleResolver>(
+    mut spec: RunSpec<R>,
+    mut wasi: WasiCtx,
+) -> Result<Report, EngineError> {
     let started = Instant::now();
+    wasi.set_deadline(spec.limits.timeout.map(|t| started + t));
     let engine = new_engine(&spec.limits);
     let (display, module) = load_entry(&engine, &spec.entry, &mut spec.resolver)?;
     let name = spec
@@ -102,7 +106,7 @@ fn load_entry<R: ModuleResolver>(
                 .resolve(engine, name)?
                 .ok_or_else(|| EngineError::Read {
                     path: name.clone(),
-                    source: std::io::Error::new(
+                    error: std::io::Error::new(
                         std::io::ErrorKind::NotFound,
                         resolver.unknown_hint(name),
                     ),

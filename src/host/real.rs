@@ -14,6 +14,7 @@ use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, SystemTimeSpec};
 use cap_std::fs::{Dir, File, Metadata, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The guest's standard streams, as the embedder provides them.
@@ -40,6 +41,8 @@ impl Stdio {
 /// An object a [`Handle`] names.
 enum Object {
     Stdin(Box<dyn Read + Send>),
+    /// stdin read by a helper thread, so a read can give up at the deadline.
+    StdinPump(StdinPump),
     Output(Box<dyn Write + Send>),
     File {
         file: File,
@@ -52,6 +55,70 @@ enum Object {
     },
     /// A synthesized directory of the mount tree (guest path components).
     Virtual(Vec<String>),
+}
+
+/// Chunks of stdin read ahead by a thread.
+struct StdinPump {
+    chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    pending: Vec<u8>,
+    offset: usize,
+}
+
+impl StdinPump {
+    /// Starts a thread that reads `input` in chunks (a couple of chunks ahead at most).
+    fn start(mut input: Box<dyn Read + Send>) -> Self {
+        let (sender, chunks) = mpsc::sync_channel(2);
+        std::thread::spawn(move || loop {
+            let mut chunk = vec![0u8; 64 * 1024];
+            match input.read(&mut chunk) {
+                Ok(0) => return,
+                Ok(n) => {
+                    chunk.truncate(n);
+                    if sender.send(Ok(chunk)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = sender.send(Err(e));
+                    return;
+                }
+            }
+        });
+        StdinPump {
+            chunks,
+            pending: Vec::new(),
+            offset: 0,
+        }
+    }
+
+    /// Reads what is available, waiting no later than `deadline`; `EINTR` when it passes.
+    fn read(&mut self, buf: &mut [u8], deadline: Option<Instant>) -> WasiResult<usize> {
+        if self.offset == self.pending.len() {
+            let received = match deadline {
+                Some(d) => self
+                    .chunks
+                    .recv_timeout(d.saturating_duration_since(Instant::now())),
+                None => self
+                    .chunks
+                    .recv()
+                    .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            };
+            match received {
+                Ok(Ok(chunk)) => {
+                    self.pending = chunk;
+                    self.offset = 0;
+                }
+                Ok(Err(e)) => return Err(e.into()),
+                Err(mpsc::RecvTimeoutError::Timeout) => return Err(Errno::Intr),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.pending.len() - self.offset);
+        buf[..n].copy_from_slice(&self.pending[self.offset..self.offset + n]);
+        self.offset += n;
+        Ok(n)
+    }
 }
 
 /// Where a host directory handle sits inside a mount, so `..` can climb out of it.
@@ -184,12 +251,6 @@ impl RealHost {
             _ => Object::Virtual(Vec::new()),
         };
         Ok(self.insert(root))
-    }
-
-    /// Stops sleeps at `deadline`, so a guest blocked in `poll_oneoff` cannot
-    /// outlive the run's wall-clock timeout.
-    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
-        self.deadline = deadline;
     }
 
     /// Opens the host directory `path` (with the process's ambient authority:
@@ -462,8 +523,10 @@ impl Host for RealHost {
             // A prompt written before reading must be visible to whoever answers it.
             self.flush()?;
         }
+        let deadline = self.deadline;
         match self.object(handle)? {
             Object::Stdin(input) => Ok(input.read(buf)?),
+            Object::StdinPump(pump) => pump.read(buf, deadline),
             Object::File { file, .. } => Ok(file.read(buf)?),
             Object::Dir { .. } | Object::Virtual(_) => Err(Errno::Isdir),
             Object::Output(_) => Err(Errno::Badf),
@@ -483,7 +546,7 @@ impl Host for RealHost {
             }
             Object::File { file, .. } => Ok(file.write(buf)?),
             Object::Dir { .. } | Object::Virtual(_) => Err(Errno::Isdir),
-            Object::Stdin(_) => Err(Errno::Badf),
+            Object::Stdin(_) | Object::StdinPump(_) => Err(Errno::Badf),
         }
     }
 
@@ -509,7 +572,7 @@ impl Host for RealHost {
             Object::File { file, .. } => Ok(filestat_of(&file.metadata()?)),
             Object::Dir { dir, .. } => Ok(filestat_of(&dir.dir_metadata()?)),
             Object::Virtual(abs) => Ok(virtual_filestat(abs)),
-            Object::Stdin(_) | Object::Output(_) => Ok(stream_filestat()),
+            Object::Stdin(_) | Object::StdinPump(_) | Object::Output(_) => Ok(stream_filestat()),
         }
     }
 
@@ -519,7 +582,7 @@ impl Host for RealHost {
             Object::File { file, .. } => Ok(file.sync_all()?),
             Object::Dir { .. } | Object::Virtual(_) => Ok(()),
             Object::Output(out) => Ok(out.flush()?),
-            Object::Stdin(_) => Err(Errno::Inval),
+            Object::Stdin(_) | Object::StdinPump(_) => Err(Errno::Inval),
         }
     }
 
@@ -654,7 +717,7 @@ impl Host for RealHost {
             }
             Object::Dir { dir, .. } => Ok(dir.set_times(".", time_spec(atim), time_spec(mtim))?),
             Object::Virtual(_) => Err(Errno::Rofs),
-            Object::Stdin(_) | Object::Output(_) => Err(Errno::Badf),
+            Object::Stdin(_) | Object::StdinPump(_) | Object::Output(_) => Err(Errno::Badf),
         }
     }
 
@@ -703,6 +766,20 @@ impl Host for RealHost {
         Ok(self
             .base_dir(from_base)?
             .hard_link(from_path, &target, to_path)?)
+    }
+
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+        if deadline.is_none() {
+            return;
+        }
+        // Only a read on another thread can be abandoned at the deadline.
+        let slot = self.objects.get_mut(Handle::STDIN.0 as usize);
+        if let Some(slot @ Some(Object::Stdin(_))) = slot {
+            if let Some(Object::Stdin(input)) = slot.take() {
+                *slot = Some(Object::StdinPump(StdinPump::start(input)));
+            }
+        }
     }
 
     fn flush(&mut self) -> WasiResult<()> {

@@ -3,6 +3,7 @@
 use super::errno::{Errno, WasiResult};
 use super::rights;
 use crate::host::{DirEntry, Filetype, Handle, Host};
+use std::time::{Duration, Instant};
 
 /// One open file descriptor as the guest sees it.
 pub struct FdEntry {
@@ -41,6 +42,8 @@ pub struct WasiCtx {
     /// `KEY=VALUE` entries, each NUL-terminated.
     pub(crate) env: Vec<Vec<u8>>,
     fds: Vec<Option<FdEntry>>,
+    /// When the run must end (checked after calls that can block).
+    deadline: Option<Instant>,
     /// The host boundary.
     pub host: Box<dyn Host + Send>,
 }
@@ -67,8 +70,26 @@ impl WasiCtx {
             args: Vec::new(),
             env: Vec::new(),
             fds,
+            deadline: None,
             host,
         }
+    }
+
+    /// Sets when the run must end; blocking calls (sleeps, stdin) stop there.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+        self.host.set_deadline(deadline);
+    }
+
+    /// How long a blocking call may wait at most (`None`: no limit).
+    pub fn time_left(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Whether the run's deadline has passed.
+    pub fn deadline_passed(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
     /// Sets argv (argv[0] included).

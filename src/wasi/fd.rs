@@ -5,7 +5,7 @@
 
 use super::ctx::{FdEntry, WasiCtx, WasiView};
 use super::errno::{Errno, WasiResult};
-use super::{mem, rights, with_memory, without_memory, MODULE};
+use super::{mem, rights, with_memory, with_memory_blocking, without_memory, MODULE};
 use crate::host::{Filestat, Filetype, Handle, SetTime};
 use std::io::SeekFrom;
 use wasmi::{Caller, Linker};
@@ -470,7 +470,7 @@ pub(super) fn add_to_linker<T: WasiView + 'static>(
         MODULE,
         "fd_read",
         |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, out: i32| {
-            with_memory(&mut c, |ctx, m| {
+            with_memory_blocking(&mut c, |ctx, m| {
                 fd_read(ctx, m, fd as u32, iovs as u32, n as u32, out as u32)
             })
         },

@@ -21,7 +21,7 @@ pub mod sock;
 
 pub use ctx::{FdEntry, WasiCtx, WasiView};
 pub use errno::{Errno, WasiResult};
-pub use proc::ProcExit;
+pub use proc::{DeadlineExceeded, ProcExit};
 
 use wasmi::{Caller, Extern, Linker};
 
@@ -65,6 +65,20 @@ fn with_memory<T: WasiView>(
         })?;
     let (mem, data) = memory.data_and_store_mut(caller);
     Ok(errno_of(body(data.wasi(), mem)))
+}
+
+/// Like [`with_memory`], for calls that can block: when the run's deadline
+/// passed during the call, the whole run stops (the guest must not carry on
+/// as if its sleep or read had simply finished).
+fn with_memory_blocking<T: WasiView>(
+    caller: &mut Caller<'_, T>,
+    body: impl FnOnce(&mut WasiCtx, &mut [u8]) -> WasiResult<()>,
+) -> Result<i32, wasmi::Error> {
+    let errno = with_memory(caller, body)?;
+    if caller.data_mut().wasi().deadline_passed() {
+        return Err(wasmi::Error::host(DeadlineExceeded));
+    }
+    Ok(errno)
 }
 
 /// Runs `body` with the context only (for functions that take no pointers).

@@ -17,6 +17,19 @@ impl std::fmt::Display for ProcExit {
 
 impl wasmi::errors::HostError for ProcExit {}
 
+/// The run's deadline passed while the guest was blocked in a host call
+/// (a sleep or a read): carried out of the wasm call like `proc_exit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineExceeded;
+
+impl std::fmt::Display for DeadlineExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the run's time limit passed while the guest waited")
+    }
+}
+
+impl wasmi::errors::HostError for DeadlineExceeded {}
+
 pub(super) fn add_to_linker<T: WasiView + 'static>(
     linker: &mut Linker<T>,
 ) -> Result<(), wasmi::Error> {
