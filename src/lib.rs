@@ -4,9 +4,12 @@
 //! The library is what the `brine` binary is made of: [`engine`] loads, links
 //! and runs modules under limits, [`wasi`] is the WASI preview1 layer and
 //! [`host`] the boundary through which it reaches time, randomness and files.
+//! [`spec`] reads and validates job files (Bacalhau's Job, Task or engine block).
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod engine;
 pub mod host;
+pub mod spec;
+pub mod units;
 pub mod wasi;

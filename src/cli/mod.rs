@@ -5,7 +5,7 @@
 //! starts (bad usage, an unreadable or invalid module, a missing import) is 2.
 
 mod inspect;
-mod units;
+mod validate;
 mod wasm_run;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +32,8 @@ enum Command {
     Wasm(WasmCommand),
     /// Show a module's imports, exports, memories, tables and custom sections.
     Inspect(inspect::Args),
+    /// Check a job file (Job, Task or engine block; YAML or JSON) and say what would run.
+    Validate(validate::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +73,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Wasm(WasmCommand::Run(args)) => wasm_run::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Validate(args) => validate::run(args),
     };
     match result {
         Ok(status) => status,
