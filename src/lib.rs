@@ -4,6 +4,7 @@
 //! The library is what the `brine` binary is made of: [`engine`] loads, links
 //! and runs modules under limits, [`wasi`] is the WASI preview1 layer and
 //! [`host`] the boundary through which it reaches time, randomness and files.
+//! [`spec`] reads and validates job files (Bacalhau's Job, Task or engine block).
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -12,4 +13,6 @@ pub mod host;
 pub mod results;
 pub mod runner;
 pub mod source;
+pub mod spec;
+pub mod units;
 pub mod wasi;

@@ -21,7 +21,7 @@ macro_rules! eoutln {
 }
 
 mod inspect;
-mod units;
+mod validate;
 mod wasm_run;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +48,8 @@ enum Command {
     Wasm(WasmCommand),
     /// Show a module's imports, exports, memories, tables and custom sections.
     Inspect(inspect::Args),
+    /// Check a job file (Job, Task or engine block; YAML or JSON) and say what would run.
+    Validate(validate::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +89,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Wasm(WasmCommand::Run(args)) => wasm_run::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Validate(args) => validate::run(args),
     };
     match result {
         Ok(status) => status,

@@ -1,11 +1,11 @@
 //! `brine wasm run`: run one module with WASI, like `wasmtime run`.
 
-use super::units::{parse_duration, parse_size};
 use super::{Failure, EXIT_TIMEOUT, EXIT_TRAP};
 use crate::engine::resolve::NamedModules;
 use crate::engine::run::{run as run_module, EntryModule, Report, RunSpec};
 use crate::engine::{values, Limits, Outcome};
 use crate::host::real::{RealHost, Stdio};
+use crate::units::{parse_duration, parse_size};
 use crate::wasi::WasiCtx;
 use anyhow::{anyhow, Context};
 use std::path::PathBuf;

@@ -1,0 +1,132 @@
+//! `brine validate`: parse and check a job file, print what would run.
+
+use super::{Failure, EXIT_USAGE};
+use crate::spec::{self, InputSource, Job, Source, SpecErrors};
+use serde_json::json;
+use std::path::PathBuf;
+
+/// Arguments of `brine validate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The job file (a Job, a Task or a wasm engine block; YAML or JSON).
+    job: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Checks the job file; 0 when it is valid, 2 (with every error) when not.
+pub fn run(args: Args) -> Result<i32, Failure> {
+    let result = spec::load(&args.job);
+    if args.json {
+        let value = match &result {
+            Ok(job) => json!({"valid": true, "job": job}),
+            Err(errors) => json!({"valid": false, "errors": errors}),
+        };
+        let text = serde_json::to_string_pretty(&value).map_err(Failure::usage)?;
+        println!("{text}");
+    } else {
+        match &result {
+            Ok(job) => println!("valid\n{}", summary(job)),
+            Err(errors) => print_errors(errors),
+        }
+    }
+    Ok(if result.is_ok() { 0 } else { EXIT_USAGE })
+}
+
+/// Every error, one per line, on stderr.
+fn print_errors(errors: &SpecErrors) {
+    for error in errors.iter() {
+        eprintln!("{error}");
+    }
+}
+
+/// One paragraph saying what would run.
+pub fn summary(job: &Job) -> String {
+    let task = &job.task;
+    let engine = &task.engine;
+    let mut argv = vec![String::new()];
+    argv.extend(engine.parameters.iter().cloned());
+    let env: Vec<&str> = task.env.keys().map(String::as_str).collect();
+    let inputs: Vec<String> = task.inputs.iter().map(describe_input).collect();
+    let results: Vec<String> = task
+        .result_paths
+        .iter()
+        .map(|r| format!("{} from {}", r.name, r.path))
+        .collect();
+    let timeout = task
+        .timeouts
+        .execution
+        .map_or("none".to_string(), |d| format!("{}s", d.as_secs()));
+    let mut lines = vec![
+        format!(
+            "Job `{}` ({}, namespace {}, count {}) runs task `{}`:",
+            job.name,
+            job.job_type.as_str(),
+            job.namespace,
+            job.count,
+            task.name
+        ),
+        format!(
+            "entry module {}, entrypoint {}, argv {argv:?};",
+            engine.entry_module, engine.entrypoint
+        ),
+    ];
+    if !engine.import_modules.is_empty() {
+        lines.push(format!(
+            "import modules {};",
+            engine.import_modules.join(", ")
+        ));
+    }
+    lines.push(format!("env: {};", list_or_none(&env)));
+    lines.push(format!("inputs: {};", list_or_none(&inputs)));
+    lines.push(format!("results: {};", list_or_none(&results)));
+    lines.push(format!(
+        "memory limit {}; execution timeout {timeout}.",
+        size(task.resources.memory_limit())
+    ));
+    lines.join("\n")
+}
+
+/// "a, b" or "none".
+fn list_or_none<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        return "none".into();
+    }
+    let all: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    all.join(", ")
+}
+
+/// `localDirectory fixtures/hello.wasm at /wasm/hello.wasm (ro)`.
+fn describe_input(input: &InputSource) -> String {
+    let from = match &input.source {
+        Source::Local { path, .. } => path.display().to_string(),
+        Source::Inline { url } => {
+            let bytes = spec::decode_data_url(url).map_or(0, |b| b.len());
+            format!("data: URL ({bytes} bytes)")
+        }
+        Source::UrlDownload { url } => url.clone(),
+        Source::S3 { bucket, key, .. } => format!("s3://{bucket}/{key}"),
+        Source::Ipfs { cid } => cid.clone(),
+    };
+    let mode = if input.source.is_writable() {
+        "rw"
+    } else {
+        "ro"
+    };
+    format!(
+        "{} {from} at {} ({mode})",
+        input.source.type_name(),
+        input.target
+    )
+}
+
+/// Bytes in the largest binary unit that divides them (`512 MiB`), else bytes.
+fn size(bytes: u64) -> String {
+    for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
+}

@@ -1,0 +1,88 @@
+//! Job files: Bacalhau's Job, a single Task, or a bare wasm engine block, in
+//! YAML or JSON, read into a normalized, validated [`Job`].
+//!
+//! Keys and type names match in any case. Both forms of the wasm engine block
+//! are accepted and the spec (legacy) form is rewritten into the current one:
+//! its EntryModule source becomes an input at `/wasm/entry.wasm`, ImportModules
+//! source `i` an input at `/wasm/imports/module_<i>.wasm`, and its
+//! EnvironmentVariables are merged into the task's env (Task.Env wins).
+//!
+//! Every problem is collected, not just the first, and each is reported as
+//! `FILE:LINE:COLUMN: FIELD.PATH: message` ([`SpecError`]).
+
+mod engine;
+mod error;
+mod fields;
+mod job;
+mod model;
+mod paths;
+mod source;
+mod task;
+mod tree;
+mod validate;
+
+pub use error::{SpecError, SpecErrors};
+pub use model::{
+    legacy_import_target, InputSource, Job, JobType, Network, NetworkType, Publisher, Resources,
+    ResultPath, Source, Task, Timeouts, WasmEngine, DEFAULT_MEMORY, LEGACY_ENTRY_TARGET,
+};
+pub use source::decode_data_url;
+
+use error::Collector;
+use std::io::Read;
+use std::path::Path;
+
+/// The largest job file brine reads: 16 MiB.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads, parses, normalizes and validates the job file at `path`.
+pub fn load(path: &Path) -> Result<Job, SpecErrors> {
+    let text = read(path)?;
+    parse(&text, path)
+}
+
+/// Reads the file as UTF-8 text, refusing anything over [`MAX_FILE_BYTES`].
+fn read(path: &Path) -> Result<String, SpecErrors> {
+    let fail = |why: String| SpecErrors::whole_file(path, why);
+    let file =
+        std::fs::File::open(path).map_err(|e| fail(format!("cannot read the job file: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read the job file: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "the job file is larger than {} MiB",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        fail(format!(
+            "the job file is not UTF-8 text (bad byte at offset {at})"
+        ))
+    })
+}
+
+/// Parses job file text; `file` names it in errors and anchors relative
+/// `SourcePath`s (they are resolved against its directory).
+pub fn parse(text: &str, file: &Path) -> Result<Job, SpecErrors> {
+    let mut cx = Collector::new(file);
+    let Some(root) = tree::parse(text, &mut cx) else {
+        if cx.is_clean() {
+            let msg =
+                "the file is empty; expected a Job, a Task or an engine block (Type: wasm, Params)";
+            cx.syntax(1, 1, msg);
+        }
+        return Err(cx.finish());
+    };
+    let job = job::job(&mut cx, &root, file);
+    if cx.is_clean() {
+        Ok(job)
+    } else {
+        Err(cx.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests;

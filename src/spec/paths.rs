@@ -1,0 +1,64 @@
+//! Guest paths: targets, result paths and module paths, normalized to start
+//! with `/`, without empty or `.` components, and never with `..`.
+
+/// Normalizes a guest path: `wasm//main.wasm/` becomes `/wasm/main.wasm`.
+/// `..` is refused (a mount must not climb out of where it is put); the root
+/// itself comes back as `/`.
+pub(crate) fn normalize(path: &str) -> Result<String, String> {
+    if path.is_empty() {
+        return Err("expected a path, found an empty string".into());
+    }
+    if path.contains('\0') {
+        return Err("a path must not contain a NUL character".into());
+    }
+    let mut parts = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return Err(format!("`{path}` must not contain `..`")),
+            other => parts.push(other),
+        }
+    }
+    Ok(format!("/{}", parts.join("/")))
+}
+
+/// Like [`normalize`], but the root is refused: nothing may be mounted over `/`.
+pub(crate) fn mount_point(path: &str) -> Result<String, String> {
+    let normalized = normalize(path)?;
+    if normalized == "/" {
+        return Err(format!(
+            "`{path}` is the root; expected a path below it (like /inputs)"
+        ));
+    }
+    Ok(normalized)
+}
+
+/// Whether normalized `path` is `dir` or lies under it.
+pub(crate) fn is_within(path: &str, dir: &str) -> bool {
+    path == dir
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes() {
+        assert_eq!(normalize("wasm//main.wasm/"), Ok("/wasm/main.wasm".into()));
+        assert_eq!(normalize("/./a"), Ok("/a".into()));
+        assert_eq!(normalize("/"), Ok("/".into()));
+        assert!(normalize("/a/../b").is_err());
+        assert!(normalize("").is_err());
+        assert!(mount_point("/").is_err());
+    }
+
+    #[test]
+    fn within() {
+        assert!(is_within("/wasm/a.wasm", "/wasm"));
+        assert!(is_within("/wasm", "/wasm"));
+        assert!(!is_within("/wasmx/a.wasm", "/wasm"));
+    }
+}

@@ -1,0 +1,167 @@
+//! Checks across fields: environment names and values (Bacalhau's rules), the
+//! mount table (unique targets, result paths that are not inputs, modules that
+//! some input covers) and result names.
+
+use super::error::{Collector, Site};
+use super::fields::MapEntry;
+use super::paths::is_within;
+use super::source::Located;
+use super::task::LocatedResult;
+use std::collections::BTreeMap;
+
+/// Checks both environments and merges them: the spec form's
+/// EnvironmentVariables first, then Task.Env, which wins on a conflict.
+pub(crate) fn merge_env(
+    cx: &mut Collector,
+    legacy: &[MapEntry],
+    task: &[MapEntry],
+) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for entry in legacy.iter().chain(task) {
+        check_env(cx, entry);
+        env.insert(entry.key.clone(), entry.value.clone());
+    }
+    env
+}
+
+/// Bacalhau's rules for one user variable.
+fn check_env(cx: &mut Collector, entry: &MapEntry) {
+    if let Err(msg) = env_name(&entry.key) {
+        cx.at(&entry.key_site, msg);
+    }
+    if entry.value.is_empty() {
+        let msg = format!(
+            "`{}` has an empty value; expected a non-empty string",
+            entry.key
+        );
+        cx.at(&entry.value_site, msg);
+    } else if entry.value.strip_prefix("env:") == Some("") {
+        let msg = "`env:` needs the name of a variable to take the value from (env:NAME)";
+        cx.at(&entry.value_site, msg);
+    }
+}
+
+/// Whether `name` is a valid user variable name: uppercase letters, digits
+/// and `_`, starting with a letter, without the `BACALHAU_` prefix.
+pub(crate) fn env_name(name: &str) -> Result<(), String> {
+    let valid = |n: &str| {
+        n.starts_with(|c: char| c.is_ascii_uppercase())
+            && n.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    };
+    if !valid(name) {
+        let upper = name.to_ascii_uppercase();
+        let hint = if valid(&upper) {
+            format!("; did you mean `{upper}`? (names are not upper-cased for you)")
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "`{name}` is not a valid environment variable name: expected uppercase letters, digits and _, starting with a letter{hint}"
+        ));
+    }
+    if name.starts_with("BACALHAU_") {
+        return Err(format!(
+            "`{name}` uses the reserved prefix BACALHAU_ (system variables are set by the runner)"
+        ));
+    }
+    Ok(())
+}
+
+/// The result names brine writes itself in the results directory.
+const RESERVED_RESULTS: &[&str] = &["stdout", "stderr", "exitCode"];
+
+/// Checks a result name: one safe path component, not a reserved name.
+pub(crate) fn result_name(cx: &mut Collector, site: &Site, name: String) -> Option<String> {
+    let problem = if name.is_empty() {
+        Some("expected the result's name, found an empty string".to_string())
+    } else if name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
+        Some(format!(
+            "expected a single file name for the result, found `{name}` (no /, \\, . or ..)"
+        ))
+    } else if RESERVED_RESULTS
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(&name))
+    {
+        Some(format!(
+            "`{name}` is reserved in the results directory (stdout, stderr, exitCode)"
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(msg) => {
+            cx.at(site, msg);
+            None
+        }
+        None => Some(name),
+    }
+}
+
+/// Checks the mount table: input targets unique, result names unique, result
+/// paths not input targets, and every current-form module under some input.
+pub(crate) fn mounts(
+    cx: &mut Collector,
+    inputs: &[Located],
+    results: &[LocatedResult],
+    modules: &[(String, Site)],
+) {
+    for (i, input) in inputs.iter().enumerate() {
+        let mut earlier = inputs.iter().take(i);
+        if let Some(first) = earlier.find(|e| e.input.target == input.input.target) {
+            let owner = first.site.path.trim_end_matches(".Target");
+            let msg = format!("`{}` is already the target of {owner}", input.input.target);
+            cx.at(&input.site, msg);
+        }
+    }
+    check_results(cx, inputs, results);
+    for (module, site) in modules {
+        if !inputs.iter().any(|i| is_within(module, &i.input.target)) {
+            let msg = format!(
+                "no input source is mounted at {module} (add an InputSource with that Target, or one for a directory above it)"
+            );
+            cx.at(site, msg);
+        }
+    }
+}
+
+/// Result names unique; result paths not input targets.
+fn check_results(cx: &mut Collector, inputs: &[Located], results: &[LocatedResult]) {
+    for (i, r) in results.iter().enumerate() {
+        let mut earlier = results.iter().take(i);
+        if let Some(first) = earlier.find(|e| e.result.name == r.result.name) {
+            let msg = format!(
+                "the result name `{}` is already used by {}",
+                r.result.name, first.name_site.path
+            );
+            cx.at(&r.name_site, msg);
+        }
+        if let Some(input) = inputs.iter().find(|i| i.input.target == r.result.path) {
+            let owner = input.site.path.trim_end_matches(".Target");
+            let msg = format!(
+                "`{}` is the target of {owner}; a result path must not be an input",
+                r.result.path
+            );
+            cx.at(&r.path_site, msg);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_names() {
+        assert!(env_name("EXIT_CODE").is_ok());
+        assert!(env_name("A1").is_ok());
+        let lower = env_name("exit_code").unwrap_err();
+        assert!(lower.contains("did you mean `EXIT_CODE`?"), "{lower}");
+        assert!(env_name("1A").is_err());
+        assert!(env_name("").is_err());
+        assert!(env_name("A-B").is_err());
+        assert!(env_name("BACALHAU_JOB_ID")
+            .unwrap_err()
+            .contains("reserved prefix"));
+    }
+}
