@@ -4,10 +4,10 @@ BRINE := target/debug/brine
 
 .PHONY: run test lint fixtures build clean
 
-## run: build brine and run the demo module from fixtures/
+## run: build brine, run the demo job from fixtures/jobs/demo/ and show its results directory
 run: build
-	$(BRINE) wasm run --dir fixtures/inputs::/data fixtures/hello.wasm
-	$(BRINE) wasm run --dir fixtures/inputs::/data fixtures/cat_file.wasm /data/hello.txt
+	$(BRINE) run fixtures/jobs/demo/job.yaml --output results/demo --force
+	@echo "--- results/demo/outputs/summary.csv"; cat results/demo/outputs/summary.csv
 
 ## build: compile brine (debug)
 build:

@@ -21,6 +21,7 @@ macro_rules! eoutln {
 }
 
 mod inspect;
+mod run;
 mod validate;
 mod wasm_run;
 
@@ -43,13 +44,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a Bacalhau job (a Job, a Task or a wasm engine block) and write its results directory.
+    Run(run::Args),
+    /// Check a job file (Job, Task or engine block; YAML or JSON) and say what would run.
+    Validate(validate::Args),
     /// Run single WebAssembly modules.
     #[command(subcommand)]
     Wasm(WasmCommand),
     /// Show a module's imports, exports, memories, tables and custom sections.
     Inspect(inspect::Args),
-    /// Check a job file (Job, Task or engine block; YAML or JSON) and say what would run.
-    Validate(validate::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +93,7 @@ pub fn main() -> i32 {
         Command::Wasm(WasmCommand::Run(args)) => wasm_run::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Run(args) => run::run(args),
     };
     match result {
         Ok(status) => status,

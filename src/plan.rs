@@ -131,7 +131,12 @@ fn resolve_env(
     Ok(resolved)
 }
 
-fn host_value(name: &str, host_name: &str, options: &PlanOptions, file: &str) -> Result<String, PlanError> {
+fn host_value(
+    name: &str,
+    host_name: &str,
+    options: &PlanOptions,
+    file: &str,
+) -> Result<String, PlanError> {
     let error = |message: String| PlanError::Env {
         file: file.to_string(),
         name: name.to_string(),
@@ -146,7 +151,11 @@ fn host_value(name: &str, host_name: &str, options: &PlanOptions, file: &str) ->
             "`env:{host_name}` reads the runner's environment, which is not allowed; pass --allow-env '{host_name}' to allow it"
         )));
     }
-    std::env::var(host_name).map_err(|_| error(format!("`env:{host_name}`: `{host_name}` is not set in brine's environment")))
+    std::env::var(host_name).map_err(|_| {
+        error(format!(
+            "`env:{host_name}`: `{host_name}` is not set in brine's environment"
+        ))
+    })
 }
 
 /// User variables plus Bacalhau's system variables (which win), sorted by name.

@@ -4,12 +4,12 @@
 //! code, which is in `exitCode`), 1 when one failed, 2 when the job is invalid
 //! or cannot be planned (then nothing is fetched or run and DIR is not created).
 
-use super::units::parse_size;
 use super::Failure;
 use crate::plan::{plan, PlanOptions};
 use crate::results::summary::Status;
 use crate::results::{Staging, Summary};
 use crate::runner::{execute, Execution, RunOptions};
+use crate::units::parse_size;
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -52,8 +52,8 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         max_output: args.max_output,
         bacalhau_exit_codes: args.bacalhau_exit_codes,
     };
-    let summaries = run_partitions(&executions, &staging, &opts, parallelism(&args))
-        .map_err(Failure::usage)?;
+    let summaries =
+        run_partitions(&executions, &staging, &opts, parallelism(&args)).map_err(Failure::usage)?;
     let published = staging.publish().map_err(|e| Failure {
         status: 1,
         error: e.into(),
@@ -68,8 +68,9 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
         .allow_env
         .iter()
         .map(|pattern| {
-            regex::Regex::new(pattern)
-                .map_err(|e| Failure::usage(anyhow!("--allow-env {pattern}: not a valid regex: {e}")))
+            regex::Regex::new(pattern).map_err(|e| {
+                Failure::usage(anyhow!("--allow-env {pattern}: not a valid regex: {e}"))
+            })
         })
         .collect::<Result<_, _>>()?;
     Ok(PlanOptions { allow_env })
@@ -94,7 +95,11 @@ fn run_partitions(
     let mut dirs = Vec::new();
     for exec in executions {
         let index = exec.partition_index.to_string();
-        let results = if many { staging.results().join(&index) } else { staging.results() };
+        let results = if many {
+            staging.results().join(&index)
+        } else {
+            staging.results()
+        };
         let work = staging.work().join(&index);
         std::fs::create_dir_all(&results)?;
         std::fs::create_dir_all(&work)?;
@@ -111,7 +116,8 @@ fn run_partitions(
                     *next += 1;
                     index
                 };
-                let (Some(exec), Some((results, work))) = (executions.get(index), dirs.get(index)) else {
+                let (Some(exec), Some((results, work))) = (executions.get(index), dirs.get(index))
+                else {
                     return;
                 };
                 let summary = execute(exec, results, work, opts);
@@ -121,7 +127,9 @@ fn run_partitions(
             });
         }
     });
-    let done = done.into_inner().map_err(|_| anyhow!("a partition's thread panicked"))?;
+    let done = done
+        .into_inner()
+        .map_err(|_| anyhow!("a partition's thread panicked"))?;
     done.into_iter()
         .map(|s| s.ok_or_else(|| anyhow!("a partition did not report")))
         .collect()
@@ -144,9 +152,13 @@ fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
         } else {
             String::new()
         };
-        let code = s.exit_code.map_or_else(|| "none".to_string(), |c| c.to_string());
+        let code = s
+            .exit_code
+            .map_or_else(|| "none".to_string(), |c| c.to_string());
         match (&s.status, &s.error) {
-            (Status::Completed, _) => outln!("job {}{partition}: completed, exit code {code}", s.job),
+            (Status::Completed, _) => {
+                outln!("job {}{partition}: completed, exit code {code}", s.job)
+            }
             (Status::Failed, Some(error)) => outln!("job {}{partition}: failed: {error}", s.job),
             (Status::Failed, None) => outln!("job {}{partition}: failed", s.job),
         }
@@ -157,11 +169,16 @@ fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
 
 /// Lists the results directory, two levels deep, so a user sees what was written.
 fn print_tree(dir: &Path, depth: usize) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut names: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     names.sort();
     for path in names {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let indent = "  ".repeat(depth);
         if path.is_dir() {
             outln!("{indent}{name}/");
