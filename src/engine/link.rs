@@ -23,6 +23,11 @@ pub trait ModuleResolver {
         name: &str,
     ) -> Result<Option<(String, Module)>, EngineError>;
 
+    /// The one spelling of `name` that identifies its module (default: `name` itself).
+    fn canonical(&self, name: &str) -> String {
+        name.to_string()
+    }
+
     /// Whether `name` is a module this resolver can provide (without compiling it).
     fn knows(&self, name: &str) -> bool;
 
@@ -50,6 +55,8 @@ pub struct Instantiator<R: ModuleResolver> {
     linker: Linker<StoreData>,
     resolver: R,
     done: HashMap<String, Instance>,
+    /// Every module name registered in the linker.
+    registered: Vec<String>,
     /// The chain of modules being instantiated, for cycle reports.
     stack: Vec<String>,
 }
@@ -66,6 +73,7 @@ impl<R: ModuleResolver> Instantiator<R> {
             linker,
             resolver,
             done: HashMap::new(),
+            registered: Vec::new(),
             stack: Vec::new(),
         })
     }
@@ -76,12 +84,14 @@ impl<R: ModuleResolver> Instantiator<R> {
         store: &mut Store<StoreData>,
         name: &str,
     ) -> Result<Instance, InstantiateError> {
-        if let Some(instance) = self.done.get(name) {
-            return Ok(*instance);
+        let key = self.resolver.canonical(name);
+        if let Some(&instance) = self.done.get(&key) {
+            self.register(store, name, instance)?;
+            return Ok(instance);
         }
-        if let Some(at) = self.stack.iter().position(|n| n == name) {
+        if let Some(at) = self.stack.iter().position(|n| *n == key) {
             let mut cycle = self.stack[at..].to_vec();
-            cycle.push(name.to_string());
+            cycle.push(key);
             return Err(EngineError::ImportCycle(cycle).into());
         }
         let engine = store.engine().clone();
@@ -92,18 +102,34 @@ impl<R: ModuleResolver> Instantiator<R> {
             }
             .into());
         };
-        self.stack.push(name.to_string());
+        self.stack.push(key.clone());
         let result = self.instantiate(store, &display, &module);
         self.stack.pop();
         let instance = result?;
+        self.register(store, name, instance)?;
+        self.done.insert(key, instance);
+        Ok(instance)
+    }
+
+    /// Makes `instance`'s exports importable as module `name` (once per spelling:
+    /// `/input.wasm` and `input.wasm` are the same module under two names).
+    fn register(
+        &mut self,
+        store: &mut Store<StoreData>,
+        name: &str,
+        instance: Instance,
+    ) -> Result<(), InstantiateError> {
+        if self.registered.iter().any(|n| n == name) {
+            return Ok(());
+        }
         self.linker
             .instance(&mut *store, name, instance)
             .map_err(|e| EngineError::Instantiate {
-                module: display.clone(),
+                module: name.to_string(),
                 message: e.to_string(),
             })?;
-        self.done.insert(name.to_string(), instance);
-        Ok(instance)
+        self.registered.push(name.to_string());
+        Ok(())
     }
 
     /// Instantiates `module` (named `display` in messages), its import modules first.
@@ -133,8 +159,9 @@ impl<R: ModuleResolver> Instantiator<R> {
             }
         }
         for name in names {
-            let known = self.done.contains_key(&name)
-                || self.stack.contains(&name)
+            let key = self.resolver.canonical(&name);
+            let known = self.done.contains_key(&key)
+                || self.stack.contains(&key)
                 || self.resolver.knows(&name);
             if !known {
                 return Err(self.unknown_module(display, module, &name).into());

@@ -110,6 +110,10 @@ fn single_wasm_in(dir: &Path, name: &str) -> Result<PathBuf, EngineError> {
 }
 
 impl ModuleResolver for MountedModules {
+    fn canonical(&self, name: &str) -> String {
+        format!("/{}", guest_parts(name).join("/"))
+    }
+
     fn resolve(
         &mut self,
         engine: &Engine,
