@@ -15,5 +15,6 @@ pub mod results;
 pub mod runner;
 pub mod source;
 pub mod spec;
+pub mod suite;
 pub mod units;
 pub mod wasi;

@@ -22,6 +22,7 @@ macro_rules! eoutln {
 
 mod inspect;
 mod run;
+mod test;
 mod validate;
 mod wasm_run;
 
@@ -51,6 +52,8 @@ enum Command {
     /// Run single WebAssembly modules.
     #[command(subcommand)]
     Wasm(WasmCommand),
+    /// Run fixture suites in the wasi-testsuite layout (NAME.wasm + NAME.json).
+    Test(test::Args),
     /// Show a module's imports, exports, memories, tables and custom sections.
     Inspect(inspect::Args),
 }
@@ -94,6 +97,7 @@ pub fn main() -> i32 {
         Command::Inspect(args) => inspect::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Run(args) => run::run(args),
+        Command::Test(args) => test::run(args),
     };
     match result {
         Ok(status) => status,
