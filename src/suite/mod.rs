@@ -8,7 +8,7 @@
 //! `manifest.json` names the suite. Each test runs on a fresh copy of its
 //! directories, so whatever it writes, the originals stay as they were.
 
-mod copy;
+pub mod copy;
 
 use crate::engine::resolve::NamedModules;
 use crate::engine::run::{run as run_module, EntryModule, RunSpec};
@@ -157,17 +157,60 @@ impl SharedBuffer {
     }
 }
 
+/// What one run of a test module produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseOutput {
+    /// The exit code (0 for a normal return).
+    pub exit_code: i64,
+    /// Everything written to stdout.
+    pub stdout: String,
+    /// Everything written to stderr.
+    pub stderr: String,
+    /// Each preopened directory's tree after the run (root first, then `dirs`).
+    pub trees: Vec<Vec<copy::TreeEntry>>,
+}
+
+/// The directories a test preopens: (directory relative to the JSON file, guest path).
+pub fn preopens(spec: &TestSpec) -> Vec<(String, String)> {
+    spec.root
+        .iter()
+        .map(|r| (r.clone(), "/".to_string()))
+        .chain(spec.dirs.iter().map(|d| (d.clone(), d.clone())))
+        .collect()
+}
+
+/// Copies a test's directories into a fresh scratch directory; returns it and the copies.
+pub fn scratch_copies(spec: &TestSpec, base: &Path) -> Result<(PathBuf, Vec<PathBuf>), String> {
+    let scratch = tempfile_dir().map_err(|e| format!("cannot create a scratch directory: {e}"))?;
+    let mut copies = Vec::new();
+    for (i, (dir, _)) in preopens(spec).iter().enumerate() {
+        let copy = scratch.join(i.to_string());
+        copy::copy_tree(&base.join(dir), &copy).map_err(|e| format!("cannot copy {dir}: {e}"))?;
+        copies.push(copy);
+    }
+    Ok((scratch, copies))
+}
+
+pub use copy::{snapshot, TreeEntry};
+
+/// Runs `module` as `spec` says, on copies of its directories (next to `module`).
+pub fn run_case(module: &Path, spec: &TestSpec, timeout: Duration) -> Result<CaseOutput, String> {
+    let base = module.parent().unwrap_or(Path::new("."));
+    let (scratch, copies) = scratch_copies(spec, base)?;
+    let result = run_in(module, spec, &copies, timeout).map(|(exit_code, stdout, stderr)| CaseOutput {
+        exit_code,
+        stdout,
+        stderr,
+        trees: copies.iter().map(|c| snapshot(c)).collect(),
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
 /// Runs the test on copies of its directories and lists every difference.
 fn check(module: &Path, spec: &TestSpec, timeout: Duration) -> Vec<String> {
-    let base = module.parent().unwrap_or(Path::new("."));
-    let scratch = match tempfile_dir() {
-        Ok(dir) => dir,
-        Err(e) => return vec![format!("cannot create a scratch directory: {e}")],
-    };
-    let result = run_in(module, spec, base, &scratch, timeout);
-    let _ = std::fs::remove_dir_all(&scratch);
-    match result {
-        Ok((code, stdout, stderr)) => compare(spec, code, &stdout, &stderr),
+    match run_case(module, spec, timeout) {
+        Ok(out) => compare(spec, out.exit_code, &out.stdout, &out.stderr),
         Err(problem) => vec![problem],
     }
 }
@@ -175,8 +218,7 @@ fn check(module: &Path, spec: &TestSpec, timeout: Duration) -> Vec<String> {
 fn run_in(
     module: &Path,
     spec: &TestSpec,
-    base: &Path,
-    scratch: &Path,
+    copies: &[PathBuf],
     timeout: Duration,
 ) -> Result<(i64, String, String), String> {
     let stdout = SharedBuffer::default();
@@ -186,22 +228,15 @@ fn run_in(
         stdout: Box::new(stdout.clone()),
         stderr: Box::new(stderr.clone()),
     });
-    let mut preopens = Vec::new();
-    let mounts = spec
-        .root
-        .iter()
-        .map(|r| (r.clone(), "/".to_string()))
-        .chain(spec.dirs.iter().map(|d| (d.clone(), d.clone())));
-    for (i, (dir, guest)) in mounts.enumerate() {
-        let copy = scratch.join(i.to_string());
-        copy::copy_tree(&base.join(&dir), &copy).map_err(|e| format!("cannot copy {dir}: {e}"))?;
+    let mut handles = Vec::new();
+    for ((dir, guest), copy) in preopens(spec).into_iter().zip(copies) {
         let handle = host
-            .open_host_dir(&copy)
+            .open_host_dir(copy)
             .map_err(|e| format!("cannot open {dir}: {e}"))?;
-        preopens.push((handle, guest));
+        handles.push((handle, guest));
     }
     let mut wasi = WasiCtx::new(Box::new(host));
-    for (handle, guest) in preopens {
+    for (handle, guest) in handles {
         wasi.preopen(handle, &guest, false);
     }
     let argv0 = module
