@@ -109,7 +109,7 @@ fn engine_task(cx: &mut Collector, root: &Node, dir: &Path) -> Task {
     let mut task = task_named_main();
     task.engine = parts.engine;
     task.env = env;
-    task.inputs = parts.inputs.into_iter().map(|l| l.input).collect();
+    task.inputs = parts.inputs.into_iter().filter_map(|l| l.input).collect();
     task
 }
 
