@@ -193,3 +193,23 @@ fn serializes_to_json() {
     assert_eq!(json["task"]["inputs"][1]["source"]["type"], "s3");
     assert_eq!(json["type"], "batch");
 }
+
+#[test]
+fn no_prefix_or_mangling_of_a_fixture_panics() {
+    let fixtures = [
+        include_str!("../../fixtures/jobs/hello_legacy.yaml"),
+        include_str!("../../fixtures/jobs/cat_inputs.json"),
+        include_str!("../../fixtures/jobs/invalid/many_errors.yaml"),
+    ];
+    for text in fixtures {
+        for (end, _) in text.char_indices() {
+            let prefix = text.get(..end).unwrap_or_default();
+            let _ = parse(prefix, Path::new("t.yaml"));
+            let mangled = format!(
+                "{prefix}[{{: \u{e9}\n{}",
+                text.get(end..).unwrap_or_default()
+            );
+            let _ = parse(&mangled, Path::new("t.yaml"));
+        }
+    }
+}
