@@ -1,7 +1,7 @@
 //! `brine validate`: parse and check a job file, print what would run.
 
 use super::{Failure, EXIT_USAGE};
-use crate::spec::{self, InputSource, Job, Source, SpecErrors};
+use crate::spec::{self, InputSource, Job, Source, SpecErrors, Task, WasmEngine};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -44,48 +44,55 @@ fn print_errors(errors: &SpecErrors) {
 /// One paragraph saying what would run.
 pub fn summary(job: &Job) -> String {
     let task = &job.task;
-    let engine = &task.engine;
-    let mut argv = vec![String::new()];
-    argv.extend(engine.parameters.iter().cloned());
+    let mut lines = vec![headline(job), engine_line(&task.engine)];
+    if !task.engine.import_modules.is_empty() {
+        let modules = task.engine.import_modules.join(", ");
+        lines.push(format!("import modules {modules};"));
+    }
     let env: Vec<&str> = task.env.keys().map(String::as_str).collect();
+    lines.push(format!("env: {};", list_or_none(&env)));
     let inputs: Vec<String> = task.inputs.iter().map(describe_input).collect();
+    lines.push(format!("inputs: {};", list_or_none(&inputs)));
     let results: Vec<String> = task
         .result_paths
         .iter()
         .map(|r| format!("{} from {}", r.name, r.path))
         .collect();
+    lines.push(format!("results: {};", list_or_none(&results)));
+    lines.push(limits(task));
+    lines.join("\n")
+}
+
+/// "Job `x` (batch, namespace default, count 1) runs task `main`:".
+fn headline(job: &Job) -> String {
+    format!(
+        "Job `{}` ({}, namespace {}, count {}) runs task `{}`:",
+        job.name,
+        job.job_type.as_str(),
+        job.namespace,
+        job.count,
+        job.task.name
+    )
+}
+
+/// The entry module, entrypoint and argv (argv[0] is empty, as in Bacalhau).
+fn engine_line(engine: &WasmEngine) -> String {
+    let mut argv = vec![String::new()];
+    argv.extend(engine.parameters.iter().cloned());
+    format!(
+        "entry module {}, entrypoint {}, argv {argv:?};",
+        engine.entry_module, engine.entrypoint
+    )
+}
+
+/// The memory limit and the execution timeout.
+fn limits(task: &Task) -> String {
     let timeout = task
         .timeouts
         .execution
         .map_or("none".to_string(), |d| format!("{}s", d.as_secs()));
-    let mut lines = vec![
-        format!(
-            "Job `{}` ({}, namespace {}, count {}) runs task `{}`:",
-            job.name,
-            job.job_type.as_str(),
-            job.namespace,
-            job.count,
-            task.name
-        ),
-        format!(
-            "entry module {}, entrypoint {}, argv {argv:?};",
-            engine.entry_module, engine.entrypoint
-        ),
-    ];
-    if !engine.import_modules.is_empty() {
-        lines.push(format!(
-            "import modules {};",
-            engine.import_modules.join(", ")
-        ));
-    }
-    lines.push(format!("env: {};", list_or_none(&env)));
-    lines.push(format!("inputs: {};", list_or_none(&inputs)));
-    lines.push(format!("results: {};", list_or_none(&results)));
-    lines.push(format!(
-        "memory limit {}; execution timeout {timeout}.",
-        size(task.resources.memory_limit())
-    ));
-    lines.join("\n")
+    let memory = size(task.resources.memory_limit());
+    format!("memory limit {memory}; execution timeout {timeout}.")
 }
 
 /// "a, b" or "none".

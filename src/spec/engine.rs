@@ -43,7 +43,9 @@ pub(crate) fn engine(cx: &mut Collector, node: &Node, path: &str, dir: &Path) ->
     let Some(fields) = Fields::read(cx, node, path, what, &["Type", "Params"]) else {
         return parts;
     };
-    check_type(cx, &fields);
+    if !check_type(cx, &fields) {
+        return parts;
+    }
     let expected = "the wasm engine's parameters (EntryModule, Entrypoint, Parameters, ...)";
     let Some(params_node) = fields.require(cx, "Params", expected) else {
         return parts;
@@ -56,19 +58,20 @@ pub(crate) fn engine(cx: &mut Collector, node: &Node, path: &str, dir: &Path) ->
     parts
 }
 
-/// Checks that the engine type is wasm.
-fn check_type(cx: &mut Collector, fields: &Fields) {
+/// Checks that the engine type is wasm; false when it names another engine
+/// (whose Params then mean nothing to brine).
+fn check_type(cx: &mut Collector, fields: &Fields) -> bool {
     let Some(node) = fields.require(cx, "Type", "the engine type, wasm") else {
-        return;
+        return true;
     };
     let path = fields.path_of("Type");
     match super::fields::string(cx, node, &path) {
-        Some(t) if t.eq_ignore_ascii_case("wasm") => {}
-        Some(t) => {
+        Some(t) if !t.eq_ignore_ascii_case("wasm") => {
             let msg = format!("brine runs only wasm engines (Type: wasm), found `{t}`");
             cx.at(&site(node, &path), msg);
+            false
         }
-        None => {}
+        _ => true,
     }
 }
 

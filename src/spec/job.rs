@@ -75,26 +75,37 @@ fn task_named_main() -> Task {
     }
 }
 
-/// Tells a Job (has Tasks) from a Task (has Engine) from an engine block
-/// (has Params, or `Type: wasm`); anything else is read as a Job, whose
-/// checks then say what is missing.
+/// Keys only a Task has.
+const TASK_ONLY: &[&str] = &[
+    "Engine",
+    "Env",
+    "InputSources",
+    "ResultPaths",
+    "Resources",
+    "Network",
+    "Timeouts",
+    "Publisher",
+];
+
+/// Tells a Job (has Tasks) from a Task (has Engine, InputSources, ...) from an
+/// engine block (has Params, or `Type: wasm`); anything else is read as a
+/// Job, whose checks then say what is missing.
 fn shape(root: &Node) -> Shape {
     let Value::Map(entries) = &root.value else {
         return Shape::Job;
     };
-    let key = |name: &str| {
+    let value = |name: &str| {
         entries.iter().find_map(|(k, v)| match &k.value {
             Value::Str(s) if s.eq_ignore_ascii_case(name) => Some(v),
             _ => None,
         })
     };
-    let wasm_type = key("Type")
-        .is_some_and(|v| matches!(&v.value, Value::Str(s) if s.eq_ignore_ascii_case("wasm")));
-    if key("Tasks").is_some() {
+    let is_wasm = |v: &Node| matches!(&v.value, Value::Str(s) if s.eq_ignore_ascii_case("wasm"));
+    if value("Tasks").is_some() {
         Shape::Job
-    } else if key("Engine").is_some() {
+    } else if TASK_ONLY.iter().any(|k| value(k).is_some()) {
         Shape::Task
-    } else if key("Params").is_some() || wasm_type {
+    } else if value("Params").is_some() || value("Type").is_some_and(is_wasm) {
         Shape::EngineBlock
     } else {
         Shape::Job
@@ -109,7 +120,7 @@ fn engine_task(cx: &mut Collector, root: &Node, dir: &Path) -> Task {
     let mut task = task_named_main();
     task.engine = parts.engine;
     task.env = env;
-    task.inputs = parts.inputs.into_iter().map(|l| l.input).collect();
+    task.inputs = parts.inputs.into_iter().filter_map(|l| l.input).collect();
     task
 }
 
@@ -249,5 +260,6 @@ mod tests {
         assert_eq!(shape(&root("TYPE: WASM\n")), Shape::EngineBlock);
         assert_eq!(shape(&root("params: {}\n")), Shape::EngineBlock);
         assert_eq!(shape(&root("Name: x\n")), Shape::Job);
+        assert_eq!(shape(&root("Engin: {}\nInputSources: []\n")), Shape::Task);
     }
 }

@@ -96,7 +96,7 @@ pub struct WasmEngine {
     pub entry_module: String,
     /// The function to call (`_start` unless given).
     pub entrypoint: String,
-    /// argv[1..] (argv[0] is the empty string, as in Bacalhau).
+    /// `argv[1..]` (`argv[0]` is the empty string, as in Bacalhau).
     pub parameters: Vec<String>,
     /// Guest paths of modules instantiated before the entry module, in order.
     pub import_modules: Vec<String>,

@@ -21,8 +21,10 @@ const SOURCE_TYPES: &[&str] = &[
 /// An input and where its target is (for duplicate and coverage checks).
 #[derive(Debug, Clone)]
 pub(crate) struct Located {
-    /// The input.
-    pub input: InputSource,
+    /// The input; `None` when its source or target had errors (reported).
+    pub input: Option<InputSource>,
+    /// Its mount point; `None` when the Target had errors (reported).
+    pub target: Option<String>,
     /// The site of its target (or of the module field for spec-form modules).
     pub site: Site,
 }
@@ -41,36 +43,41 @@ pub(crate) fn input_source(
     let source_node = fields.require(cx, "Source", "a mapping with Type and Params");
     let source = source_node.and_then(|n| source(cx, n, &fields.path_of("Source"), dir));
     let alias = fields.string(cx, "Alias");
-    let (target, site) = target(cx, &fields, fixed_target)?;
-    Some(Located {
-        input: InputSource {
-            source: source?,
+    let (target, site) = target(cx, &fields, fixed_target);
+    let input = source
+        .zip(target.clone())
+        .map(|(source, target)| InputSource {
+            source,
             alias,
             target,
-        },
+        });
+    Some(Located {
+        input,
+        target,
         site,
     })
 }
 
-/// The input's mount point and its site.
-fn target(cx: &mut Collector, fields: &Fields, fixed: Option<&str>) -> Option<(String, Site)> {
+/// The input's mount point (if it is valid) and the site that names it.
+fn target(cx: &mut Collector, fields: &Fields, fixed: Option<&str>) -> (Option<String>, Site) {
     if let Some(fixed) = fixed {
         if let Some(node) = fields.get("Target") {
             let msg = format!("a spec-form module is always mounted at {fixed}; remove Target");
             cx.at(&site(node, &fields.path_of("Target")), msg);
         }
-        return Some((fixed.to_string(), site(fields.node, &fields.path)));
+        return (Some(fixed.to_string()), site(fields.node, &fields.path));
     }
-    let node = fields.require(cx, "Target", "the guest path to mount the input at")?;
     let path = fields.path_of("Target");
-    let text = super::fields::string(cx, node, &path)?;
-    match paths::mount_point(&text) {
-        Ok(target) => Some((target, site(node, &path))),
-        Err(msg) => {
-            cx.at(&site(node, &path), msg);
-            None
-        }
-    }
+    let expected = "the guest path to mount the input at";
+    let Some(node) = fields.require(cx, "Target", expected) else {
+        return (None, site(fields.node, &path));
+    };
+    let target = super::fields::string(cx, node, &path).and_then(|text| {
+        paths::mount_point(&text)
+            .map_err(|msg| cx.at(&site(node, &path), msg))
+            .ok()
+    });
+    (target, site(node, &path))
 }
 
 /// Reads `{Type, Params}` of a source.

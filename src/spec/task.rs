@@ -77,7 +77,7 @@ fn read_task(cx: &mut Collector, fields: &Fields, dir: &Path, task: &mut Task) {
     let results = result_paths(cx, fields);
     validate::mounts(cx, &inputs, &results, &parts.modules);
     task.engine = parts.engine;
-    task.inputs = inputs.into_iter().map(|l| l.input).collect();
+    task.inputs = inputs.into_iter().filter_map(|l| l.input).collect();
     task.result_paths = results.into_iter().map(|r| r.result).collect();
     task.resources = resources(cx, fields);
     task.network = fields

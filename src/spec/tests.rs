@@ -140,15 +140,26 @@ Name: x
 Count: 0
 Type: daemon
 Tasks:
-  - Engine: {Type: docker, Params: {EntryModule: 7}}
+  - Engine: {Type: wasm, Params: {EntryModule: 7}}
     Env: {lower: x, BACALHAU_X: y, EMPTY: ''}
 ",
     );
-    assert_eq!(e.len(), 7, "{e:#?}");
+    assert_eq!(e.len(), 6, "{e:#?}");
     assert!(e[0].starts_with("t.yaml:3:8: Count: expected a count of at least 1, found 0"));
     assert!(e[1].starts_with("t.yaml:4:7: Type: brine runs batch and ops jobs"));
-    assert!(e[2].contains("Tasks[0].Engine.Type: brine runs only wasm engines"));
-    assert!(e[3].ends_with("Tasks[0].Engine.Params.EntryModule: expected a path (current form) or an input source (spec form), found a number"));
+    assert!(e[2].ends_with("Tasks[0].Engine.Params.EntryModule: expected a path (current form) or an input source (spec form), found a number"));
+    assert!(e[3].starts_with("t.yaml:7:11: Tasks[0].Env.lower: "));
+    assert!(e[4].contains("Tasks[0].Env.BACALHAU_X: "));
+    assert!(e[5].contains("Tasks[0].Env.EMPTY: `EMPTY` has an empty value"));
+}
+
+#[test]
+fn other_engines_are_refused_without_reading_their_params() {
+    let e = errors("Engine: {Type: docker, Params: {Image: ubuntu}}\n");
+    assert_eq!(
+        e,
+        ["t.yaml:1:16: Engine.Type: brine runs only wasm engines (Type: wasm), found `docker`"]
+    );
 }
 
 #[test]
@@ -181,4 +192,24 @@ fn serializes_to_json() {
     let json = serde_json::to_value(&job).unwrap_or_default();
     assert_eq!(json["task"]["inputs"][1]["source"]["type"], "s3");
     assert_eq!(json["type"], "batch");
+}
+
+#[test]
+fn no_prefix_or_mangling_of_a_fixture_panics() {
+    let fixtures = [
+        include_str!("../../fixtures/jobs/hello_legacy.yaml"),
+        include_str!("../../fixtures/jobs/cat_inputs.json"),
+        include_str!("../../fixtures/jobs/invalid/many_errors.yaml"),
+    ];
+    for text in fixtures {
+        for (end, _) in text.char_indices() {
+            let prefix = text.get(..end).unwrap_or_default();
+            let _ = parse(prefix, Path::new("t.yaml"));
+            let mangled = format!(
+                "{prefix}[{{: \u{e9}\n{}",
+                text.get(end..).unwrap_or_default()
+            );
+            let _ = parse(&mangled, Path::new("t.yaml"));
+        }
+    }
 }

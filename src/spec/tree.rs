@@ -236,6 +236,9 @@ fn yaml_message(text: &str, json: bool) -> String {
         let key = key.split_once(", set ").map_or(key, |(k, _)| k);
         return format!("duplicate key `{key}`");
     }
+    if message.starts_with("multiple YAML documents") {
+        return "a job file holds one YAML document; this is the start of a second one".into();
+    }
     if let Some(breach) = message.strip_prefix("budget breached: ") {
         return budget_message(breach);
     }
@@ -246,15 +249,15 @@ fn yaml_message(text: &str, json: bool) -> String {
 /// Explains which safety limit a document broke.
 fn budget_message(breach: &str) -> String {
     let what = if breach.starts_with("Depth") {
-        "it is nested more than 64 levels deep"
+        "it is nested more than 64 levels deep".to_string()
     } else if breach.starts_with("Nodes") || breach.starts_with("Aliases") {
-        "it has too many nodes (more than 250000, counting what aliases expand to)"
+        "it has too many nodes (more than 250000, counting what aliases expand to)".to_string()
     } else if breach.starts_with("Documents") {
-        "it has too many documents"
+        "it has more than one document".to_string()
     } else {
-        "it is too large"
+        format!("it is too large ({breach})")
     };
-    format!("the document is refused: {what} ({breach})")
+    format!("the document is refused: {what}")
 }
 
 #[cfg(test)]

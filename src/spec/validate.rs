@@ -106,17 +106,23 @@ pub(crate) fn mounts(
     results: &[LocatedResult],
     modules: &[(String, Site)],
 ) {
-    for (i, input) in inputs.iter().enumerate() {
-        let mut earlier = inputs.iter().take(i);
-        if let Some(first) = earlier.find(|e| e.input.target == input.input.target) {
-            let owner = first.site.path.trim_end_matches(".Target");
-            let msg = format!("`{}` is already the target of {owner}", input.input.target);
-            cx.at(&input.site, msg);
+    let targets: Vec<(&str, &Site)> = inputs
+        .iter()
+        .filter_map(|i| Some((i.target.as_deref()?, &i.site)))
+        .collect();
+    for (i, (target, site)) in targets.iter().enumerate() {
+        let mut earlier = targets.iter().take(i);
+        if let Some((_, first)) = earlier.find(|(t, _)| t == target) {
+            let owner = first.path.trim_end_matches(".Target");
+            cx.at(site, format!("`{target}` is already the target of {owner}"));
         }
     }
-    check_results(cx, inputs, results);
+    check_results(cx, &targets, results);
+    if targets.len() < inputs.len() {
+        return; // an input without a valid target: coverage cannot be judged
+    }
     for (module, site) in modules {
-        if !inputs.iter().any(|i| is_within(module, &i.input.target)) {
+        if !targets.iter().any(|(t, _)| is_within(module, t)) {
             let msg = format!(
                 "no input source is mounted at {module} (add an InputSource with that Target, or one for a directory above it)"
             );
@@ -126,7 +132,7 @@ pub(crate) fn mounts(
 }
 
 /// Result names unique; result paths not input targets.
-fn check_results(cx: &mut Collector, inputs: &[Located], results: &[LocatedResult]) {
+fn check_results(cx: &mut Collector, targets: &[(&str, &Site)], results: &[LocatedResult]) {
     for (i, r) in results.iter().enumerate() {
         let mut earlier = results.iter().take(i);
         if let Some(first) = earlier.find(|e| e.result.name == r.result.name) {
@@ -136,8 +142,8 @@ fn check_results(cx: &mut Collector, inputs: &[Located], results: &[LocatedResul
             );
             cx.at(&r.name_site, msg);
         }
-        if let Some(input) = inputs.iter().find(|i| i.input.target == r.result.path) {
-            let owner = input.site.path.trim_end_matches(".Target");
+        if let Some((_, input)) = targets.iter().find(|(t, _)| *t == r.result.path) {
+            let owner = input.path.trim_end_matches(".Target");
             let msg = format!(
                 "`{}` is the target of {owner}; a result path must not be an input",
                 r.result.path
