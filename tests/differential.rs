@@ -21,17 +21,22 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
 fn run_wasi_common(module: &Path, spec: &TestSpec) -> Result<CaseOutput, String> {
     let base = module.parent().unwrap_or(Path::new("."));
     let (scratch, copies) = scratch_copies(spec, base)?;
-    let result = run_wasi_common_in(module, spec, &copies).map(|(exit_code, stdout, stderr)| CaseOutput {
-        exit_code,
-        stdout,
-        stderr,
-        trees: copies.iter().map(|c| snapshot(c)).collect(),
-    });
+    let result =
+        run_wasi_common_in(module, spec, &copies).map(|(exit_code, stdout, stderr)| CaseOutput {
+            exit_code,
+            stdout,
+            stderr,
+            trees: copies.iter().map(|c| snapshot(c)).collect(),
+        });
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }
 
-fn run_wasi_common_in(module: &Path, spec: &TestSpec, copies: &[PathBuf]) -> Result<(i64, String, String), String> {
+fn run_wasi_common_in(
+    module: &Path,
+    spec: &TestSpec,
+    copies: &[PathBuf],
+) -> Result<(i64, String, String), String> {
     let text = |e: &dyn std::fmt::Display| e.to_string();
     let engine = wasmi::Engine::default();
     let bytes = std::fs::read(module).map_err(|e| text(&e))?;
@@ -41,20 +46,30 @@ fn run_wasi_common_in(module: &Path, spec: &TestSpec, copies: &[PathBuf]) -> Res
     let stdout = WritePipe::new_in_memory();
     let stderr = WritePipe::new_in_memory();
     let mut builder = wasmi_wasi::WasiCtxBuilder::new();
-    let name = module.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = module
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut argv = vec![name];
     argv.extend(spec.args.iter().cloned());
     builder.args(&argv).map_err(|e| text(&e))?;
     let env: Vec<(String, String)> = spec.env.clone().into_iter().collect();
     builder.envs(&env).map_err(|e| text(&e))?;
-    builder.stdout(Box::new(stdout.clone())).stderr(Box::new(stderr.clone()));
+    builder
+        .stdout(Box::new(stdout.clone()))
+        .stderr(Box::new(stderr.clone()));
     for ((_, guest), copy) in preopens(spec).into_iter().zip(copies) {
-        let dir = wasmi_wasi::Dir::open_ambient_dir(copy, wasmi_wasi::ambient_authority()).map_err(|e| text(&e))?;
+        let dir = wasmi_wasi::Dir::open_ambient_dir(copy, wasmi_wasi::ambient_authority())
+            .map_err(|e| text(&e))?;
         builder.preopened_dir(dir, guest).map_err(|e| text(&e))?;
     }
     let mut store = wasmi::Store::new(&engine, builder.build());
-    let instance = linker.instantiate_and_start(&mut store, &wasm).map_err(|e| text(&e))?;
-    let start = instance.get_typed_func::<(), ()>(&store, "_start").map_err(|e| text(&e))?;
+    let instance = linker
+        .instantiate_and_start(&mut store, &wasm)
+        .map_err(|e| text(&e))?;
+    let start = instance
+        .get_typed_func::<(), ()>(&store, "_start")
+        .map_err(|e| text(&e))?;
     let code = match start.call(&mut store, ()) {
         Ok(()) => 0,
         Err(e) => i64::from(e.i32_exit_status().ok_or_else(|| format!("trapped: {e}"))?),
@@ -72,22 +87,37 @@ fn run_wasi_common_in(module: &Path, spec: &TestSpec, copies: &[PathBuf]) -> Res
 fn differences(brine: &CaseOutput, oracle: &CaseOutput) -> Vec<String> {
     let mut out = Vec::new();
     if brine.exit_code != oracle.exit_code {
-        out.push(format!("exit code: brine {} vs wasi-common {}", brine.exit_code, oracle.exit_code));
+        out.push(format!(
+            "exit code: brine {} vs wasi-common {}",
+            brine.exit_code, oracle.exit_code
+        ));
     }
     if brine.stdout != oracle.stdout {
-        out.push(format!("stdout: brine {:?} vs wasi-common {:?}", brine.stdout, oracle.stdout));
+        out.push(format!(
+            "stdout: brine {:?} vs wasi-common {:?}",
+            brine.stdout, oracle.stdout
+        ));
     }
     if brine.stderr != oracle.stderr {
-        out.push(format!("stderr: brine {:?} vs wasi-common {:?}", brine.stderr, oracle.stderr));
+        out.push(format!(
+            "stderr: brine {:?} vs wasi-common {:?}",
+            brine.stderr, oracle.stderr
+        ));
     }
     if brine.trees != oracle.trees {
-        out.push(format!("file tree afterwards: brine {:?} vs wasi-common {:?}", brine.trees, oracle.trees));
+        out.push(format!(
+            "file tree afterwards: brine {:?} vs wasi-common {:?}",
+            brine.trees, oracle.trees
+        ));
     }
     out
 }
 
 fn compare_case(module: &Path, spec: &TestSpec) -> Option<String> {
-    let name = module.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = module
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if KNOWN_DIFFERENCES.iter().any(|(known, _)| *known == name) {
         return None;
     }
@@ -98,19 +128,27 @@ fn compare_case(module: &Path, spec: &TestSpec) -> Option<String> {
             let diff = differences(&b, &o);
             (!diff.is_empty()).then(|| format!("{name}: {}", diff.join("; ")))
         }
-        (b, o) => Some(format!("{name}: brine {:?} vs wasi-common {:?}", b.err(), o.err())),
+        (b, o) => Some(format!(
+            "{name}: brine {:?} vs wasi-common {:?}",
+            b.err(),
+            o.err()
+        )),
     }
 }
 
 fn spec_of(module: &Path) -> TestSpec {
     match std::fs::read_to_string(module.with_extension("json")) {
-        Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", module.display())),
+        Ok(text) => {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", module.display()))
+        }
         Err(_) => TestSpec::default(),
     }
 }
 
 fn modules_in(dir: &Path) -> Vec<PathBuf> {
-    let Ok(read) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut modules: Vec<PathBuf> = read
         .flatten()
         .map(|e| e.path())
@@ -123,8 +161,17 @@ fn modules_in(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn fixture_suite_agrees_with_wasi_common() {
     let modules = modules_in(&Path::new(ROOT).join("fixtures/wasi"));
-    let failures: Vec<String> = modules.iter().filter_map(|m| compare_case(m, &spec_of(m))).collect();
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), modules.len(), failures.join("\n"));
+    let failures: Vec<String> = modules
+        .iter()
+        .filter_map(|m| compare_case(m, &spec_of(m)))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        modules.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -137,9 +184,32 @@ fn spine_fixtures_agree_with_wasi_common() {
     };
     let cases = [
         ("hello.wasm", TestSpec::default()),
-        ("args.wasm", TestSpec { args: vec!["a b".into(), "-c".into()], ..TestSpec::default() }),
-        ("env.wasm", TestSpec { env: [("B".to_string(), "2".to_string()), ("A".to_string(), "1".to_string())].into(), ..TestSpec::default() }),
-        ("exit_code.wasm", TestSpec { env: [("EXIT_CODE".to_string(), "7".to_string())].into(), exit_code: 7, ..TestSpec::default() }),
+        (
+            "args.wasm",
+            TestSpec {
+                args: vec!["a b".into(), "-c".into()],
+                ..TestSpec::default()
+            },
+        ),
+        (
+            "env.wasm",
+            TestSpec {
+                env: [
+                    ("B".to_string(), "2".to_string()),
+                    ("A".to_string(), "1".to_string()),
+                ]
+                .into(),
+                ..TestSpec::default()
+            },
+        ),
+        (
+            "exit_code.wasm",
+            TestSpec {
+                env: [("EXIT_CODE".to_string(), "7".to_string())].into(),
+                exit_code: 7,
+                ..TestSpec::default()
+            },
+        ),
         ("cat_file.wasm", with_root(&["/hello.txt"])),
         ("cat_file.wasm", with_root(&["/../../etc/passwd"])),
         ("cat_file.wasm", with_root(&["/missing"])),

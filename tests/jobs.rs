@@ -469,3 +469,35 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+#[test]
+fn every_valid_fixture_job_runs_to_completion() {
+    let dir = Path::new(ROOT).join("fixtures/jobs");
+    let mut jobs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "json"))
+        .collect();
+    jobs.sort();
+    assert!(jobs.len() >= 10, "{jobs:?}");
+    for job in jobs {
+        let out = tempfile::tempdir().unwrap();
+        let o = brine()
+            .arg("run")
+            .arg(&job)
+            .arg("--output")
+            .arg(out.path().join("r"))
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 0, "{}: {}", job.display(), stderr(&o));
+        let summary = std::fs::read_to_string(out.path().join("r/brine.json"))
+            .or_else(|_| std::fs::read_to_string(out.path().join("r/0/brine.json")))
+            .unwrap();
+        assert!(
+            summary.contains("\"status\": \"completed\""),
+            "{}: {summary}",
+            job.display()
+        );
+    }
+}

@@ -50,7 +50,9 @@ pub fn snapshot(root: &Path) -> Vec<TreeEntry> {
 }
 
 fn walk(dir: &Path, prefix: &str, out: &mut Vec<TreeEntry>) {
-    let Ok(read) = std::fs::read_dir(dir) else { return };
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in read.flatten() {
         let path = format!("{prefix}{}", entry.file_name().to_string_lossy());
         let full = entry.path();

@@ -197,12 +197,13 @@ pub use copy::{snapshot, TreeEntry};
 pub fn run_case(module: &Path, spec: &TestSpec, timeout: Duration) -> Result<CaseOutput, String> {
     let base = module.parent().unwrap_or(Path::new("."));
     let (scratch, copies) = scratch_copies(spec, base)?;
-    let result = run_in(module, spec, &copies, timeout).map(|(exit_code, stdout, stderr)| CaseOutput {
-        exit_code,
-        stdout,
-        stderr,
-        trees: copies.iter().map(|c| snapshot(c)).collect(),
-    });
+    let result =
+        run_in(module, spec, &copies, timeout).map(|(exit_code, stdout, stderr)| CaseOutput {
+            exit_code,
+            stdout,
+            stderr,
+            trees: copies.iter().map(|c| snapshot(c)).collect(),
+        });
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }
