@@ -194,6 +194,7 @@ fn stage_and_run(
         stdin: Box::new(std::io::empty()),
         stdout: Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout)),
         stderr: Box::new(std::io::BufWriter::with_capacity(8 * 1024, stderr)),
+        terminals: [false; 3],
     };
     let wasi = guest_world(exec, stdio, &mounts)?;
     let mut resolver = MountedModules::default();

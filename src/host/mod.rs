@@ -116,6 +116,12 @@ pub struct OpenRequest {
     pub append: bool,
     /// Follow a symlink in the last path component.
     pub follow_symlinks: bool,
+    /// Writes wait for file integrity (`FDFLAGS_SYNC`).
+    pub sync: bool,
+    /// Writes wait for data integrity (`FDFLAGS_DSYNC`).
+    pub dsync: bool,
+    /// Reads wait for pending writes (`FDFLAGS_RSYNC`).
+    pub rsync: bool,
 }
 
 /// A new access or modification time (`fstflags` decoded).
@@ -167,6 +173,8 @@ pub trait Host {
     fn stat(&mut self, handle: Handle) -> WasiResult<Filestat>;
     /// Flushes data (and metadata unless `data_only`) to storage.
     fn sync(&mut self, handle: Handle, data_only: bool) -> WasiResult<()>;
+    /// Turns append mode of an open file on or off (every write goes to the end).
+    fn set_append(&mut self, handle: Handle, append: bool) -> WasiResult<()>;
     /// Truncates or extends a file.
     fn set_size(&mut self, handle: Handle, size: u64) -> WasiResult<()>;
     /// Closes a handle.

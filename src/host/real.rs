@@ -10,7 +10,9 @@ use super::mounts::{
 };
 use super::{Clock, DirEntry, Filestat, Filetype, Handle, Host, OpenRequest, Opened, SetTime};
 use crate::wasi::errno::{Errno, WasiResult};
-use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, SystemTimeSpec};
+use cap_fs_ext::{
+    DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsSyncExt, SystemTimeSpec,
+};
 use cap_std::fs::{Dir, File, Metadata, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -25,15 +27,24 @@ pub struct Stdio {
     pub stdout: Box<dyn Write + Send>,
     /// Where the guest's stderr goes.
     pub stderr: Box<dyn Write + Send>,
+    /// Which of stdin, stdout and stderr are terminals (the guest's libc
+    /// line-buffers a terminal and fully buffers anything else).
+    pub terminals: [bool; 3],
 }
 
 impl Stdio {
     /// The process's own stdin, stdout and stderr.
     pub fn inherit() -> Self {
+        use std::io::IsTerminal;
         Stdio {
             stdin: Box::new(io::stdin()),
             stdout: Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout())),
             stderr: Box::new(io::stderr()),
+            terminals: [
+                io::stdin().is_terminal(),
+                io::stdout().is_terminal(),
+                io::stderr().is_terminal(),
+            ],
         }
     }
 }
@@ -173,6 +184,7 @@ pub struct RealHost {
     deadline: Option<Instant>,
     mounts: MountTable,
     mount_dirs: Vec<HostMount>,
+    terminals: [bool; 3],
 }
 
 impl RealHost {
@@ -188,6 +200,7 @@ impl RealHost {
             deadline: None,
             mounts: MountTable::default(),
             mount_dirs: Vec::new(),
+            terminals: stdio.terminals,
         }
     }
 
@@ -388,11 +401,13 @@ impl RealHost {
     fn open_file(dir: &Dir, path: &str, req: OpenRequest) -> io::Result<File> {
         let mut options = OpenOptions::new();
         // An open with neither right (for fstat, say) still needs an access mode.
+        // Append mode is emulated (seek to the end before each write) rather than
+        // O_APPEND, so fd_fdstat_set_flags can turn it on and off later.
         options
             .read(req.read || !req.write)
-            .write(req.write && !req.append)
-            .append(req.append)
+            .write(req.write || req.append)
             .truncate(req.truncate);
+        options.sync(req.sync).dsync(req.dsync).rsync(req.rsync);
         if req.create && req.exclusive {
             options.create_new(true);
         } else if req.create {
@@ -470,12 +485,17 @@ fn change_time(_meta: &Metadata) -> Option<u64> {
     None
 }
 
-/// Attributes of a standard stream: a character device, as a terminal or pipe looks to WASI.
-fn stream_filestat() -> Filestat {
+/// Attributes of a standard stream: a terminal is a character device; a pipe
+/// or file behind a stream is of unknown type, as wasi-common reports it.
+fn stream_filestat(terminal: bool) -> Filestat {
     Filestat {
         dev: 0,
         ino: 0,
-        filetype: Filetype::CharacterDevice,
+        filetype: if terminal {
+            Filetype::CharacterDevice
+        } else {
+            Filetype::Unknown
+        },
         nlink: 1,
         size: 0,
         atim: 0,
@@ -544,18 +564,32 @@ impl Host for RealHost {
                 out.write_all(buf)?;
                 Ok(buf.len())
             }
-            Object::File { file, .. } => Ok(file.write(buf)?),
+            Object::File { file, append } => {
+                if *append {
+                    file.seek(SeekFrom::End(0))?;
+                }
+                Ok(file.write(buf)?)
+            }
             Object::Dir { .. } | Object::Virtual(_) => Err(Errno::Isdir),
             Object::Stdin(_) | Object::StdinPump(_) => Err(Errno::Badf),
         }
     }
 
+    fn set_append(&mut self, handle: Handle, on: bool) -> WasiResult<()> {
+        match self.object(handle)? {
+            Object::File { append, .. } => {
+                *append = on;
+                Ok(())
+            }
+            Object::Dir { .. } | Object::Virtual(_) => Err(Errno::Isdir),
+            // Standard streams always write at their end.
+            _ => Ok(()),
+        }
+    }
+
     fn pwrite(&mut self, handle: Handle, buf: &[u8], offset: u64) -> WasiResult<usize> {
         use cap_std::fs::FileExt;
-        if let Object::File { append: true, .. } = self.object(handle)? {
-            // POSIX pwrite on an O_APPEND file appends on Linux; WASI asks for the offset.
-            return Err(Errno::Notsup);
-        }
+        // pwrite writes at the offset it is given, append mode or not.
         Ok(self.file(handle)?.write_at(buf, offset)?)
     }
 
@@ -572,7 +606,14 @@ impl Host for RealHost {
             Object::File { file, .. } => Ok(filestat_of(&file.metadata()?)),
             Object::Dir { dir, .. } => Ok(filestat_of(&dir.dir_metadata()?)),
             Object::Virtual(abs) => Ok(virtual_filestat(abs)),
-            Object::Stdin(_) | Object::StdinPump(_) | Object::Output(_) => Ok(stream_filestat()),
+            Object::Stdin(_) | Object::StdinPump(_) | Object::Output(_) => {
+                let terminal = self
+                    .terminals
+                    .get(handle.0 as usize)
+                    .copied()
+                    .unwrap_or(false);
+                Ok(stream_filestat(terminal))
+            }
         }
     }
 
@@ -837,8 +878,11 @@ fn open_host(
     loc: Option<MountLoc>,
 ) -> WasiResult<(Object, Filetype)> {
     if req.directory {
-        if req.create || req.write || req.truncate {
+        if req.create {
             return Err(Errno::Inval);
+        }
+        if req.write || req.truncate || req.append {
+            return Err(Errno::Isdir);
         }
         let dir = if req.follow_symlinks {
             base.open_dir(path)?

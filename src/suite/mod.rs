@@ -228,6 +228,7 @@ fn run_in(
         stdin: Box::new(std::io::empty()),
         stdout: Box::new(stdout.clone()),
         stderr: Box::new(stderr.clone()),
+        terminals: [false; 3],
     });
     let mut handles = Vec::new();
     for ((dir, guest), copy) in preopens(spec).into_iter().zip(copies) {

@@ -12,8 +12,14 @@ use wasmi::{Caller, Linker};
 
 /// `fdflags`: append mode.
 pub const FDFLAGS_APPEND: u16 = 1;
+/// `fdflags`: writes wait for data integrity.
+pub const FDFLAGS_DSYNC: u16 = 2;
 /// `fdflags`: non-blocking mode.
 pub const FDFLAGS_NONBLOCK: u16 = 4;
+/// `fdflags`: reads wait for pending writes.
+pub const FDFLAGS_RSYNC: u16 = 8;
+/// `fdflags`: writes wait for file integrity.
+pub const FDFLAGS_SYNC: u16 = 16;
 const DIRENT_HEADER: usize = 24;
 
 /// Looks up `fd`, checks it holds `needed`, and returns its host handle.
@@ -211,9 +217,10 @@ pub fn fd_fdstat_get(ctx: &mut WasiCtx, m: &mut [u8], fd: u32, out: u32) -> Wasi
 }
 
 /// `fd_fdstat_set_flags(fd, flags: fdflags) -> errno`.
-/// Only `NONBLOCK` may change after opening (brine's streams never block
-/// indefinitely on files); changing `APPEND`, `DSYNC`, `RSYNC` or `SYNC` is `ENOTSUP`.
-/// Errors: `EBADF`, `ENOTCAPABLE`, `EINVAL` (unknown bits), `ENOTSUP`.
+/// `APPEND` and `NONBLOCK` may change after opening; the synchronous-I/O
+/// flags (`DSYNC`, `RSYNC`, `SYNC`) are fixed when the file is opened, so
+/// changing them is `ENOTSUP`.
+/// Errors: `EBADF`, `EINVAL` (unknown bits), `ENOTSUP`.
 pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, fd: u32, flags: u32) -> WasiResult<()> {
     let flags = u16::try_from(flags).map_err(|_| Errno::Inval)?;
     if flags & !0x1f != 0 {
@@ -221,10 +228,15 @@ pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, fd: u32, flags: u32) -> WasiResult
     }
     let entry = ctx.fd(fd)?;
     entry.require(rights::FD_FDSTAT_SET_FLAGS)?;
-    if (entry.flags ^ flags) & !FDFLAGS_NONBLOCK != 0 {
+    if (entry.flags ^ flags) & (FDFLAGS_DSYNC | FDFLAGS_RSYNC | FDFLAGS_SYNC) != 0 {
         return Err(Errno::Notsup);
     }
-    entry.flags = flags;
+    let handle = entry.handle;
+    let append = flags & FDFLAGS_APPEND != 0;
+    if (entry.flags & FDFLAGS_APPEND != 0) != append {
+        ctx.host.set_append(handle, append)?;
+    }
+    ctx.fd(fd)?.flags = flags;
     Ok(())
 }
 

@@ -5,7 +5,9 @@
 
 use super::ctx::{FdEntry, WasiCtx, WasiView};
 use super::errno::{Errno, WasiResult};
-use super::fd::{decode_set_times, write_filestat, FDFLAGS_APPEND};
+use super::fd::{
+    decode_set_times, write_filestat, FDFLAGS_APPEND, FDFLAGS_DSYNC, FDFLAGS_RSYNC, FDFLAGS_SYNC,
+};
 use super::{mem, rights, with_memory, MODULE};
 use crate::host::{Filetype, Handle, OpenRequest};
 use wasmi::{Caller, Linker};
@@ -71,10 +73,17 @@ pub fn path_open(
     if args.oflags & OFLAGS_CREAT != 0 {
         needed |= rights::PATH_CREATE_FILE;
     }
-    if args.oflags & OFLAGS_TRUNC != 0 {
-        needed |= rights::PATH_FILESTAT_SET_SIZE;
-    }
     let (dir, dir_inheriting) = dir_with(ctx, fd, needed)?;
+    // Truncating without the right is EPERM (the official wasi-testsuite's
+    // truncation_rights), not ENOTCAPABLE.
+    if args.oflags & OFLAGS_TRUNC != 0
+        && ctx.fd(fd)?.require(rights::PATH_FILESTAT_SET_SIZE).is_err()
+    {
+        return Err(Errno::Perm);
+    }
+    if args.oflags & !0xf != 0 || args.fdflags & !0x1f != 0 {
+        return Err(Errno::Inval);
+    }
     let path = read_path(m, path.0, path.1)?;
     let req = open_request(&args);
     let opened = ctx.host.open_at(dir, path, req)?;
@@ -116,6 +125,9 @@ fn open_request(args: &OpenArgs) -> OpenRequest {
         write: args.base & write_rights != 0 || truncate || append,
         append,
         follow_symlinks: args.dirflags & LOOKUP_SYMLINK_FOLLOW != 0,
+        sync: args.fdflags & u32::from(FDFLAGS_SYNC) != 0,
+        dsync: args.fdflags & u32::from(FDFLAGS_DSYNC) != 0,
+        rsync: args.fdflags & u32::from(FDFLAGS_RSYNC) != 0,
     }
 }
 

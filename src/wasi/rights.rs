@@ -121,3 +121,19 @@ pub const WRITE_RIGHTS: u64 = FD_DATASYNC
 
 /// The mask a read-only mount applies to the rights it hands out.
 pub const READ_ONLY_MASK: u64 = !WRITE_RIGHTS;
+
+/// Every right that governs a `path_*` operation (as opposed to one on the descriptor itself).
+pub const PATH_RIGHTS: u64 = PATH_CREATE_DIRECTORY
+    | PATH_CREATE_FILE
+    | PATH_LINK_SOURCE
+    | PATH_LINK_TARGET
+    | PATH_OPEN
+    | PATH_READLINK
+    | PATH_RENAME_SOURCE
+    | PATH_RENAME_TARGET
+    | PATH_FILESTAT_GET
+    | PATH_FILESTAT_SET_SIZE
+    | PATH_FILESTAT_SET_TIMES
+    | PATH_SYMLINK
+    | PATH_REMOVE_DIRECTORY
+    | PATH_UNLINK_FILE;
