@@ -3,6 +3,9 @@
 //! Pure apart from reading brine's own environment for `env:NAME` values.
 
 use crate::engine::Limits;
+use crate::host::deterministic::{Settings, DEFAULT_EPOCH_NS};
+use crate::replay::hash::hex;
+use crate::replay::job_hash;
 use crate::runner::{Execution, PlannedInput, PlannedOutput};
 use crate::source::{inline::Inline, local::Local, InputSource};
 use crate::spec::{Job, Source};
@@ -45,6 +48,37 @@ pub enum PlanError {
 pub struct PlanOptions {
     /// Patterns of runner environment variables a job may read with `env:NAME`.
     pub allow_env: Vec<Regex>,
+    /// Run deterministically even if the job does not ask for it.
+    pub deterministic: bool,
+    /// The random seed of a deterministic run (default: derived from the job's hash).
+    pub seed: Option<u64>,
+    /// The virtual realtime clock's start, ns since the Unix epoch (default 2020-01-01).
+    pub epoch_ns: Option<u64>,
+}
+
+/// The deterministic settings of a job (the base seed partitions derive theirs from).
+pub fn deterministic_settings(job: &Job, options: &PlanOptions) -> Option<Settings> {
+    if !(options.deterministic || job.task.engine.deterministic) {
+        return None;
+    }
+    let epoch = options.epoch_ns.unwrap_or(DEFAULT_EPOCH_NS);
+    Some(match options.seed {
+        Some(seed) => Settings::from_seed(seed, epoch),
+        None => Settings {
+            epoch_ns: epoch,
+            seed: blake3::derive_key("brine 2026 job seed", job_hash(job).as_bytes()),
+        },
+    })
+}
+
+/// A partition's own settings: the job's, with a seed of its own.
+fn partition_settings(base: Settings, index: u32) -> Settings {
+    let mut material = base.seed.to_vec();
+    material.extend_from_slice(&index.to_le_bytes());
+    Settings {
+        seed: blake3::derive_key("brine 2026 partition seed", &material),
+        ..base
+    }
 }
 
 /// Plans every partition of `job`.
@@ -52,7 +86,13 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
     let file = job.file.display().to_string();
     let inputs = plan_inputs(job, &file)?;
     let user_env = resolve_env(&job.task.env, options, &file)?;
-    let job_id = format!("j-{}", random_hex(16));
+    let settings = deterministic_settings(job, options);
+    // A deterministic job's ids come from its hash, so its environment is reproducible too.
+    let hash = settings.map(|_| job_hash(job));
+    let job_id = match &hash {
+        Some(h) => format!("j-{}", &h[..32]),
+        None => format!("j-{}", random_hex(16)),
+    };
     let outputs: Vec<PlannedOutput> = job
         .task
         .result_paths
@@ -66,7 +106,13 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
     argv.extend(job.task.engine.parameters.iter().cloned());
     Ok((0..job.count)
         .map(|index| {
-            let execution_id = format!("e-{}", random_hex(16));
+            let execution_id = match &hash {
+                Some(h) => format!(
+                    "e-{}",
+                    &hex(&blake3::hash(format!("{h}/{index}").as_bytes()))[..32]
+                ),
+                None => format!("e-{}", random_hex(16)),
+            };
             Execution {
                 job_name: job.name.clone(),
                 job_id: job_id.clone(),
@@ -80,7 +126,8 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
                 import_modules: job.task.engine.import_modules.clone(),
                 entrypoint: job.task.engine.entrypoint.clone(),
                 argv: argv.clone(),
-                limits: limits(job),
+                limits: limits(job, settings.is_some()),
+                deterministic: settings.map(|s| partition_settings(s, index)),
             }
         })
         .collect())
@@ -181,13 +228,14 @@ fn environment(
 }
 
 /// Memory from Resources.Memory in whole pages (at most 65536), time from ExecutionTimeout.
-fn limits(job: &Job) -> Limits {
+fn limits(job: &Job, deterministic: bool) -> Limits {
     let bytes = job.task.resources.memory_limit();
     let pages = bytes.div_ceil(PAGE).clamp(1, MAX_PAGES);
     Limits {
         fuel: None,
         timeout: job.task.timeouts.execution.filter(|d| *d > Duration::ZERO),
         max_memory: Some(pages * PAGE),
+        deterministic,
     }
 }
 

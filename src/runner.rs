@@ -7,7 +7,11 @@
 use crate::engine::resolve::MountedModules;
 use crate::engine::run::{run as run_module, EntryModule, RunSpec, DEFAULT_ENTRYPOINT};
 use crate::engine::{EngineError, Limits, Outcome};
+use crate::host::deterministic::{DeterministicHost, Settings};
 use crate::host::real::{MountSpec, RealHost, Stdio};
+use crate::host::Host;
+use crate::replay::hash::{file_hash, hex};
+use crate::replay::receipt::{Evidence, InputHashes};
 use crate::results::summary::{head, Durations, Status};
 use crate::results::{self, CappedFile, Summary};
 use crate::source::{InputSource, StageArea};
@@ -64,6 +68,8 @@ pub struct Execution {
     pub env: Vec<(String, String)>,
     /// Fuel, time and memory limits.
     pub limits: Limits,
+    /// Deterministic settings of this partition (`None`: an ordinary run).
+    pub deterministic: Option<Settings>,
 }
 
 /// How the runner writes results.
@@ -73,6 +79,8 @@ pub struct RunOptions {
     pub max_output: u64,
     /// Report a normal return from the entrypoint as exit code -1 (Bacalhau's convention).
     pub bacalhau_exit_codes: bool,
+    /// Hash modules and inputs before running (for a receipt).
+    pub evidence: bool,
 }
 
 impl Default for RunOptions {
@@ -80,6 +88,7 @@ impl Default for RunOptions {
         RunOptions {
             max_output: 1 << 30,
             bacalhau_exit_codes: false,
+            evidence: false,
         }
     }
 }
@@ -98,7 +107,7 @@ struct Ran {
 pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions) -> Summary {
     let started = Instant::now();
     let mut summary = new_summary(exec);
-    match stage_and_run(exec, results, work, opts, &mut summary.durations_ms) {
+    match stage_and_run(exec, results, work, opts, &mut summary) {
         Ok(ran) => {
             summary.fuel_consumed = ran.fuel;
             summary.stdout_truncated = ran.stdout_truncated.load(Ordering::Relaxed);
@@ -123,6 +132,11 @@ pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions)
     summary.stdout = head(&results.join("stdout"));
     summary.stderr = head(&results.join("stderr"));
     summary.durations_ms.total = millis(started);
+    if exec.deterministic.is_some() {
+        // Wall-clock durations are the one thing a deterministic run cannot repeat;
+        // leaving them out keeps its results directory byte-identical.
+        summary.durations_ms = Durations::default();
+    }
     write_summary(results, &summary);
     summary
 }
@@ -145,6 +159,7 @@ fn new_summary(exec: &Execution) -> Summary {
         outputs: Vec::new(),
         fuel_consumed: None,
         durations_ms: Durations::default(),
+        evidence: None,
     }
 }
 
@@ -182,12 +197,16 @@ fn stage_and_run(
     results: &Path,
     work: &Path,
     opts: &RunOptions,
-    durations: &mut Durations,
+    summary: &mut Summary,
 ) -> Result<Ran, String> {
     let (stdout, stdout_truncated) = capture(results, "stdout", opts.max_output)?;
     let (stderr, stderr_truncated) = capture(results, "stderr", opts.max_output)?;
     let staging_started = Instant::now();
     let mounts = stage_mounts(exec, work)?;
+    if opts.evidence {
+        summary.evidence = Some(gather_evidence(exec, &mounts)?);
+    }
+    let durations = &mut summary.durations_ms;
     durations.staging = millis(staging_started);
     let run_started = Instant::now();
     let stdio = Stdio {
@@ -217,6 +236,27 @@ fn stage_and_run(
         stdout_truncated,
         stderr_truncated,
     })
+}
+
+/// Hashes the modules and inputs the execution is about to run on.
+fn gather_evidence(exec: &Execution, mounts: &[MountSpec]) -> Result<Evidence, String> {
+    let mut modules_by_path = MountedModules::default();
+    for mount in mounts {
+        modules_by_path.add(&mount.guest, mount.host.clone());
+    }
+    let mut evidence = Evidence::default();
+    for name in std::iter::once(&exec.entry_module).chain(&exec.import_modules) {
+        if let Ok(Some(path)) = modules_by_path.locate(name) {
+            let hash = file_hash(&path).map_err(|e| format!("cannot hash module {name}: {e}"))?;
+            evidence.modules.insert(name.clone(), hex(&hash));
+        }
+    }
+    for (input, mount) in exec.inputs.iter().zip(mounts) {
+        let hashes = InputHashes::of(&mount.host)
+            .map_err(|e| format!("cannot hash input {}: {e}", input.target))?;
+        evidence.inputs.insert(input.target.clone(), hashes);
+    }
+    Ok(evidence)
 }
 
 /// Bacalhau's wording where it has one.
@@ -278,7 +318,11 @@ fn guest_world(exec: &Execution, stdio: Stdio, mounts: &[MountSpec]) -> Result<W
     let root = host
         .mount_tree(mounts)
         .map_err(|e| format!("cannot build the guest's file system: {e}"))?;
-    let mut wasi = WasiCtx::new(Box::new(host));
+    let host: Box<dyn Host + Send> = match exec.deterministic {
+        Some(settings) => Box::new(DeterministicHost::new(Box::new(host), settings)),
+        None => Box::new(host),
+    };
+    let mut wasi = WasiCtx::new(host);
     wasi.preopen(root, "/", false);
     wasi.set_args(&exec.argv);
     wasi.set_env(&exec.env);

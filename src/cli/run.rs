@@ -5,7 +5,9 @@
 //! or cannot be planned (then nothing is fetched or run and DIR is not created).
 
 use super::Failure;
-use crate::plan::{plan, PlanOptions};
+use crate::plan::{deterministic_settings, plan, PlanOptions};
+use crate::replay::job_hash;
+use crate::replay::receipt::{partition_receipt, DeterministicInfo, Receipt, FORMAT};
 use crate::results::summary::Status;
 use crate::results::{Staging, Summary};
 use crate::runner::{execute, Execution, RunOptions};
@@ -40,6 +42,19 @@ pub struct Args {
     /// Report a normal return from the entrypoint as exit code -1, as Bacalhau does.
     #[arg(long)]
     bacalhau_exit_codes: bool,
+    /// Run reproducibly (also `Deterministic: true` in the engine params): virtual
+    /// clocks on fuel, seeded randomness, ids from the job's hash.
+    #[arg(long)]
+    deterministic: bool,
+    /// The random seed of a deterministic run (default: derived from the job's hash).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// The realtime clock at the start of a deterministic run, seconds since the Unix epoch.
+    #[arg(long, value_name = "SECONDS")]
+    epoch: Option<u64>,
+    /// Write an execution receipt (hashes of job, modules, inputs, outputs) to FILE.
+    #[arg(long, value_name = "FILE")]
+    receipt: Option<PathBuf>,
 }
 
 /// Runs the job and returns the exit status.
@@ -51,6 +66,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let opts = RunOptions {
         max_output: args.max_output,
         bacalhau_exit_codes: args.bacalhau_exit_codes,
+        evidence: args.receipt.is_some(),
     };
     let summaries =
         run_partitions(&executions, &staging, &opts, parallelism(&args)).map_err(Failure::usage)?;
@@ -58,6 +74,17 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         status: 1,
         error: e.into(),
     })?;
+    if let Some(path) = &args.receipt {
+        let receipt =
+            build_receipt(&args, &job, &options, &published, &summaries).map_err(|e| Failure {
+                status: 1,
+                error: e,
+            })?;
+        write_atomically(path, receipt.to_json().as_bytes()).map_err(|e| Failure {
+            status: 1,
+            error: e.context(format!("cannot write the receipt {}", path.display())),
+        })?;
+    }
     report(&args, &published, &summaries);
     let failed = summaries.iter().any(|s| s.status == Status::Failed);
     Ok(i32::from(failed))
@@ -73,7 +100,12 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
             })
         })
         .collect::<Result<_, _>>()?;
-    Ok(PlanOptions { allow_env })
+    Ok(PlanOptions {
+        allow_env,
+        deterministic: args.deterministic,
+        seed: args.seed,
+        epoch_ns: args.epoch.map(|s| s.saturating_mul(1_000_000_000)),
+    })
 }
 
 fn parallelism(args: &Args) -> usize {
@@ -190,4 +222,56 @@ fn print_tree(dir: &Path, depth: usize) {
             outln!("{indent}{name} ({size} bytes)");
         }
     }
+}
+
+/// The receipt of a finished job, from what the partitions left in `dir`.
+pub fn build_receipt(
+    args: &Args,
+    job: &crate::spec::Job,
+    options: &PlanOptions,
+    dir: &Path,
+    summaries: &[Summary],
+) -> anyhow::Result<Receipt> {
+    let many = summaries.len() > 1;
+    let mut partitions = Vec::new();
+    for s in summaries {
+        let results = if many {
+            dir.join(s.partition_index.to_string())
+        } else {
+            dir.to_path_buf()
+        };
+        partitions.push(partition_receipt(s.partition_index, s, &results)?);
+    }
+    let evidence = summaries
+        .iter()
+        .find_map(|s| s.evidence.clone())
+        .unwrap_or_default();
+    let deterministic = deterministic_settings(job, options).map(|s| DeterministicInfo {
+        epoch_ns: s.epoch_ns,
+        seed: s.seed.iter().map(|b| format!("{b:02x}")).collect(),
+        ns_per_fuel: 1,
+    });
+    Ok(Receipt {
+        format: FORMAT.to_string(),
+        brine_version: env!("CARGO_PKG_VERSION").to_string(),
+        job: job.name.clone(),
+        job_file: args.job.display().to_string(),
+        job_hash: job_hash(job),
+        deterministic,
+        modules: evidence.modules,
+        inputs: evidence.inputs,
+        partitions,
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it and a rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    std::fs::write(&temp, bytes)?;
+    std::fs::rename(&temp, path)?;
+    Ok(())
 }

@@ -4,7 +4,9 @@ use super::{Failure, EXIT_TIMEOUT, EXIT_TRAP};
 use crate::engine::resolve::NamedModules;
 use crate::engine::run::{run as run_module, EntryModule, Report, RunSpec};
 use crate::engine::{values, Limits, Outcome};
+use crate::host::deterministic::{DeterministicHost, Settings, DEFAULT_EPOCH_NS};
 use crate::host::real::{RealHost, Stdio};
+use crate::host::Host;
 use crate::units::{parse_duration, parse_size};
 use crate::wasi::WasiCtx;
 use anyhow::{anyhow, Context};
@@ -35,6 +37,21 @@ pub struct Args {
     /// Largest linear memory the guest may have (e.g. 32MiB, 1GB); memory.grow past it fails.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<u64>,
+    /// Run reproducibly: virtual clocks driven by fuel, seeded randomness, sorted
+    /// directories, stable inodes and timestamps (see README, "Deterministic runs").
+    #[arg(long)]
+    deterministic: bool,
+    /// The random seed of a deterministic run.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        requires = "deterministic"
+    )]
+    seed: u64,
+    /// The realtime clock at the start of a deterministic run, in seconds since the Unix epoch.
+    #[arg(long, value_name = "SECONDS", requires = "deterministic")]
+    epoch: Option<u64>,
     /// The module to run (.wasm, or .wat text).
     module: PathBuf,
     /// Arguments for the guest (argv[1..]), or the --invoke function's parameters.
@@ -48,6 +65,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         fuel: args.fuel,
         timeout: args.timeout,
         max_memory: args.max_memory,
+        deterministic: args.deterministic,
     };
     let wasi = build_wasi(&args).map_err(Failure::usage)?;
     let mut resolver = NamedModules::default();
@@ -116,7 +134,18 @@ fn build_wasi(args: &Args) -> anyhow::Result<WasiCtx> {
             .with_context(|| format!("--dir {spec}: cannot open host directory `{host_path}`"))?;
         preopens.push((handle, guest));
     }
-    let mut wasi = WasiCtx::new(Box::new(host));
+    let host: Box<dyn Host + Send> = if args.deterministic {
+        let epoch = args
+            .epoch
+            .map_or(DEFAULT_EPOCH_NS, |s| s.saturating_mul(1_000_000_000));
+        Box::new(DeterministicHost::new(
+            Box::new(host),
+            Settings::from_seed(args.seed, epoch),
+        ))
+    } else {
+        Box::new(host)
+    };
+    let mut wasi = WasiCtx::new(host);
     for (handle, guest) in preopens {
         wasi.preopen(handle, &guest, false);
     }

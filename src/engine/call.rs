@@ -112,6 +112,7 @@ fn call_in_slices(
     if store.set_fuel(first).is_err() {
         return Outcome::Trapped(fuel_disabled());
     }
+    store.data_mut().wasi.fuel_reserve = reserve;
     let mut state = func.call_resumable(&mut *store, params, &mut results);
     loop {
         match state {
@@ -136,6 +137,7 @@ fn call_in_slices(
                 if store.set_fuel(left_in_store + grant).is_err() {
                     return Outcome::Trapped(fuel_disabled());
                 }
+                store.data_mut().wasi.fuel_reserve = reserve;
                 state = pending.resume(&mut *store, &mut results);
             }
         }

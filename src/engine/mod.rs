@@ -100,12 +100,15 @@ pub struct Limits {
     pub timeout: Option<Duration>,
     /// Maximum linear memory per memory, in bytes (default: 4 GiB, all of wasm32).
     pub max_memory: Option<u64>,
+    /// Reproducible execution: fuel always metered and compiled eagerly, so the
+    /// fuel used (and the virtual clock that runs on it) is the same on every run.
+    pub deterministic: bool,
 }
 
 impl Limits {
     /// Whether the run needs fuel metering (which costs 13–30% on hot loops).
     pub fn metered(&self) -> bool {
-        self.fuel.is_some() || self.timeout.is_some()
+        self.fuel.is_some() || self.timeout.is_some() || self.deterministic
     }
 
     /// The memory limit in bytes.
@@ -135,6 +138,10 @@ impl WasiView for StoreData {
 /// recursion limit high enough for real programs that still traps cleanly.
 pub fn new_engine(limits: &Limits) -> Engine {
     let mut config = Config::default();
+    if limits.deterministic {
+        // Lazy compilation charges translation fuel on first call; eager makes it exact.
+        config.compilation_mode(wasmi::CompilationMode::Eager);
+    }
     config
         .consume_fuel(limits.metered())
         // wasmi's default depth (1000) is too shallow for recursive real programs;
@@ -167,6 +174,7 @@ pub fn new_store(engine: &Engine, wasi: WasiCtx, limits: &Limits) -> Store<Store
         let fuel = limits.fuel.unwrap_or(u64::MAX);
         // Fuel is enabled on this engine, so this cannot fail.
         let _ = store.set_fuel(fuel);
+        store.data_mut().wasi.fuel_budget = Some(fuel);
     }
     store
 }

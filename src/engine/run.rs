@@ -132,12 +132,12 @@ fn instantiate_all<R: ModuleResolver>(
 fn finish(store: &mut Store<super::StoreData>, outcome: Outcome, limits: &Limits) -> Report {
     // Output the guest wrote is kept even when flushing fails at the very end.
     let _ = store.data_mut().wasi.host.flush();
-    let fuel_consumed = limits.fuel.and_then(|budget| {
-        store
-            .get_fuel()
-            .ok()
-            .map(|left| budget.saturating_sub(left))
-    });
+    let fuel_consumed = if limits.metered() {
+        let left = store.get_fuel().unwrap_or(0);
+        store.data().wasi.fuel_consumed(left)
+    } else {
+        None
+    };
     Report {
         outcome,
         fuel_consumed,

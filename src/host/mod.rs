@@ -9,6 +9,7 @@
 //! Open files and directories are named by opaque [`Handle`]s the host hands
 //! out, so a replaying host can answer without any real file behind them.
 
+pub mod deterministic;
 pub mod mounts;
 pub mod real;
 
@@ -227,4 +228,23 @@ pub trait Host {
     fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
         let _ = deadline;
     }
+
+    /// Tells the host how much fuel the guest has used so far (called before
+    /// time is read), so a deterministic host can advance its virtual clock.
+    fn note_fuel(&mut self, consumed: u64) {
+        let _ = consumed;
+    }
 }
+
+/// Writes trait methods that pass straight through to `self.$field`, for
+/// hosts that wrap another host and change only some of its answers.
+macro_rules! forward_host {
+    ($field:ident; $( fn $name:ident(&mut self $(, $arg:ident : $ty:ty)* ) -> $ret:ty; )*) => {
+        $(
+            fn $name(&mut self $(, $arg: $ty)*) -> $ret {
+                self.$field.$name($($arg),*)
+            }
+        )*
+    };
+}
+pub(crate) use forward_host;

@@ -40,6 +40,9 @@ pub struct Summary {
     pub fuel_consumed: Option<u64>,
     /// How long staging and running took.
     pub durations_ms: Durations,
+    /// Module and input hashes, gathered when a receipt was asked for (not in brine.json).
+    #[serde(skip)]
+    pub evidence: Option<crate::replay::receipt::Evidence>,
 }
 
 /// The execution's status.

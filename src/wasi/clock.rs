@@ -2,7 +2,7 @@
 
 use super::ctx::{WasiCtx, WasiView};
 use super::errno::{Errno, WasiResult};
-use super::{mem, with_memory, MODULE};
+use super::{mem, note_fuel, with_memory, MODULE};
 use crate::host::Clock;
 use wasmi::{Caller, Linker};
 
@@ -53,6 +53,7 @@ pub(super) fn add_to_linker<T: WasiView + 'static>(
         MODULE,
         "clock_time_get",
         |mut c: Caller<'_, T>, id: i32, precision: i64, out: i32| {
+            note_fuel(&mut c);
             with_memory(&mut c, |ctx, m| {
                 clock_time_get(ctx, m, id as u32, precision as u64, out as u32)
             })

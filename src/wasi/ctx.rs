@@ -52,6 +52,10 @@ pub struct WasiCtx {
     fds: Vec<Option<FdEntry>>,
     /// When the run must end (checked after calls that can block).
     deadline: Option<Instant>,
+    /// The run's fuel budget, when fuel is metered (see [`WasiCtx::fuel_consumed`]).
+    pub fuel_budget: Option<u64>,
+    /// Fuel of the budget not yet handed to the store (the engine feeds fuel in slices).
+    pub fuel_reserve: u64,
     /// The host boundary.
     pub host: Box<dyn Host + Send>,
 }
@@ -87,6 +91,8 @@ impl WasiCtx {
             env: Vec::new(),
             fds,
             deadline: None,
+            fuel_budget: None,
+            fuel_reserve: 0,
             host,
         }
     }
@@ -101,6 +107,12 @@ impl WasiCtx {
     pub fn time_left(&self) -> Option<Duration> {
         self.deadline
             .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Fuel used so far, given the fuel left in the store (`None` when unmetered).
+    pub fn fuel_consumed(&self, left_in_store: u64) -> Option<u64> {
+        let budget = self.fuel_budget?;
+        Some(budget.saturating_sub(self.fuel_reserve.saturating_add(left_in_store)))
     }
 
     /// Whether the run's deadline has passed.

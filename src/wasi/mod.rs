@@ -81,6 +81,16 @@ fn with_memory_blocking<T: WasiView>(
     Ok(errno)
 }
 
+/// Tells the host how much fuel the guest has used, before it reads the time
+/// (a deterministic host's clocks run on fuel).
+fn note_fuel<T: WasiView>(caller: &mut Caller<'_, T>) {
+    let Ok(left) = caller.get_fuel() else { return };
+    let ctx = caller.data_mut().wasi();
+    if let Some(consumed) = ctx.fuel_consumed(left) {
+        ctx.host.note_fuel(consumed);
+    }
+}
+
 /// Runs `body` with the context only (for functions that take no pointers).
 fn without_memory<T: WasiView>(
     caller: &mut Caller<'_, T>,

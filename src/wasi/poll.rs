@@ -8,7 +8,7 @@
 use super::clock::clock_of;
 use super::ctx::{WasiCtx, WasiView};
 use super::errno::{Errno, WasiResult};
-use super::{mem, rights, with_memory_blocking, MODULE};
+use super::{mem, note_fuel, rights, with_memory_blocking, MODULE};
 use crate::host::Clock;
 use wasmi::{Caller, Linker};
 
@@ -172,6 +172,7 @@ pub(super) fn add_to_linker<T: WasiView + 'static>(
         MODULE,
         "poll_oneoff",
         |mut c: Caller<'_, T>, input: i32, output: i32, count: i32, nevents: i32| {
+            note_fuel(&mut c);
             with_memory_blocking(&mut c, |ctx, m| {
                 poll_oneoff(
                     ctx,
