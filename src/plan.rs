@@ -52,6 +52,8 @@ pub struct PlanOptions {
     pub deterministic: bool,
     /// The random seed of a deterministic run (default: derived from the job's hash).
     pub seed: Option<u64>,
+    /// The exact base seed (as a receipt records it); wins over `seed`.
+    pub seed_key: Option<[u8; 32]>,
     /// The virtual realtime clock's start, ns since the Unix epoch (default 2020-01-01).
     pub epoch_ns: Option<u64>,
 }
@@ -62,6 +64,12 @@ pub fn deterministic_settings(job: &Job, options: &PlanOptions) -> Option<Settin
         return None;
     }
     let epoch = options.epoch_ns.unwrap_or(DEFAULT_EPOCH_NS);
+    if let Some(key) = options.seed_key {
+        return Some(Settings {
+            epoch_ns: epoch,
+            seed: key,
+        });
+    }
     Some(match options.seed {
         Some(seed) => Settings::from_seed(seed, epoch),
         None => Settings {

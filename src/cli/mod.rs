@@ -24,6 +24,7 @@ mod inspect;
 mod run;
 mod test;
 mod validate;
+mod verify;
 mod wasm_run;
 
 use clap::{Parser, Subcommand};
@@ -49,6 +50,8 @@ enum Command {
     Run(run::Args),
     /// Check a job file (Job, Task or engine block; YAML or JSON) and say what would run.
     Validate(validate::Args),
+    /// Re-run a job deterministically and compare it with its receipt (or compare receipts).
+    Verify(verify::Args),
     /// Run single WebAssembly modules.
     #[command(subcommand)]
     Wasm(WasmCommand),
@@ -98,6 +101,7 @@ pub fn main() -> i32 {
         Command::Validate(args) => validate::run(args),
         Command::Run(args) => run::run(args),
         Command::Test(args) => test::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(status) => status,

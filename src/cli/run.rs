@@ -76,9 +76,11 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     })?;
     if let Some(path) = &args.receipt {
         let receipt =
-            build_receipt(&args, &job, &options, &published, &summaries).map_err(|e| Failure {
-                status: 1,
-                error: e,
+            build_receipt(&args.job, &job, &options, &published, &summaries).map_err(|e| {
+                Failure {
+                    status: 1,
+                    error: e,
+                }
             })?;
         write_atomically(path, receipt.to_json().as_bytes()).map_err(|e| Failure {
             status: 1,
@@ -104,6 +106,7 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
         allow_env,
         deterministic: args.deterministic,
         seed: args.seed,
+        seed_key: None,
         epoch_ns: args.epoch.map(|s| s.saturating_mul(1_000_000_000)),
     })
 }
@@ -117,7 +120,7 @@ fn parallelism(args: &Args) -> usize {
 
 /// Runs every partition, at most `parallel` at a time; one results directory each
 /// (`DIR/<index>/` when there are several).
-fn run_partitions(
+pub(crate) fn run_partitions(
     executions: &[Execution],
     staging: &Staging,
     opts: &RunOptions,
@@ -226,7 +229,7 @@ fn print_tree(dir: &Path, depth: usize) {
 
 /// The receipt of a finished job, from what the partitions left in `dir`.
 pub fn build_receipt(
-    args: &Args,
+    job_file: &Path,
     job: &crate::spec::Job,
     options: &PlanOptions,
     dir: &Path,
@@ -255,7 +258,7 @@ pub fn build_receipt(
         format: FORMAT.to_string(),
         brine_version: env!("CARGO_PKG_VERSION").to_string(),
         job: job.name.clone(),
-        job_file: args.job.display().to_string(),
+        job_file: job_file.display().to_string(),
         job_hash: job_hash(job),
         deterministic,
         modules: evidence.modules,
@@ -265,7 +268,7 @@ pub fn build_receipt(
 }
 
 /// Writes `bytes` to `path` through a temporary file beside it and a rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
