@@ -9,8 +9,11 @@ use crate::engine::run::{run as run_module, EntryModule, RunSpec, DEFAULT_ENTRYP
 use crate::engine::{EngineError, Limits, Outcome};
 use crate::host::deterministic::{DeterministicHost, Settings};
 use crate::host::real::{MountSpec, RealHost, Stdio};
+use crate::host::recording::{Log, RecordingHost};
+use crate::host::replaying::{Divergence, ReplayingHost};
 use crate::host::Host;
 use crate::replay::hash::{file_hash, hex};
+use crate::replay::journal::Entry;
 use crate::replay::receipt::{Evidence, InputHashes};
 use crate::results::summary::{head, Durations, Status};
 use crate::results::{self, CappedFile, Summary};
@@ -73,7 +76,7 @@ pub struct Execution {
 }
 
 /// How the runner writes results.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Cap on each of stdout and stderr, in bytes.
     pub max_output: u64,
@@ -81,6 +84,30 @@ pub struct RunOptions {
     pub bacalhau_exit_codes: bool,
     /// Hash modules and inputs before running (for a receipt).
     pub evidence: bool,
+    /// Record the host's answers, or replay recorded ones.
+    pub journal: Journaling,
+}
+
+/// Whether a run records or replays the host's answers.
+#[derive(Clone, Default)]
+pub enum Journaling {
+    /// Neither.
+    #[default]
+    Off,
+    /// Journal every answer into this log.
+    Record(Log),
+    /// Serve these recorded answers; report the first divergence here.
+    Replay(Arc<Vec<Entry>>, Divergence),
+}
+
+impl std::fmt::Debug for Journaling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Journaling::Off => "Off",
+            Journaling::Record(_) => "Record",
+            Journaling::Replay(..) => "Replay",
+        })
+    }
 }
 
 impl Default for RunOptions {
@@ -89,6 +116,7 @@ impl Default for RunOptions {
             max_output: 1 << 30,
             bacalhau_exit_codes: false,
             evidence: false,
+            journal: Journaling::Off,
         }
     }
 }
@@ -215,7 +243,7 @@ fn stage_and_run(
         stderr: Box::new(std::io::BufWriter::with_capacity(8 * 1024, stderr)),
         terminals: [false; 3],
     };
-    let wasi = guest_world(exec, stdio, &mounts)?;
+    let wasi = guest_world(exec, stdio, &mounts, &opts.journal)?;
     let mut resolver = MountedModules::default();
     for mount in &mounts {
         resolver.add(&mount.guest, mount.host.clone());
@@ -313,14 +341,28 @@ fn output_dir(work: &Path, name: &str) -> PathBuf {
 }
 
 /// argv, environment and the one preopen `/` over the mount tree.
-fn guest_world(exec: &Execution, stdio: Stdio, mounts: &[MountSpec]) -> Result<WasiCtx, String> {
+fn guest_world(
+    exec: &Execution,
+    stdio: Stdio,
+    mounts: &[MountSpec],
+    journal: &Journaling,
+) -> Result<WasiCtx, String> {
     let mut host = RealHost::new(stdio);
     let root = host
         .mount_tree(mounts)
         .map_err(|e| format!("cannot build the guest's file system: {e}"))?;
-    let host: Box<dyn Host + Send> = match exec.deterministic {
+    let mut host: Box<dyn Host + Send> = match exec.deterministic {
         Some(settings) => Box::new(DeterministicHost::new(Box::new(host), settings)),
         None => Box::new(host),
+    };
+    host = match journal {
+        Journaling::Off => host,
+        Journaling::Record(log) => Box::new(RecordingHost::new(host, log.clone())),
+        Journaling::Replay(entries, divergence) => Box::new(ReplayingHost::new(
+            host,
+            entries.as_ref().clone(),
+            divergence.clone(),
+        )),
     };
     let mut wasi = WasiCtx::new(host);
     wasi.preopen(root, "/", false);

@@ -21,6 +21,7 @@ macro_rules! eoutln {
 }
 
 mod inspect;
+mod replay;
 mod run;
 mod test;
 mod validate;
@@ -50,6 +51,8 @@ enum Command {
     Run(run::Args),
     /// Check a job file (Job, Task or engine block; YAML or JSON) and say what would run.
     Validate(validate::Args),
+    /// Run a recorded run again from its journal (`--record`), reproducing it exactly.
+    Replay(replay::Args),
     /// Re-run a job deterministically and compare it with its receipt (or compare receipts).
     Verify(verify::Args),
     /// Run single WebAssembly modules.
@@ -102,6 +105,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Test(args) => test::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Replay(args) => replay::run(args),
     };
     match result {
         Ok(status) => status,

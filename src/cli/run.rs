@@ -5,12 +5,14 @@
 //! or cannot be planned (then nothing is fetched or run and DIR is not created).
 
 use super::Failure;
+use crate::host::recording::Log;
 use crate::plan::{deterministic_settings, plan, PlanOptions};
 use crate::replay::job_hash;
+use crate::replay::journal::{self, Header};
 use crate::replay::receipt::{partition_receipt, DeterministicInfo, Receipt, FORMAT};
 use crate::results::summary::Status;
 use crate::results::{Staging, Summary};
-use crate::runner::{execute, Execution, RunOptions};
+use crate::runner::{execute, Execution, Journaling, RunOptions};
 use crate::units::parse_size;
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
@@ -55,6 +57,9 @@ pub struct Args {
     /// Write an execution receipt (hashes of job, modules, inputs, outputs) to FILE.
     #[arg(long, value_name = "FILE")]
     receipt: Option<PathBuf>,
+    /// Journal every answer the host gives the guest to FILE, for `brine replay` (one partition).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
 }
 
 /// Runs the job and returns the exit status.
@@ -62,11 +67,23 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let job = crate::spec::load(&args.job).map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
     let options = plan_options(&args)?;
     let executions = plan(&job, &options).map_err(Failure::usage)?;
+    if args.record.is_some() && executions.len() != 1 {
+        return Err(Failure::usage(anyhow!(
+            "--record journals one execution; this job has Count {}",
+            executions.len()
+        )));
+    }
+    let log = Log::default();
     let staging = Staging::prepare(&args.output, args.force).map_err(Failure::usage)?;
     let opts = RunOptions {
         max_output: args.max_output,
         bacalhau_exit_codes: args.bacalhau_exit_codes,
         evidence: args.receipt.is_some(),
+        journal: if args.record.is_some() {
+            Journaling::Record(log.clone())
+        } else {
+            Journaling::Off
+        },
     };
     let summaries =
         run_partitions(&executions, &staging, &opts, parallelism(&args)).map_err(Failure::usage)?;
@@ -85,6 +102,12 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         write_atomically(path, receipt.to_json().as_bytes()).map_err(|e| Failure {
             status: 1,
             error: e.context(format!("cannot write the receipt {}", path.display())),
+        })?;
+    }
+    if let (Some(path), Some(exec)) = (&args.record, executions.first()) {
+        write_job_journal(path, &job, exec, &log).map_err(|e| Failure {
+            status: 1,
+            error: e,
         })?;
     }
     report(&args, &published, &summaries);
@@ -170,7 +193,29 @@ pub(crate) fn run_partitions(
         .collect()
 }
 
-fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
+fn write_job_journal(
+    path: &Path,
+    job: &crate::spec::Job,
+    exec: &Execution,
+    log: &Log,
+) -> anyhow::Result<()> {
+    let header = Header {
+        format: journal::FORMAT.to_string(),
+        brine_version: env!("CARGO_PKG_VERSION").to_string(),
+        invocation: journal::Invocation::Job {
+            job_file: job.file.clone(),
+            job_hash: job_hash(job),
+            argv: exec.argv.clone(),
+            env: exec.env.clone(),
+        },
+        deterministic: exec.deterministic.is_some(),
+    };
+    let entries = log.lock().map(|l| l.clone()).unwrap_or_default();
+    journal::write(path, &header, &entries)
+        .map_err(|e| anyhow!("cannot write the journal {}: {e}", path.display()))
+}
+
+pub(crate) fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
     if args.json {
         let text = match summaries {
             [one] => serde_json::to_string_pretty(one),

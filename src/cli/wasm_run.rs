@@ -6,7 +6,9 @@ use crate::engine::run::{run as run_module, EntryModule, Report, RunSpec};
 use crate::engine::{values, Limits, Outcome};
 use crate::host::deterministic::{DeterministicHost, Settings, DEFAULT_EPOCH_NS};
 use crate::host::real::{RealHost, Stdio};
+use crate::host::recording::{Log, RecordingHost};
 use crate::host::Host;
+use crate::replay::journal::{self, Header};
 use crate::units::{parse_duration, parse_size};
 use crate::wasi::WasiCtx;
 use anyhow::{anyhow, Context};
@@ -52,11 +54,50 @@ pub struct Args {
     /// The realtime clock at the start of a deterministic run, in seconds since the Unix epoch.
     #[arg(long, value_name = "SECONDS", requires = "deterministic")]
     epoch: Option<u64>,
+    /// Journal every answer the host gives the guest to FILE, for `brine replay`.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
     /// The module to run (.wasm, or .wat text).
     module: PathBuf,
     /// Arguments for the guest (argv[1..]), or the --invoke function's parameters.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
+}
+
+/// What `brine wasm run` runs, resolved from its arguments (and what a journal records).
+#[derive(Debug, Clone)]
+pub(crate) struct Invocation {
+    pub module: PathBuf,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub dirs: Vec<(String, String)>,
+    pub imports: Vec<(String, PathBuf)>,
+    pub invoke: Option<String>,
+    pub call_args: Vec<String>,
+}
+
+impl Invocation {
+    fn from_args(args: &Args) -> anyhow::Result<Self> {
+        let mut argv = vec![args.module.display().to_string()];
+        argv.extend(args.args.iter().cloned());
+        Ok(Invocation {
+            module: args.module.clone(),
+            argv,
+            env: parse_env(&args.env)?,
+            dirs: args.dirs.iter().map(|d| split_dir(d)).collect(),
+            imports: args
+                .imports
+                .iter()
+                .map(|i| split_import(i))
+                .collect::<anyhow::Result<_>>()?,
+            invoke: args.invoke.clone(),
+            call_args: if args.invoke.is_some() {
+                args.args.clone()
+            } else {
+                Vec::new()
+            },
+        })
+    }
 }
 
 /// Runs the module and returns the exit status.
@@ -67,32 +108,93 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         max_memory: args.max_memory,
         deterministic: args.deterministic,
     };
-    let wasi = build_wasi(&args).map_err(Failure::usage)?;
+    let invocation = Invocation::from_args(&args).map_err(Failure::usage)?;
+    let log = Log::default();
+    let wrap = |real: RealHost| -> Box<dyn Host + Send> {
+        let mut host: Box<dyn Host + Send> = Box::new(real);
+        if args.deterministic {
+            let epoch = args
+                .epoch
+                .map_or(DEFAULT_EPOCH_NS, |s| s.saturating_mul(1_000_000_000));
+            host = Box::new(DeterministicHost::new(
+                host,
+                Settings::from_seed(args.seed, epoch),
+            ));
+        }
+        if args.record.is_some() {
+            host = Box::new(RecordingHost::new(host, log.clone()));
+        }
+        host
+    };
+    let report = execute(&invocation, limits, wrap)?;
+    if let Some(path) = &args.record {
+        write_journal(path, &invocation, args.deterministic, &log).map_err(|e| Failure {
+            status: 1,
+            error: e,
+        })?;
+    }
+    Ok(report_outcome(&invocation, report))
+}
+
+/// Runs `invocation` with the host `wrap` builds around the real one.
+pub(crate) fn execute(
+    invocation: &Invocation,
+    limits: Limits,
+    wrap: impl FnOnce(RealHost) -> Box<dyn Host + Send>,
+) -> Result<Report, Failure> {
+    let wasi = build_wasi(invocation, wrap).map_err(Failure::usage)?;
     let mut resolver = NamedModules::default();
-    let mut preload = Vec::new();
-    for spec in &args.imports {
-        let (name, path) = split_import(spec).map_err(Failure::usage)?;
-        resolver.add(&name, path);
-        preload.push(name);
+    for (name, path) in &invocation.imports {
+        resolver.add(name, path.clone());
     }
     let spec = RunSpec {
-        entry: EntryModule::File(args.module.clone()),
-        invoke: args.invoke.clone(),
-        call_args: if args.invoke.is_some() {
-            args.args.clone()
-        } else {
-            Vec::new()
-        },
-        preload,
+        entry: EntryModule::File(invocation.module.clone()),
+        invoke: invocation.invoke.clone(),
+        call_args: invocation.call_args.clone(),
+        preload: invocation
+            .imports
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect(),
         resolver,
         limits,
     };
-    let report = run_module(spec, wasi).map_err(Failure::usage)?;
-    Ok(report_outcome(&args, report))
+    run_module(spec, wasi).map_err(Failure::usage)
+}
+
+fn write_journal(
+    path: &std::path::Path,
+    invocation: &Invocation,
+    deterministic: bool,
+    log: &Log,
+) -> anyhow::Result<()> {
+    let module_hash = crate::replay::hash::file_hash(&invocation.module)?;
+    let header = Header {
+        format: journal::FORMAT.to_string(),
+        brine_version: env!("CARGO_PKG_VERSION").to_string(),
+        invocation: journal::Invocation::WasmRun {
+            module: invocation.module.clone(),
+            module_hash: crate::replay::hash::hex(&module_hash),
+            argv: invocation.argv.clone(),
+            env: invocation.env.clone(),
+            dirs: invocation.dirs.clone(),
+            imports: invocation
+                .imports
+                .iter()
+                .map(|(n, p)| (n.clone(), p.display().to_string()))
+                .collect(),
+            invoke: invocation.invoke.clone(),
+            call_args: invocation.call_args.clone(),
+        },
+        deterministic,
+    };
+    let entries = log.lock().map(|l| l.clone()).unwrap_or_default();
+    journal::write(path, &header, &entries)
+        .with_context(|| format!("cannot write the journal {}", path.display()))
 }
 
 /// Prints what happened and returns the exit status.
-fn report_outcome(args: &Args, report: Report) -> i32 {
+pub(crate) fn report_outcome(invocation: &Invocation, report: Report) -> i32 {
     match report.outcome {
         Outcome::Exited(code) => code as i32,
         Outcome::Returned(values) => {
@@ -102,11 +204,11 @@ fn report_outcome(args: &Args, report: Report) -> i32 {
             0
         }
         Outcome::Trapped(trap) => {
-            let function = args.invoke.as_deref().unwrap_or("_start");
+            let function = invocation.invoke.as_deref().unwrap_or("_start");
             eoutln!("error: wasm trap: {}", trap.message);
             eoutln!(
                 "  while running `{function}` of {} (wasmi records no wasm backtrace)",
-                args.module.display()
+                invocation.module.display()
             );
             EXIT_TRAP
         }
@@ -123,36 +225,27 @@ fn report_outcome(args: &Args, report: Report) -> i32 {
     }
 }
 
-/// The guest's world: argv, environment, preopened directories, real host.
-fn build_wasi(args: &Args) -> anyhow::Result<WasiCtx> {
+/// The guest's world: argv, environment, preopened directories, the host.
+fn build_wasi(
+    invocation: &Invocation,
+    wrap: impl FnOnce(RealHost) -> Box<dyn Host + Send>,
+) -> anyhow::Result<WasiCtx> {
     let mut host = RealHost::new(Stdio::inherit());
     let mut preopens = Vec::new();
-    for spec in &args.dirs {
-        let (host_path, guest) = split_dir(spec);
+    for (host_path, guest) in &invocation.dirs {
         let handle = host
-            .open_host_dir(&PathBuf::from(&host_path))
-            .with_context(|| format!("--dir {spec}: cannot open host directory `{host_path}`"))?;
-        preopens.push((handle, guest));
+            .open_host_dir(&PathBuf::from(host_path))
+            .with_context(|| {
+                format!("--dir {host_path}::{guest}: cannot open host directory `{host_path}`")
+            })?;
+        preopens.push((handle, guest.clone()));
     }
-    let host: Box<dyn Host + Send> = if args.deterministic {
-        let epoch = args
-            .epoch
-            .map_or(DEFAULT_EPOCH_NS, |s| s.saturating_mul(1_000_000_000));
-        Box::new(DeterministicHost::new(
-            Box::new(host),
-            Settings::from_seed(args.seed, epoch),
-        ))
-    } else {
-        Box::new(host)
-    };
-    let mut wasi = WasiCtx::new(host);
+    let mut wasi = WasiCtx::new(wrap(host));
     for (handle, guest) in preopens {
         wasi.preopen(handle, &guest, false);
     }
-    let mut argv = vec![args.module.display().to_string()];
-    argv.extend(args.args.iter().cloned());
-    wasi.set_args(&argv);
-    wasi.set_env(&parse_env(&args.env)?);
+    wasi.set_args(&invocation.argv);
+    wasi.set_env(&invocation.env);
     Ok(wasi)
 }
 

@@ -12,14 +12,17 @@
 pub mod deterministic;
 pub mod mounts;
 pub mod real;
+pub mod recording;
+pub mod replaying;
 
 use crate::wasi::errno::WasiResult;
+use serde::{Deserialize, Serialize};
 use std::io::SeekFrom;
 
 /// An open stream, file or directory, as the host numbers it.
 ///
 /// Handles 0, 1 and 2 are the guest's stdin, stdout and stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Handle(pub u32);
 
 impl Handle {
@@ -45,7 +48,7 @@ pub enum Clock {
 }
 
 /// The kind of a file system object (WASI `filetype`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[repr(u8)]
 pub enum Filetype {
     /// Not one of the kinds below.
@@ -67,7 +70,7 @@ pub enum Filetype {
 }
 
 /// File attributes (WASI `filestat`); times are nanoseconds since the Unix epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filestat {
     /// Device id of the file system holding the file.
     pub dev: u64,
@@ -88,7 +91,7 @@ pub struct Filestat {
 }
 
 /// One directory entry as `fd_readdir` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirEntry {
     /// The entry's name (bytes, as the file system holds them).
     pub name: Vec<u8>,
@@ -137,7 +140,7 @@ pub enum SetTime {
 }
 
 /// What `open_at` opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Opened {
     /// The new handle.
     pub handle: Handle,

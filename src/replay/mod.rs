@@ -2,6 +2,7 @@
 //! (in `journal`) record/replay of everything the host told the guest.
 
 pub mod hash;
+pub mod journal;
 pub mod receipt;
 pub mod verify;
 

@@ -80,6 +80,48 @@ impl Errno {
     pub fn code(self) -> i32 {
         self as u16 as i32
     }
+
+    /// The errno with number `code` (one brine produces), else `EIO`.
+    pub fn from_code(code: u16) -> Errno {
+        const ALL: [Errno; 33] = [
+            Errno::TooBig,
+            Errno::Acces,
+            Errno::Again,
+            Errno::Badf,
+            Errno::Busy,
+            Errno::Exist,
+            Errno::Fault,
+            Errno::Fbig,
+            Errno::Ilseq,
+            Errno::Intr,
+            Errno::Inval,
+            Errno::Io,
+            Errno::Isdir,
+            Errno::Loop,
+            Errno::Mfile,
+            Errno::Mlink,
+            Errno::Nametoolong,
+            Errno::Noent,
+            Errno::Nomem,
+            Errno::Nospc,
+            Errno::Nosys,
+            Errno::Notdir,
+            Errno::Notempty,
+            Errno::Notsock,
+            Errno::Notsup,
+            Errno::Overflow,
+            Errno::Perm,
+            Errno::Pipe,
+            Errno::Rofs,
+            Errno::Spipe,
+            Errno::Xdev,
+            Errno::Notcapable,
+            Errno::Io,
+        ];
+        ALL.into_iter()
+            .find(|e| *e as u16 == code)
+            .unwrap_or(Errno::Io)
+    }
 }
 
 /// The result type of every WASI function body: `Ok` becomes errno 0.

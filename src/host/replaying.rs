@@ -1,0 +1,219 @@
+//! The replaying host: serves a journal's answers back to the guest.
+//!
+//! Observations (time, randomness, stdin and file contents, stats, directory
+//! listings, link targets) come from the journal, so the guest sees exactly
+//! what it saw when it was recorded, even if that run was not deterministic.
+//! Actions (opening, writing, creating, removing...) are carried out on a real
+//! host, so stdout, stderr and outputs are produced again, and each result is
+//! checked against the journal. The first call that differs from the journal
+//! (another function, other arguments, another result) is a divergence: it is
+//! reported by call index, function and difference, and every later call fails.
+
+use super::{Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime};
+use crate::replay::journal::{answer_of, Answer, Entry, Record};
+use crate::wasi::errno::{Errno, WasiResult};
+use std::io::SeekFrom;
+use std::sync::{Arc, Mutex};
+
+/// Where the replay reports its first divergence.
+pub type Divergence = Arc<Mutex<Option<String>>>;
+
+/// Serves recorded answers; performs actions on `inner`.
+pub struct ReplayingHost {
+    inner: Box<dyn Host + Send>,
+    entries: Vec<Entry>,
+    next: usize,
+    divergence: Divergence,
+}
+
+impl ReplayingHost {
+    /// Replays `entries`, acting through `inner`; divergences go to `divergence`.
+    pub fn new(inner: Box<dyn Host + Send>, entries: Vec<Entry>, divergence: Divergence) -> Self {
+        ReplayingHost {
+            inner,
+            entries,
+            next: 0,
+            divergence,
+        }
+    }
+
+    fn diverged(&self) -> bool {
+        self.divergence.lock().map_or(true, |d| d.is_some())
+    }
+
+    fn diverge(&self, message: String) -> Errno {
+        if let Ok(mut slot) = self.divergence.lock() {
+            slot.get_or_insert(message);
+        }
+        Errno::Io
+    }
+
+    /// The journal's answer to the next call, which must be `call(args)`.
+    fn expect(&mut self, call: &str, args: &str) -> Result<Answer, Errno> {
+        if self.diverged() {
+            return Err(Errno::Io);
+        }
+        let index = self.next;
+        let Some(entry) = self.entries.get(index).cloned() else {
+            return Err(self.diverge(format!(
+                "call #{index} {call}({args}): the journal ended after {index} calls"
+            )));
+        };
+        self.next += 1;
+        if entry.call != call || entry.args != args {
+            return Err(self.diverge(format!(
+                "call #{index}: the journal has {}({}), the replay called {call}({args})",
+                entry.call, entry.args
+            )));
+        }
+        Ok(entry.answer)
+    }
+
+    /// Serves a recorded observation.
+    fn serve<T: Record>(&mut self, call: &str, args: String) -> WasiResult<T> {
+        let answer = self.expect(call, &args)?;
+        decode(&answer).ok_or_else(|| {
+            self.diverge(format!(
+                "call #{} {call}: the journal's answer {answer:?} does not fit",
+                self.next - 1
+            ))
+        })?
+    }
+
+    /// Performs an action for real and checks its result against the journal.
+    fn act<T: Record>(&mut self, call: &str, args: String, real: WasiResult<T>) -> WasiResult<T> {
+        let index = self.next;
+        let expected = self.expect(call, &args)?;
+        let actual = answer_of(&real);
+        if actual != expected {
+            return Err(self.diverge(format!(
+                "call #{index} {call}({args}): the journal answered {expected:?}, the replay got {actual:?}"
+            )));
+        }
+        real
+    }
+
+    /// Serves recorded bytes into `buf`; returns how many.
+    fn serve_bytes(&mut self, call: &str, args: String, buf: &mut [u8]) -> WasiResult<usize> {
+        let bytes: Vec<u8> = self.serve(call, args)?;
+        let target = buf.get_mut(..bytes.len()).ok_or_else(|| {
+            self.diverge(format!(
+                "call #{} {call}: the journal holds more bytes than asked for",
+                self.next - 1
+            ))
+        })?;
+        target.copy_from_slice(&bytes);
+        Ok(bytes.len())
+    }
+}
+
+fn decode<T: Record>(answer: &Answer) -> Option<WasiResult<T>> {
+    match answer {
+        Answer::Errno(code) => Some(Err(Errno::from_code(*code))),
+        other => T::from_answer(other).map(Ok),
+    }
+}
+
+/// Replays each listed method as an observation: the journal answers, the real host is not asked.
+macro_rules! observe {
+    ($( fn $name:ident(&mut self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {$(
+        fn $name(&mut self $(, $arg: $ty)*) -> $ret {
+            self.serve(stringify!($name), format!("{:?}", ($(&$arg,)*)))
+        }
+    )*};
+}
+
+/// Replays each listed method as an action: the real host does it, the journal checks it.
+macro_rules! act {
+    ($( fn $name:ident(&mut self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {$(
+        fn $name(&mut self $(, $arg: $ty)*) -> $ret {
+            let args = format!("{:?}", ($(&$arg,)*));
+            if self.diverged() {
+                return Err(Errno::Io);
+            }
+            let real = self.inner.$name($($arg),*);
+            self.act(stringify!($name), args, real)
+        }
+    )*};
+}
+
+impl Host for ReplayingHost {
+    fn random_fill(&mut self, buf: &mut [u8]) -> WasiResult<()> {
+        let len = buf.len();
+        self.serve_bytes("random_fill", format!("{len}"), buf)
+            .map(|_| ())
+    }
+
+    fn read(&mut self, handle: Handle, buf: &mut [u8]) -> WasiResult<usize> {
+        let n = self.serve_bytes("read", format!("{} {}", handle.0, buf.len()), buf)?;
+        if handle != Handle::STDIN && n > 0 {
+            // Keep the real file's position where the recorded read left it.
+            let _ = self.inner.seek(handle, SeekFrom::Current(n as i64));
+        }
+        Ok(n)
+    }
+
+    fn pread(&mut self, handle: Handle, buf: &mut [u8], offset: u64) -> WasiResult<usize> {
+        let args = format!("{} {} {offset}", handle.0, buf.len());
+        self.serve_bytes("pread", args, buf)
+    }
+
+    fn write(&mut self, handle: Handle, buf: &[u8]) -> WasiResult<usize> {
+        let args = format!("{} {}", handle.0, buf.len());
+        let real = self.inner.write(handle, buf);
+        self.act("write", args, real)
+    }
+
+    fn pwrite(&mut self, handle: Handle, buf: &[u8], offset: u64) -> WasiResult<usize> {
+        let args = format!("{} {} {offset}", handle.0, buf.len());
+        let real = self.inner.pwrite(handle, buf, offset);
+        self.act("pwrite", args, real)
+    }
+
+    fn open_at(&mut self, dir: Handle, path: &str, req: OpenRequest) -> WasiResult<Opened> {
+        let args = format!("{:?}", (&dir, &path, &req));
+        // A failed open had no effect when recorded: answer it without touching the host.
+        if let Some(Entry {
+            answer: Answer::Errno(code),
+            ..
+        }) = self.entries.get(self.next)
+        {
+            let code = *code;
+            self.expect("open_at", &args)?;
+            return Err(Errno::from_code(code));
+        }
+        let real = self.inner.open_at(dir, path, req);
+        self.act("open_at", args, real)
+    }
+
+    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        self.inner.set_deadline(deadline);
+    }
+
+    observe! {
+        fn clock_time(&mut self, clock: Clock, precision: u64) -> WasiResult<u64>;
+        fn clock_res(&mut self, clock: Clock) -> WasiResult<u64>;
+        fn sleep(&mut self, nanos: u64) -> WasiResult<()>;
+        fn stat(&mut self, handle: Handle) -> WasiResult<Filestat>;
+        fn stat_at(&mut self, dir: Handle, path: &str, follow: bool) -> WasiResult<Filestat>;
+        fn read_dir(&mut self, dir: Handle) -> WasiResult<Vec<DirEntry>>;
+        fn read_link_at(&mut self, dir: Handle, path: &str) -> WasiResult<Vec<u8>>;
+    }
+
+    act! {
+        fn seek(&mut self, handle: Handle, pos: SeekFrom) -> WasiResult<u64>;
+        fn sync(&mut self, handle: Handle, data_only: bool) -> WasiResult<()>;
+        fn set_append(&mut self, handle: Handle, append: bool) -> WasiResult<()>;
+        fn set_size(&mut self, handle: Handle, size: u64) -> WasiResult<()>;
+        fn close(&mut self, handle: Handle) -> WasiResult<()>;
+        fn create_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
+        fn remove_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
+        fn unlink_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
+        fn rename_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str) -> WasiResult<()>;
+        fn set_times(&mut self, handle: Handle, atim: SetTime, mtim: SetTime) -> WasiResult<()>;
+        fn set_times_at(&mut self, dir: Handle, path: &str, follow: bool, atim: SetTime, mtim: SetTime) -> WasiResult<()>;
+        fn symlink_at(&mut self, target: &str, dir: Handle, path: &str) -> WasiResult<()>;
+        fn link_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str) -> WasiResult<()>;
+        fn flush(&mut self) -> WasiResult<()>;
+    }
+}
