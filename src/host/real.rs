@@ -403,9 +403,12 @@ impl RealHost {
         // An open with neither right (for fstat, say) still needs an access mode.
         // Append mode is emulated (seek to the end before each write) rather than
         // O_APPEND, so fd_fdstat_set_flags can turn it on and off later.
+        // std refuses to create or truncate without write access, which POSIX allows
+        // (O_RDONLY|O_CREAT); the descriptor's WASI rights still forbid writing.
+        let write = req.write || req.append || req.create || req.truncate;
         options
-            .read(req.read || !req.write)
-            .write(req.write || req.append)
+            .read(req.read || !write)
+            .write(write)
             .truncate(req.truncate);
         options.sync(req.sync).dsync(req.dsync).rsync(req.rsync);
         if req.create && req.exclusive {
