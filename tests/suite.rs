@@ -102,3 +102,15 @@ fn a_missing_suite_directory_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&o.stderr)
         .starts_with("error: cannot read suite directory no/such/dir"));
 }
+
+#[test]
+fn the_wasi_conformance_fixtures_all_pass() {
+    let o = brine().args(["test", "fixtures/wasi"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let failures: Vec<&str> = stdout.lines().filter(|l| l.contains("FAIL")).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    let last = stdout.lines().last().unwrap_or_default();
+    let passed: usize = last.split(' ').next().unwrap_or("0").parse().unwrap_or(0);
+    assert!(passed >= 80, "{last}");
+}

@@ -13,6 +13,8 @@ pub struct FdEntry {
     pub filetype: Filetype,
     /// Rights of this descriptor (`fs_rights_base`).
     pub rights_base: u64,
+    /// The rights it was opened with (what `fd_fdstat_set_rights` may since have dropped).
+    pub rights_at_open: u64,
     /// Rights descriptors opened from this one may have (`fs_rights_inheriting`).
     pub rights_inheriting: u64,
     /// `fdflags` (append, nonblock, ...).
@@ -26,15 +28,16 @@ pub struct FdEntry {
 impl FdEntry {
     /// Fails unless the descriptor holds every right in `needed`.
     ///
-    /// A missing `path_*` right is `ENOTCAPABLE`, as the specification says. A
-    /// missing `fd_*` right (reading a descriptor not opened for reading) is
-    /// `EBADF`: that is what POSIX programs expect, what wasmtime answers and
-    /// what the official wasi-testsuite checks (`path_open_read_without_rights`).
+    /// A missing `path_*` right, or one dropped with `fd_fdstat_set_rights`, is
+    /// `ENOTCAPABLE`, as the specification says. An `fd_*` right the descriptor
+    /// never had (reading a file not opened for reading) is `EBADF`: what POSIX
+    /// programs expect, what wasmtime answers and what the official
+    /// wasi-testsuite checks (`path_open_read_without_rights`).
     pub fn require(&self, needed: u64) -> WasiResult<()> {
         let missing = needed & !self.rights_base;
         if missing == 0 {
             Ok(())
-        } else if missing & rights::PATH_RIGHTS != 0 {
+        } else if missing & (rights::PATH_RIGHTS | self.rights_at_open) != 0 {
             Err(Errno::Notcapable)
         } else {
             Err(Errno::Badf)
@@ -79,6 +82,7 @@ impl WasiCtx {
                     handle,
                     filetype,
                     rights_base: rights::STDIO | seek,
+                    rights_at_open: rights::STDIO | seek,
                     rights_inheriting: 0,
                     flags: 0,
                     preopen: None,
@@ -145,6 +149,7 @@ impl WasiCtx {
             handle,
             filetype: Filetype::Directory,
             rights_base: rights::DIRECTORY_BASE & mask,
+            rights_at_open: rights::DIRECTORY_BASE & mask,
             rights_inheriting: (rights::DIRECTORY_BASE | rights::FILE_BASE) & mask,
             flags: 0,
             preopen: Some(guest_path.to_string()),

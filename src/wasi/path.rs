@@ -28,13 +28,22 @@ fn dir_with(ctx: &mut WasiCtx, fd: u32, needed: u64) -> WasiResult<(Handle, u64)
     Ok((entry.handle, entry.rights_inheriting))
 }
 
-/// Reads a guest path; an embedded NUL can never name a file, so it is `EILSEQ`.
+/// Reads a guest path; an embedded NUL can never name a file (`EINVAL`, as
+/// POSIX strings cannot hold one), and bytes that are not UTF-8 are `EILSEQ`.
 fn read_path(m: &[u8], ptr: u32, len: u32) -> WasiResult<&str> {
     let path = mem::read_str(m, ptr, len)?;
     if path.contains('\0') {
-        return Err(Errno::Ilseq);
+        return Err(Errno::Inval);
     }
     Ok(path)
+}
+
+/// `lookupflags` has one defined bit; any other is `EINVAL`.
+fn check_lookup_flags(flags: u32) -> WasiResult<()> {
+    if flags & !LOOKUP_SYMLINK_FOLLOW != 0 {
+        return Err(Errno::Inval);
+    }
+    Ok(())
 }
 
 /// The arguments of `path_open` after the directory and path.
@@ -84,6 +93,7 @@ pub fn path_open(
     if args.oflags & !0xf != 0 || args.fdflags & !0x1f != 0 {
         return Err(Errno::Inval);
     }
+    check_lookup_flags(args.dirflags)?;
     let path = read_path(m, path.0, path.1)?;
     let req = open_request(&args);
     let opened = ctx.host.open_at(dir, path, req)?;
@@ -92,10 +102,12 @@ pub fn path_open(
     } else {
         rights::FILE_BASE
     };
+    let rights_base = args.base & dir_inheriting & kind_rights;
     let new_fd = ctx.insert(FdEntry {
         handle: opened.handle,
         filetype: opened.filetype,
-        rights_base: args.base & dir_inheriting & kind_rights,
+        rights_base,
+        rights_at_open: rights_base,
         rights_inheriting: args.inheriting & dir_inheriting,
         flags: (args.fdflags & 0x1f) as u16,
         preopen: None,
@@ -142,6 +154,7 @@ pub fn path_filestat_get(
     out: u32,
 ) -> WasiResult<()> {
     let (dir, _) = dir_with(ctx, fd, rights::PATH_FILESTAT_GET)?;
+    check_lookup_flags(flags)?;
     let path = read_path(m, path.0, path.1)?;
     let stat = ctx
         .host
@@ -202,6 +215,16 @@ pub fn path_rename(
     let (to_dir, _) = dir_with(ctx, new_fd, rights::PATH_RENAME_TARGET)?;
     let old = read_path(m, old.0, old.1)?;
     let new = read_path(m, new.0, new.1)?;
+    if old.ends_with('/') || new.ends_with('/') {
+        // A trailing slash says "directory": renaming a file that way is ENOTDIR,
+        // which the host's path handling (it drops the slash) would not notice.
+        let source = ctx
+            .host
+            .stat_at(from_dir, old.trim_end_matches('/'), false)?;
+        if source.filetype != Filetype::Directory {
+            return Err(Errno::Notdir);
+        }
+    }
     ctx.host.rename_at(from_dir, old, to_dir, new)
 }
 
@@ -238,6 +261,7 @@ pub fn path_filestat_set_times(
     let (dir, _) = dir_with(ctx, fd, rights::PATH_FILESTAT_SET_TIMES)?;
     let path = read_path(m, path.0, path.1)?;
     let (atim, mtim) = decode_set_times(atim, mtim, fst)?;
+    check_lookup_flags(flags)?;
     let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
     ctx.host.set_times_at(dir, path, follow, atim, mtim)
 }

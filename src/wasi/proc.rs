@@ -41,9 +41,16 @@ pub(super) fn add_to_linker<T: WasiView + 'static>(
             Err(wasmi::Error::host(ProcExit(code as u32)))
         },
     )?;
-    // `proc_raise(sig: signal) -> errno`: signals do not exist for a wasm guest.
-    linker.func_wrap(MODULE, "proc_raise", |mut c: Caller<'_, T>, _sig: i32| {
-        without_memory(&mut c, |_| Err(Errno::Nosys))
+    // `proc_raise(sig: signal) -> errno`: a wasm guest has no signal handlers, so a
+    // valid signal is ENOSYS; a number outside the `signal` enum (0..=30) is EINVAL.
+    linker.func_wrap(MODULE, "proc_raise", |mut c: Caller<'_, T>, sig: i32| {
+        without_memory(&mut c, |_| {
+            if (0..=30).contains(&sig) {
+                Err(Errno::Nosys)
+            } else {
+                Err(Errno::Inval)
+            }
+        })
     })?;
     // `sched_yield() -> errno`: lets other host threads run; always succeeds.
     linker.func_wrap(MODULE, "sched_yield", |mut c: Caller<'_, T>| {
