@@ -4,9 +4,11 @@
 
 use crate::engine::Limits;
 use crate::runner::{Execution, PlannedInput, PlannedOutput};
-use crate::source::{inline::Inline, local::Local, InputSource};
+use crate::source::http::{Remote, RemoteOptions};
+use crate::source::{inline::Inline, ipfs::Ipfs, local::Local, url::UrlDownload, InputSource};
 use crate::spec::{Job, Source};
 use regex::Regex;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +31,7 @@ pub enum PlanError {
         message: String,
     },
     /// A source type this build cannot fetch yet.
-    #[error("{file}: input {target}: source type `{kind}` is not supported by this brine yet (supported: localDirectory, inline)")]
+    #[error("{file}: input {target}: source type `{kind}` is not supported by this brine yet (supported: localDirectory, inline, urlDownload, ipfs)")]
     Unsupported {
         /// The job file.
         file: String,
@@ -38,6 +40,16 @@ pub enum PlanError {
         /// The source type.
         kind: &'static str,
     },
+    /// A source whose parameters this runner cannot use (a malformed URL or CID).
+    #[error("{file}: input {target}: {message}")]
+    Source {
+        /// The job file.
+        file: String,
+        /// The input's target.
+        target: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// Runner-side settings that shape a plan.
@@ -45,12 +57,15 @@ pub enum PlanError {
 pub struct PlanOptions {
     /// Patterns of runner environment variables a job may read with `env:NAME`.
     pub allow_env: Vec<Regex>,
+    /// How remote inputs (urlDownload, ipfs) are fetched: timeouts, retries,
+    /// size cap, IPFS gateway, cache.
+    pub remote: RemoteOptions,
 }
 
 /// Plans every partition of `job`.
 pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanError> {
     let file = job.file.display().to_string();
-    let inputs = plan_inputs(job, &file)?;
+    let inputs = plan_inputs(job, &file, options)?;
     let user_env = resolve_env(&job.task.env, options, &file)?;
     let job_id = format!("j-{}", random_hex(16));
     let outputs: Vec<PlannedOutput> = job
@@ -86,17 +101,33 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
         .collect())
 }
 
-fn plan_inputs(job: &Job, file: &str) -> Result<Vec<PlannedInput>, PlanError> {
+fn plan_inputs(
+    job: &Job,
+    file: &str,
+    options: &PlanOptions,
+) -> Result<Vec<PlannedInput>, PlanError> {
+    // Remote inputs share one downloader (one connection pool) and cache.
+    let remote = OnceCell::new();
+    let shared = || Arc::clone(remote.get_or_init(|| Arc::new(Remote::new(&options.remote))));
     job.task
         .inputs
         .iter()
         .map(|input| {
+            let invalid = |message: String| PlanError::Source {
+                file: file.to_string(),
+                target: input.target.clone(),
+                message,
+            };
             let source: Arc<dyn InputSource> = match &input.source {
                 Source::Local { path, read_write } => Arc::new(Local {
                     path: path.clone(),
                     read_write: *read_write,
                 }),
                 Source::Inline { url } => Arc::new(Inline { url: url.clone() }),
+                Source::UrlDownload { url } => {
+                    Arc::new(UrlDownload::new(url, shared()).map_err(invalid)?)
+                }
+                Source::Ipfs { cid } => Arc::new(Ipfs::new(cid, shared()).map_err(invalid)?),
                 other => {
                     return Err(PlanError::Unsupported {
                         file: file.to_string(),
