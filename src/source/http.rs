@@ -337,6 +337,11 @@ impl Downloader {
             304 if conditional => return Ok(Fetched::NotModified),
             200 => None,
             206 if resume => Some(content_range(response.headers())?.0),
+            416 if resume => {
+                // The resource no longer has the bytes we hold: start over next time.
+                transfer.ranges = false;
+                return Err(FetchError::BadReply("416 to a range request".into()));
+            }
             _ => return Err(status_error(&response)),
         };
         if range_start.is_some_and(|start| start != transfer.have) {
@@ -348,7 +353,10 @@ impl Downloader {
             )));
         }
         self.begin_body(&response, status, file, dest, transfer)?;
-        bar.set_length(transfer.total.unwrap_or(0));
+        match transfer.total {
+            Some(total) => bar.set_length(total),
+            None => bar.unset_length(),
+        }
         self.receive(response, file, dest, transfer, bar)?;
         Ok(Fetched::Complete {
             bytes: transfer.have,

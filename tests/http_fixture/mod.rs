@@ -62,6 +62,8 @@ pub enum Fault {
     CloseAfter(usize),
     /// After this many body bytes the server resets the connection (RST).
     ResetAfter(usize),
+    /// After this many body bytes the server goes silent for this long, then closes.
+    StallAfter(usize, Duration),
 }
 
 /// What the server answers.
@@ -230,7 +232,9 @@ fn write_reply(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
     stream.write_all(head.as_bytes())?;
     let sent = match reply.fault {
         Fault::None => reply.body.len(),
-        Fault::CloseAfter(n) | Fault::ResetAfter(n) => n.min(reply.body.len()),
+        Fault::CloseAfter(n) | Fault::ResetAfter(n) | Fault::StallAfter(n, _) => {
+            n.min(reply.body.len())
+        }
     };
     stream.write_all(&reply.body[..sent])?;
     stream.flush()?;
@@ -241,6 +245,7 @@ fn write_reply(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
             socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO))?;
         }
         Fault::CloseAfter(_) => stream.shutdown(std::net::Shutdown::Write)?,
+        Fault::StallAfter(_, pause) => std::thread::sleep(pause),
         Fault::None => {}
     }
     Ok(())
