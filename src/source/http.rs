@@ -312,7 +312,8 @@ impl Downloader {
                 break Err(give_up(attempt, error));
             }
             let pause = backoff(self.options.retry_base, attempt);
-            warn!(url = get.url, attempt, error = %error, retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX), "download failed; retrying");
+            let retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
+            warn!(url = get.url, attempt, error = %error, retry_in_ms, "download failed; retrying");
             std::thread::sleep(pause);
             attempt += 1;
         };
