@@ -7,9 +7,11 @@ use crate::host::deterministic::{Settings, DEFAULT_EPOCH_NS};
 use crate::replay::hash::hex;
 use crate::replay::job_hash;
 use crate::runner::{Execution, PlannedInput, PlannedOutput};
-use crate::source::{inline::Inline, local::Local, InputSource};
+use crate::source::http::{Remote, RemoteOptions};
+use crate::source::{inline::Inline, ipfs::Ipfs, local::Local, url::UrlDownload, InputSource};
 use crate::spec::{Job, Source};
 use regex::Regex;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +34,7 @@ pub enum PlanError {
         message: String,
     },
     /// A source type this build cannot fetch yet.
-    #[error("{file}: input {target}: source type `{kind}` is not supported by this brine yet (supported: localDirectory, inline)")]
+    #[error("{file}: input {target}: source type `{kind}` is not supported by this brine yet (supported: localDirectory, inline, urlDownload, ipfs)")]
     Unsupported {
         /// The job file.
         file: String,
@@ -40,6 +42,16 @@ pub enum PlanError {
         target: String,
         /// The source type.
         kind: &'static str,
+    },
+    /// A source whose parameters this runner cannot use (a malformed URL or CID).
+    #[error("{file}: input {target}: {message}")]
+    Source {
+        /// The job file.
+        file: String,
+        /// The input's target.
+        target: String,
+        /// What is wrong.
+        message: String,
     },
 }
 
@@ -56,6 +68,9 @@ pub struct PlanOptions {
     pub seed_key: Option<[u8; 32]>,
     /// The virtual realtime clock's start, ns since the Unix epoch (default 2020-01-01).
     pub epoch_ns: Option<u64>,
+    /// How remote inputs (urlDownload, ipfs) are fetched: timeouts, retries,
+    /// size cap, IPFS gateway, cache.
+    pub remote: RemoteOptions,
 }
 
 /// The deterministic settings of a job (the base seed partitions derive theirs from).
@@ -92,7 +107,7 @@ fn partition_settings(base: Settings, index: u32) -> Settings {
 /// Plans every partition of `job`.
 pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanError> {
     let file = job.file.display().to_string();
-    let inputs = plan_inputs(job, &file)?;
+    let inputs = plan_inputs(job, &file, options)?;
     let user_env = resolve_env(&job.task.env, options, &file)?;
     let settings = deterministic_settings(job, options);
     // A deterministic job's ids come from its hash, so its environment is reproducible too.
@@ -141,17 +156,33 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
         .collect())
 }
 
-fn plan_inputs(job: &Job, file: &str) -> Result<Vec<PlannedInput>, PlanError> {
+fn plan_inputs(
+    job: &Job,
+    file: &str,
+    options: &PlanOptions,
+) -> Result<Vec<PlannedInput>, PlanError> {
+    // Remote inputs share one downloader (one connection pool) and cache.
+    let remote = OnceCell::new();
+    let shared = || Arc::clone(remote.get_or_init(|| Arc::new(Remote::new(&options.remote))));
     job.task
         .inputs
         .iter()
         .map(|input| {
+            let invalid = |message: String| PlanError::Source {
+                file: file.to_string(),
+                target: input.target.clone(),
+                message,
+            };
             let source: Arc<dyn InputSource> = match &input.source {
                 Source::Local { path, read_write } => Arc::new(Local {
                     path: path.clone(),
                     read_write: *read_write,
                 }),
                 Source::Inline { url } => Arc::new(Inline { url: url.clone() }),
+                Source::UrlDownload { url } => {
+                    Arc::new(UrlDownload::new(url, shared()).map_err(invalid)?)
+                }
+                Source::Ipfs { cid } => Arc::new(Ipfs::new(cid, shared()).map_err(invalid)?),
                 other => {
                     return Err(PlanError::Unsupported {
                         file: file.to_string(),

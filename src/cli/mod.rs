@@ -89,8 +89,21 @@ impl Failure {
     }
 }
 
+/// Structured logs on stderr when `RUST_LOG` is set (e.g. `RUST_LOG=brine=info`
+/// shows every download attempt and retry); off otherwise.
+fn init_logging() {
+    let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() else {
+        return;
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 /// Parses the process's arguments, runs the command and returns the exit status.
 pub fn main() -> i32 {
+    init_logging();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

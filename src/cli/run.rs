@@ -13,10 +13,14 @@ use crate::replay::receipt::{partition_receipt, DeterministicInfo, Receipt, FORM
 use crate::results::summary::Status;
 use crate::results::{Staging, Summary};
 use crate::runner::{execute, Execution, Journaling, RunOptions};
-use crate::units::parse_size;
+use crate::source::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
+use crate::source::url::parse_http_url;
+use crate::units::{parse_duration, parse_size};
 use anyhow::anyhow;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// Arguments of `brine run`.
 #[derive(Debug, clap::Args)]
@@ -60,6 +64,35 @@ pub struct Args {
     /// Journal every answer the host gives the guest to FILE, for `brine replay` (one partition).
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
+    /// Draw no download progress bars (they are drawn only when stderr is a terminal).
+    #[arg(long, short)]
+    quiet: bool,
+    /// The largest download accepted (a urlDownload file, an IPFS archive), e.g. 500MiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "10GiB")]
+    max_download: u64,
+    /// The IPFS HTTP gateway that `ipfs` inputs are fetched through.
+    #[arg(long, value_name = "URL", env = "BRINE_IPFS_GATEWAY", default_value = DEFAULT_IPFS_GATEWAY)]
+    ipfs_gateway: String,
+    /// Keep downloads in DIR and reuse them (URLs revalidated by ETag/Last-Modified, IPFS by CID).
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+    /// How many times a failed download is retried (5xx, connection errors, truncated bodies).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    retries: u32,
+    /// The pause before the first retry, in milliseconds; it doubles for each later one.
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "BRINE_RETRY_BASE_MS",
+        default_value_t = 500
+    )]
+    retry_base_ms: u64,
+    /// How long a download may take to connect.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
+    connect_timeout: Duration,
+    /// How long a download may wait for more data before the attempt fails.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    read_timeout: Duration,
 }
 
 /// Runs the job and returns the exit status.
@@ -131,6 +164,25 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
         seed: args.seed,
         seed_key: None,
         epoch_ns: args.epoch.map(|s| s.saturating_mul(1_000_000_000)),
+        remote: remote_options(args)?,
+    })
+}
+
+/// Download settings from the flags; progress bars only on a terminal and not with --quiet.
+fn remote_options(args: &Args) -> Result<RemoteOptions, Failure> {
+    parse_http_url(&args.ipfs_gateway)
+        .map_err(|e| Failure::usage(anyhow!("--ipfs-gateway: {e}")))?;
+    Ok(RemoteOptions {
+        http: HttpOptions {
+            connect_timeout: args.connect_timeout,
+            read_timeout: args.read_timeout,
+            retries: args.retries,
+            retry_base: Duration::from_millis(args.retry_base_ms),
+            max_bytes: args.max_download,
+            progress: !args.quiet && std::io::stderr().is_terminal(),
+        },
+        ipfs_gateway: args.ipfs_gateway.clone(),
+        cache: args.cache.clone(),
     })
 }
 

@@ -3,9 +3,16 @@
 //! One file per source type, each behind [`InputSource`]. Staging writes into
 //! a `.partial` path inside the work directory and renames it into place only
 //! when it is complete, so a half-written input is never mounted.
+//!
+//! Remote sources (`urlDownload`, `ipfs`) share one [`http::Downloader`] and
+//! an optional [`cache::Cache`] through [`http::Remote`].
 
+pub mod cache;
+pub mod http;
 pub mod inline;
+pub mod ipfs;
 pub mod local;
+pub mod url;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +36,19 @@ pub enum SourceError {
         target: String,
         /// What is wrong.
         message: String,
+    },
+    /// A remote input that could not be fetched; names the source, e.g.
+    /// `input /inputs (urlDownload http://host/data.csv): HTTP 404 Not Found`.
+    #[error("input {target} ({kind} {location}): {error}")]
+    Fetch {
+        /// The guest target.
+        target: String,
+        /// The source type as written in job files.
+        kind: &'static str,
+        /// The URL, or the CID and gateway.
+        location: String,
+        /// What went wrong.
+        error: http::FetchError,
     },
     /// Writing into the work directory failed.
     #[error("input {target}: cannot stage it in {path}: {source}")]
@@ -71,6 +91,55 @@ impl StageArea {
     /// The stage area's directory.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+}
+
+/// A path in the stage area that is removed when dropped unless it was moved
+/// into place: a failed fetch leaves nothing partial behind.
+#[derive(Debug)]
+pub struct Scratch {
+    path: PathBuf,
+    kept: bool,
+}
+
+impl Scratch {
+    /// Claims `path`, removing whatever an earlier, interrupted attempt left there.
+    pub fn new(path: PathBuf) -> Self {
+        remove_any(&path);
+        Scratch { path, kept: false }
+    }
+
+    /// The path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the finished file or directory to `to`; it is then no longer removed.
+    pub fn persist(mut self, to: &Path) -> std::io::Result<()> {
+        std::fs::rename(&self.path, to)?;
+        self.kept = true;
+        Ok(())
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !self.kept {
+            remove_any(&self.path);
+        }
+    }
+}
+
+/// Removes a file or a directory tree, if present.
+fn remove_any(path: &Path) {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            let _ = std::fs::remove_dir_all(path);
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(path);
+        }
+        Err(_) => {}
     }
 }
 
