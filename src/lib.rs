@@ -5,6 +5,7 @@
 //! and runs modules under limits, [`wasi`] is the WASI preview1 layer and
 //! [`host`] the boundary through which it reaches time, randomness and files.
 //! [`spec`] reads and validates job files (Bacalhau's Job, Task or engine block).
+//! [`wast`] runs WebAssembly spec-test scripts.
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -17,3 +18,4 @@ pub mod source;
 pub mod spec;
 pub mod units;
 pub mod wasi;
+pub mod wast;

@@ -24,6 +24,7 @@ mod inspect;
 mod run;
 mod validate;
 mod wasm_run;
+mod wast;
 
 use clap::{Parser, Subcommand};
 
@@ -53,6 +54,8 @@ enum Command {
     Wasm(WasmCommand),
     /// Show a module's imports, exports, memories, tables and custom sections.
     Inspect(inspect::Args),
+    /// Run WebAssembly spec-test scripts (.wast); prints "N passed, N failed".
+    Wast(wast::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +97,7 @@ pub fn main() -> i32 {
         Command::Inspect(args) => inspect::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Run(args) => run::run(args),
+        Command::Wast(args) => wast::run(args),
     };
     match result {
         Ok(status) => status,

@@ -1,0 +1,180 @@
+//! `brine wast`: run WebAssembly spec-test scripts and count what passed.
+
+use super::{Failure, EXIT_USAGE};
+use crate::units::parse_size;
+use crate::wast::{self, suite, summary_line, Feature, Features, Options, PrintTo, ScriptReport};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+/// Arguments of `brine wast`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The .wast scripts to run; a directory stands for every .wast file under it.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print one JSON object instead of text (spectest prints then go to stderr).
+    #[arg(long)]
+    json: bool,
+    /// Give each action (invoke, get, instantiation) N units of fuel; running out traps.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Largest linear memory (e.g. 1MiB); memory.grow past it returns -1. Default 4GiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<u64>,
+    /// Treat directories as the official testsuite: skip scripts of proposals wasmi does not
+    /// implement (gc, threads, ...) and run wasm-v1/wasm-v2 scripts with only that version's features.
+    #[arg(long)]
+    suite: bool,
+    /// Turn a proposal off (e.g. multi-memory, memory64, simd). Repeatable.
+    #[arg(long, value_name = "FEATURE", value_parser = parse_feature)]
+    disable: Vec<Feature>,
+}
+
+/// What happened to one script.
+enum Outcome {
+    Ran(ScriptReport),
+    Skipped(&'static str),
+    Error(String),
+}
+
+/// Runs the scripts; 0 when all passed, 1 when a directive failed, 2 when a
+/// script could not be read or parsed.
+pub fn run(args: Args) -> Result<i32, Failure> {
+    let scripts = suite::expand(&args.files).map_err(Failure::usage)?;
+    let base = args
+        .disable
+        .iter()
+        .fold(Features::default(), |set, f| set.with(*f, false));
+    let mut options = Options {
+        print: if args.json {
+            PrintTo::Stderr
+        } else {
+            PrintTo::Stdout
+        },
+        fuel: args.fuel,
+        max_memory: args.max_memory,
+        features: base,
+        excuse_unsupported: args.suite,
+    };
+    let mut results = Vec::new();
+    for (root, file) in scripts {
+        if args.suite {
+            options.features = suite::features_for(&file);
+            for feature in &args.disable {
+                options.features = options.features.with(*feature, false);
+            }
+        }
+        let outcome = match suite::unsupported_reason(&root, &file) {
+            Some(reason) if args.suite => Outcome::Skipped(reason),
+            _ => match wast::run_file(&file, &options) {
+                Ok(mut report) => {
+                    if args.suite {
+                        for (failure, why) in suite::excuse_known(&mut report) {
+                            if !args.json {
+                                outln!("{failure} (known divergence: {why})");
+                            }
+                        }
+                    }
+                    Outcome::Ran(report)
+                }
+                Err(e) => Outcome::Error(e.to_string()),
+            },
+        };
+        if !args.json {
+            print_outcome(&file, &outcome);
+        }
+        results.push((file, outcome));
+    }
+    let totals = Totals::of(&results);
+    if args.json {
+        let text =
+            serde_json::to_string_pretty(&to_json(&results, &totals)).map_err(Failure::usage)?;
+        outln!("{text}");
+    } else {
+        outln!(
+            "total: {}",
+            summary_line(totals.passed, totals.failed, totals.skipped)
+        );
+    }
+    Ok(totals.status())
+}
+
+fn parse_feature(name: &str) -> Result<Feature, String> {
+    Feature::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Feature::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown feature `{name}` (known: {})", known.join(", "))
+    })
+}
+
+fn print_outcome(file: &std::path::Path, outcome: &Outcome) {
+    match outcome {
+        Outcome::Ran(report) => {
+            for failure in &report.failures {
+                outln!("{failure}");
+            }
+            outln!("{}: {}", report.file, report.summary());
+        }
+        Outcome::Skipped(reason) => outln!("{}: skipped ({reason})", file.display()),
+        Outcome::Error(message) => eoutln!("error: {message}"),
+    }
+}
+
+#[derive(Default)]
+struct Totals {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+    errors: usize,
+    skipped_files: usize,
+}
+
+impl Totals {
+    fn of(results: &[(PathBuf, Outcome)]) -> Totals {
+        let mut totals = Totals::default();
+        for (_, outcome) in results {
+            match outcome {
+                Outcome::Ran(r) => {
+                    totals.passed += r.passed;
+                    totals.failed += r.failed;
+                    totals.skipped += r.skipped;
+                }
+                Outcome::Skipped(_) => totals.skipped_files += 1,
+                Outcome::Error(_) => totals.errors += 1,
+            }
+        }
+        totals
+    }
+
+    fn status(&self) -> i32 {
+        if self.errors > 0 {
+            EXIT_USAGE
+        } else if self.failed > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+fn to_json(results: &[(PathBuf, Outcome)], totals: &Totals) -> Value {
+    let files: Vec<Value> = results
+        .iter()
+        .map(|(file, outcome)| match outcome {
+            Outcome::Ran(report) => json!(report),
+            Outcome::Skipped(reason) => {
+                json!({"file": file.display().to_string(), "skipped_file": reason})
+            }
+            Outcome::Error(message) => {
+                json!({"file": file.display().to_string(), "error": message})
+            }
+        })
+        .collect();
+    json!({
+        "passed": totals.passed,
+        "failed": totals.failed,
+        "skipped": totals.skipped,
+        "skipped_files": totals.skipped_files,
+        "errors": totals.errors,
+        "files": files,
+    })
+}
