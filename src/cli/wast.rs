@@ -18,7 +18,7 @@ pub struct Args {
     /// Give each action (invoke, get, instantiation) N units of fuel; running out traps.
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
-    /// Largest linear memory (e.g. 1MiB); memory.grow past it returns -1. Default 4GiB.
+    /// Largest linear memory (e.g. 1MiB); memory.grow past it returns -1. Default 1GiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<u64>,
     /// Treat directories as the official testsuite: skip scripts of proposals wasmi does not

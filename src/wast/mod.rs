@@ -20,6 +20,7 @@
 //! `;; brine: max-memory 1MiB`, `;; brine: fuel 100000`,
 //! `;; brine: disable memory64`.
 
+pub mod budget;
 mod directive;
 pub mod pragma;
 mod session;
@@ -43,7 +44,8 @@ pub struct Options {
     pub print: PrintTo,
     /// Fuel for each action (an `invoke`, a `get`, an instantiation); `None` runs unmetered.
     pub fuel: Option<u64>,
-    /// Largest linear memory in bytes (default 4 GiB, all of wasm32).
+    /// Largest linear memory in bytes (default [`budget::DEFAULT_MAX_MEMORY`], 1 GiB;
+    /// all of a script's memories together get at most [`budget::TOTAL_MEMORY`]).
     pub max_memory: Option<u64>,
     /// The proposals enabled (default: every one wasmi implements); a script's
     /// `;; brine: enable/disable` lines change them for that script.
@@ -175,3 +177,6 @@ pub fn run_text(name: &str, text: &str, options: &Options) -> Result<ScriptRepor
         })
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,14 +1,13 @@
 //! The state one script runs in: a wasmi store, a linker holding `spectest`
 //! and every registered instance, the named instances and module definitions.
 
+use super::budget::{Budget, DEFAULT_MAX_MEMORY};
 use super::pragma::Pragmas;
 use super::spectest::{self, PrintTo, SpectestData};
 use super::values;
 use super::Options;
 use std::collections::HashMap;
-use wasmi::{
-    Config, Engine, Extern, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Val,
-};
+use wasmi::{Config, Engine, Extern, Instance, Linker, Module, Store, Val};
 use wast::token::Id;
 use wast::{QuoteWat, WastArg, WastExecute, WastInvoke};
 
@@ -17,12 +16,10 @@ use wast::{QuoteWat, WastArg, WastExecute, WastInvoke};
 const MAX_RECURSION_DEPTH: usize = 100_000;
 /// The value stack wasmi may grow to.
 const MAX_STACK_HEIGHT: usize = 256 << 20;
-/// Largest table, in elements: bounds what a script can make the host allocate.
-const MAX_TABLE_ELEMENTS: usize = 10_000_000;
 
 /// What a wasmi store holds while a script runs.
 pub struct WastData {
-    limits: StoreLimits,
+    budget: Budget,
     print: PrintTo,
 }
 
@@ -76,20 +73,13 @@ impl Session {
         let max_memory = pragmas
             .max_memory
             .or(options.max_memory)
-            .unwrap_or(crate::engine::DEFAULT_MAX_MEMORY);
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(usize::try_from(max_memory).unwrap_or(usize::MAX))
-            .table_elements(MAX_TABLE_ELEMENTS)
-            .instances(100_000)
-            .tables(100_000)
-            .memories(100_000)
-            .build();
+            .unwrap_or(DEFAULT_MAX_MEMORY);
         let data = WastData {
-            limits,
+            budget: Budget::new(max_memory),
             print: options.print,
         };
         let mut store = Store::new(&engine, data);
-        store.limiter(|data| &mut data.limits);
+        store.limiter(|data| &mut data.budget);
         let mut linker = Linker::new(&engine);
         linker.allow_shadowing(true);
         spectest::define(&mut linker, &mut store)
