@@ -178,3 +178,43 @@ fn to_json(results: &[(PathBuf, Outcome)], totals: &Totals) -> Value {
         "files": files,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ran(passed: usize, failed: usize) -> (PathBuf, Outcome) {
+        let report = ScriptReport {
+            file: "a.wast".to_string(),
+            passed,
+            failed,
+            ..ScriptReport::default()
+        };
+        (PathBuf::from("a.wast"), Outcome::Ran(report))
+    }
+
+    #[test]
+    fn exit_status_is_2_for_unrunnable_scripts_then_1_for_failures() {
+        assert_eq!(Totals::of(&[ran(3, 0)]).status(), 0);
+        assert_eq!(Totals::of(&[ran(3, 1), ran(1, 0)]).status(), 1);
+        let broken = (PathBuf::from("b.wast"), Outcome::Error("bad".to_string()));
+        assert_eq!(Totals::of(&[ran(3, 1), broken]).status(), EXIT_USAGE);
+    }
+
+    #[test]
+    fn json_has_totals_and_every_file() {
+        let skipped = (PathBuf::from("gc/x.wast"), Outcome::Skipped("no gc"));
+        let results = [ran(2, 1), skipped];
+        let value = to_json(&results, &Totals::of(&results));
+        assert_eq!(value["passed"], 2);
+        assert_eq!(value["failed"], 1);
+        assert_eq!(value["skipped_files"], 1);
+        assert_eq!(value["files"][1]["skipped_file"], "no gc");
+    }
+
+    #[test]
+    fn features_are_named_as_in_the_spec_repository() {
+        assert_eq!(parse_feature("multi-memory"), Ok(Feature::MultiMemory));
+        assert!(parse_feature("gc").unwrap_err().contains("known:"));
+    }
+}
