@@ -4,7 +4,7 @@ use super::{Failure, EXIT_USAGE};
 use crate::units::parse_size;
 use crate::wast::{self, suite, summary_line, Feature, Features, Options, PrintTo, ScriptReport};
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `brine wast`.
 #[derive(Debug, clap::Args)]
@@ -41,45 +41,9 @@ enum Outcome {
 /// script could not be read or parsed.
 pub fn run(args: Args) -> Result<i32, Failure> {
     let scripts = suite::expand(&args.files).map_err(Failure::usage)?;
-    let base = args
-        .disable
-        .iter()
-        .fold(Features::default(), |set, f| set.with(*f, false));
-    let mut options = Options {
-        print: if args.json {
-            PrintTo::Stderr
-        } else {
-            PrintTo::Stdout
-        },
-        fuel: args.fuel,
-        max_memory: args.max_memory,
-        features: base,
-        excuse_unsupported: args.suite,
-    };
     let mut results = Vec::new();
     for (root, file) in scripts {
-        if args.suite {
-            options.features = suite::features_for(&file);
-            for feature in &args.disable {
-                options.features = options.features.with(*feature, false);
-            }
-        }
-        let outcome = match suite::unsupported_reason(&root, &file) {
-            Some(reason) if args.suite => Outcome::Skipped(reason),
-            _ => match wast::run_file(&file, &options) {
-                Ok(mut report) => {
-                    if args.suite {
-                        for (failure, why) in suite::excuse_known(&mut report) {
-                            if !args.json {
-                                outln!("{failure} (known divergence: {why})");
-                            }
-                        }
-                    }
-                    Outcome::Ran(report)
-                }
-                Err(e) => Outcome::Error(e.to_string()),
-            },
-        };
+        let outcome = run_one(&args, &root, &file);
         if !args.json {
             print_outcome(&file, &outcome);
         }
@@ -99,6 +63,47 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     Ok(totals.status())
 }
 
+/// The options for `file`: with `--suite`, its spec version's features.
+fn options_for(args: &Args, file: &Path) -> Options {
+    let base = if args.suite {
+        suite::features_for(file)
+    } else {
+        Features::default()
+    };
+    let features = args.disable.iter().fold(base, |set, f| set.with(*f, false));
+    Options {
+        print: if args.json {
+            PrintTo::Stderr
+        } else {
+            PrintTo::Stdout
+        },
+        fuel: args.fuel,
+        max_memory: args.max_memory,
+        features,
+        excuse_unsupported: args.suite,
+    }
+}
+
+/// Runs one script (or skips it, under `--suite`, when wasmi lacks its proposal).
+fn run_one(args: &Args, root: &Path, file: &Path) -> Outcome {
+    if let Some(reason) = suite::unsupported_reason(root, file).filter(|_| args.suite) {
+        return Outcome::Skipped(reason);
+    }
+    match wast::run_file(file, &options_for(args, file)) {
+        Ok(mut report) => {
+            if args.suite {
+                for (failure, why) in suite::excuse_known(&mut report) {
+                    if !args.json {
+                        outln!("{failure} (known divergence: {why})");
+                    }
+                }
+            }
+            Outcome::Ran(report)
+        }
+        Err(e) => Outcome::Error(e.to_string()),
+    }
+}
+
 fn parse_feature(name: &str) -> Result<Feature, String> {
     Feature::from_name(name).ok_or_else(|| {
         let known: Vec<&str> = Feature::ALL.iter().map(|f| f.name()).collect();
@@ -106,7 +111,7 @@ fn parse_feature(name: &str) -> Result<Feature, String> {
     })
 }
 
-fn print_outcome(file: &std::path::Path, outcome: &Outcome) {
+fn print_outcome(file: &Path, outcome: &Outcome) {
     match outcome {
         Outcome::Ran(report) => {
             for failure in &report.failures {

@@ -56,26 +56,31 @@ pub fn run_script(name: &str, text: &str, options: &Options) -> Result<ScriptRep
     for mut directive in wast.directives {
         let kind = keyword(&directive);
         let span = directive.span();
-        match run(&mut session, &mut directive) {
-            Verdict::Pass => report.passed += 1,
-            Verdict::Skip(why) => {
-                report.skipped += 1;
-                *report.skip_reasons.entry(why).or_default() += 1;
-            }
-            Verdict::Fail(message) => {
-                let (line, column) = span.linecol_in(text);
-                report.failed += 1;
-                report.failures.push(DirectiveFailure {
-                    file: name.to_string(),
-                    line: line + 1,
-                    column: column + 1,
-                    directive: kind,
-                    message,
-                });
-            }
-        }
+        let verdict = run(&mut session, &mut directive);
+        record(&mut report, verdict, kind, span.linecol_in(text));
     }
     Ok(report)
+}
+
+/// Counts a verdict; a failure is kept with its 1-based line and column.
+fn record(report: &mut ScriptReport, verdict: Verdict, kind: &'static str, at: (usize, usize)) {
+    match verdict {
+        Verdict::Pass => report.passed += 1,
+        Verdict::Skip(why) => {
+            report.skipped += 1;
+            *report.skip_reasons.entry(why).or_default() += 1;
+        }
+        Verdict::Fail(message) => {
+            report.failed += 1;
+            report.failures.push(DirectiveFailure {
+                file: report.file.clone(),
+                line: at.0 + 1,
+                column: at.1 + 1,
+                directive: kind,
+                message,
+            });
+        }
+    }
 }
 
 /// The directive's keyword, for messages.
