@@ -5,6 +5,7 @@
 //! and runs modules under limits, [`wasi`] is the WASI preview1 layer and
 //! [`host`] the boundary through which it reaches time, randomness and files.
 //! [`spec`] reads and validates job files (Bacalhau's Job, Task or engine block).
+//! [`wast`] runs WebAssembly spec-test scripts.
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -19,3 +20,4 @@ pub mod spec;
 pub mod suite;
 pub mod units;
 pub mod wasi;
+pub mod wast;

@@ -27,6 +27,7 @@ mod test;
 mod validate;
 mod verify;
 mod wasm_run;
+mod wast;
 
 use clap::{Parser, Subcommand};
 
@@ -62,6 +63,8 @@ enum Command {
     Test(test::Args),
     /// Show a module's imports, exports, memories, tables and custom sections.
     Inspect(inspect::Args),
+    /// Run WebAssembly spec-test scripts (.wast); prints "N passed, N failed".
+    Wast(wast::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +122,7 @@ pub fn main() -> i32 {
         Command::Test(args) => test::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Wast(args) => wast::run(args),
     };
     match result {
         Ok(status) => status,
