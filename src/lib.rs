@@ -11,6 +11,7 @@ pub mod cli;
 pub mod engine;
 pub mod host;
 pub mod plan;
+pub mod publish;
 pub mod results;
 pub mod runner;
 pub mod source;

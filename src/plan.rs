@@ -3,8 +3,9 @@
 //! Pure apart from reading brine's own environment for `env:NAME` values.
 
 use crate::engine::Limits;
+use crate::publish::{self, Publisher};
 use crate::runner::{Execution, PlannedInput, PlannedOutput};
-use crate::source::{inline::Inline, local::Local, InputSource};
+use crate::source::{inline::Inline, local::Local, s3::S3, InputSource};
 use crate::spec::{Job, Source};
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -29,7 +30,7 @@ pub enum PlanError {
         message: String,
     },
     /// A source type this build cannot fetch yet.
-    #[error("{file}: input {target}: source type `{kind}` is not supported by this brine yet (supported: localDirectory, inline)")]
+    #[error("{file}: input {target}: source type `{kind}` is not supported by this brine yet (supported: localDirectory, inline, s3)")]
     Unsupported {
         /// The job file.
         file: String,
@@ -37,6 +38,24 @@ pub enum PlanError {
         target: String,
         /// The source type.
         kind: &'static str,
+    },
+    /// An input whose parameters cannot be used together.
+    #[error("{file}: input {target}: {message}")]
+    Input {
+        /// The job file.
+        file: String,
+        /// The input's target.
+        target: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// A publisher this runner cannot use as given.
+    #[error("{file}: Tasks[0].Publisher: {message}")]
+    Publisher {
+        /// The job file.
+        file: String,
+        /// What is wrong and what to do.
+        message: String,
     },
 }
 
@@ -52,6 +71,7 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
     let file = job.file.display().to_string();
     let inputs = plan_inputs(job, &file)?;
     let user_env = resolve_env(&job.task.env, options, &file)?;
+    let publisher = plan_publisher(job, &file)?;
     let job_id = format!("j-{}", random_hex(16));
     let outputs: Vec<PlannedOutput> = job
         .task
@@ -81,6 +101,7 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
                 entrypoint: job.task.engine.entrypoint.clone(),
                 argv: argv.clone(),
                 limits: limits(job),
+                publisher: publisher.clone(),
             }
         })
         .collect())
@@ -97,6 +118,7 @@ fn plan_inputs(job: &Job, file: &str) -> Result<Vec<PlannedInput>, PlanError> {
                     read_write: *read_write,
                 }),
                 Source::Inline { url } => Arc::new(Inline { url: url.clone() }),
+                source @ Source::S3 { .. } => s3_source(source, &input.target, file)?,
                 other => {
                     return Err(PlanError::Unsupported {
                         file: file.to_string(),
@@ -111,6 +133,55 @@ fn plan_inputs(job: &Job, file: &str) -> Result<Vec<PlannedInput>, PlanError> {
             })
         })
         .collect()
+}
+
+/// An S3 input, its parameters checked.
+fn s3_source(source: &Source, target: &str, file: &str) -> Result<Arc<dyn InputSource>, PlanError> {
+    let Source::S3 {
+        bucket,
+        key,
+        filter,
+        region,
+        endpoint,
+        version_id,
+        checksum_sha256,
+    } = source.clone()
+    else {
+        return Err(PlanError::Unsupported {
+            file: file.to_string(),
+            target: target.to_string(),
+            kind: source.type_name(),
+        });
+    };
+    let s3 = S3 {
+        bucket,
+        key,
+        filter,
+        region,
+        endpoint,
+        version_id,
+        checksum_sha256,
+    };
+    s3.check().map_err(|message| PlanError::Input {
+        file: file.to_string(),
+        target: target.to_string(),
+        message,
+    })?;
+    Ok(Arc::new(s3))
+}
+
+/// The task's publisher, if it has one; relative paths are against the job file's directory.
+fn plan_publisher(job: &Job, file: &str) -> Result<Option<Arc<dyn Publisher>>, PlanError> {
+    let Some(spec) = &job.task.publisher else {
+        return Ok(None);
+    };
+    let base = job.file.parent().unwrap_or(std::path::Path::new(""));
+    publish::from_spec(spec, base)
+        .map(Some)
+        .map_err(|message| PlanError::Publisher {
+            file: file.to_string(),
+            message,
+        })
 }
 
 /// The task's variables, with `env:NAME` values read from brine's own environment

@@ -6,6 +6,7 @@
 
 pub mod inline;
 pub mod local;
+pub mod s3;
 
 use std::path::{Path, PathBuf};
 
