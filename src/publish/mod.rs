@@ -219,9 +219,21 @@ fn walk(dir: &Path, prefix: &str, depth: usize, found: &mut Vec<Entry>) -> std::
 /// The size and SHA-256 (hex) of a file.
 pub fn digest(path: &Path) -> std::io::Result<(u64, String)> {
     use sha2::{Digest, Sha256};
+    use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
-    let size = std::io::copy(&mut file, &mut hasher)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(buf.get(..n).unwrap_or_default());
+        size += n as u64;
+    }
     Ok((size, crate::source::s3::hex(&hasher.finalize())))
 }
 
