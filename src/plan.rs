@@ -118,7 +118,7 @@ fn plan_inputs(job: &Job, file: &str) -> Result<Vec<PlannedInput>, PlanError> {
                     read_write: *read_write,
                 }),
                 Source::Inline { url } => Arc::new(Inline { url: url.clone() }),
-                source @ Source::S3 { .. } => s3_source(source, &input.target, file)?,
+                Source::S3 { .. } => s3_source(&input.source, &input.target, file)?,
                 other => {
                     return Err(PlanError::Unsupported {
                         file: file.to_string(),
@@ -137,31 +137,11 @@ fn plan_inputs(job: &Job, file: &str) -> Result<Vec<PlannedInput>, PlanError> {
 
 /// An S3 input, its parameters checked.
 fn s3_source(source: &Source, target: &str, file: &str) -> Result<Arc<dyn InputSource>, PlanError> {
-    let Source::S3 {
-        bucket,
-        key,
-        filter,
-        region,
-        endpoint,
-        version_id,
-        checksum_sha256,
-    } = source.clone()
-    else {
-        return Err(PlanError::Unsupported {
-            file: file.to_string(),
-            target: target.to_string(),
-            kind: source.type_name(),
-        });
-    };
-    let s3 = S3 {
-        bucket,
-        key,
-        filter,
-        region,
-        endpoint,
-        version_id,
-        checksum_sha256,
-    };
+    let s3 = S3::from_source(source).ok_or_else(|| PlanError::Unsupported {
+        file: file.to_string(),
+        target: target.to_string(),
+        kind: source.type_name(),
+    })?;
     s3.check().map_err(|message| PlanError::Input {
         file: file.to_string(),
         target: target.to_string(),

@@ -522,3 +522,18 @@ fn an_ipfs_publisher_is_refused_before_anything_runs() {
     );
     assert!(!job.out().exists());
 }
+
+#[test]
+fn each_partition_publishes_to_its_own_place() {
+    let server = Server::anonymous();
+    let publisher = "{Type: local, Params: {Path: published}}";
+    let yaml =
+        publishing_job("part", publisher).replace("Type: batch\n", "Type: batch\nCount: 2\n");
+    let job = Job::new(&yaml, &server);
+    let o = job.run(false);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    for index in ["0", "1"] {
+        let file = job.path("published").join(index).join("outputs/result.txt");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "part", "{index}");
+    }
+}

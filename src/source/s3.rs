@@ -14,12 +14,13 @@
 //! only when every object arrived and verified.
 
 use super::{InputSource, SourceError, StageArea, Staged};
+use crate::spec::Source;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{
     BehaviorVersion, ProvideCredentials, Region, RequestChecksumCalculation,
     ResponseChecksumValidation,
 };
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -132,6 +133,31 @@ pub fn s3_url(bucket: &str, key: &str) -> String {
 }
 
 impl S3 {
+    /// The input a job's `s3` source describes (`None` for other source types).
+    pub fn from_source(source: &Source) -> Option<S3> {
+        let Source::S3 {
+            bucket,
+            key,
+            filter,
+            region,
+            endpoint,
+            version_id,
+            checksum_sha256,
+        } = source.clone()
+        else {
+            return None;
+        };
+        Some(S3 {
+            bucket,
+            key,
+            filter,
+            region,
+            endpoint,
+            version_id,
+            checksum_sha256,
+        })
+    }
+
     /// Checks the parameters fit together; the message says what to change.
     pub fn check(&self) -> Result<(), String> {
         if let Some(endpoint) = &self.endpoint {
@@ -344,7 +370,7 @@ async fn has_credentials(config: &aws_config::SdkConfig) -> Result<bool, S3Error
     match provider.provide_credentials().await {
         Ok(_) => Ok(true),
         Err(CredentialsError::CredentialsNotLoaded(_)) => Ok(false),
-        Err(e) => Err(S3Error::Credentials(DisplayErrorContext(&e).to_string())),
+        Err(e) => Err(S3Error::Credentials(chain(&e))),
     }
 }
 
@@ -354,7 +380,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let SdkError::ServiceError(service) = err else {
-        return format!("request failed: {}", DisplayErrorContext(err));
+        return format!("request failed: {}", chain(err));
     };
     let status = service.raw().status().as_u16();
     let error = service.err();
@@ -377,6 +403,20 @@ where
     } else {
         format!("{meaning} ({code}, {detail})")
     }
+}
+
+/// An error and its sources, one `: `-separated line, repeats dropped.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Every key under `prefix`, following ListObjectsV2 continuation tokens.
@@ -468,12 +508,11 @@ async fn download(client: &Client, object: &Object, dest: &Path) -> Result<Strin
         .map_err(S3Error::io(dest))?;
     let mut body = response.body;
     let mut hasher = Sha256::new();
-    while let Some(chunk) = body.try_next().await.map_err(|e| {
-        failed(format!(
-            "the download broke off: {}",
-            DisplayErrorContext(&e)
-        ))
-    })? {
+    while let Some(chunk) = body
+        .try_next()
+        .await
+        .map_err(|e| failed(format!("the download broke off: {}", chain(&e))))?
+    {
         hasher.update(&chunk);
         file.write_all(&chunk).await.map_err(S3Error::io(dest))?;
     }
