@@ -12,6 +12,7 @@ pub mod cli;
 pub mod engine;
 pub mod host;
 pub mod plan;
+pub mod publish;
 pub mod replay;
 pub mod results;
 pub mod runner;

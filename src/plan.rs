@@ -4,11 +4,14 @@
 
 use crate::engine::Limits;
 use crate::host::deterministic::{Settings, DEFAULT_EPOCH_NS};
+use crate::publish::{self, Publisher};
 use crate::replay::hash::hex;
 use crate::replay::job_hash;
 use crate::runner::{Execution, PlannedInput, PlannedOutput};
 use crate::source::http::{Remote, RemoteOptions};
-use crate::source::{inline::Inline, ipfs::Ipfs, local::Local, url::UrlDownload, InputSource};
+use crate::source::{
+    inline::Inline, ipfs::Ipfs, local::Local, s3::S3, url::UrlDownload, InputSource,
+};
 use crate::spec::{Job, Source};
 use regex::Regex;
 use std::cell::OnceCell;
@@ -34,7 +37,7 @@ pub enum PlanError {
         message: String,
     },
     /// A source type this build cannot fetch yet.
-    #[error("{file}: input {target}: source type `{kind}` is not supported by this brine yet (supported: localDirectory, inline, urlDownload, ipfs)")]
+    #[error("{file}: input {target}: source type `{kind}` is not supported by this brine")]
     Unsupported {
         /// The job file.
         file: String,
@@ -43,14 +46,22 @@ pub enum PlanError {
         /// The source type.
         kind: &'static str,
     },
-    /// A source whose parameters this runner cannot use (a malformed URL or CID).
+    /// An input whose parameters cannot be used together.
     #[error("{file}: input {target}: {message}")]
-    Source {
+    Input {
         /// The job file.
         file: String,
         /// The input's target.
         target: String,
-        /// What is wrong.
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// A publisher this runner cannot use as given.
+    #[error("{file}: Tasks[0].Publisher: {message}")]
+    Publisher {
+        /// The job file.
+        file: String,
+        /// What is wrong and what to do.
         message: String,
     },
 }
@@ -116,6 +127,7 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
         Some(h) => format!("j-{}", &h[..32]),
         None => format!("j-{}", random_hex(16)),
     };
+    let publisher = plan_publisher(job, &file)?;
     let outputs: Vec<PlannedOutput> = job
         .task
         .result_paths
@@ -151,6 +163,7 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
                 argv: argv.clone(),
                 limits: limits(job, settings.is_some()),
                 deterministic: settings.map(|s| partition_settings(s, index)),
+                publisher: publisher.clone(),
             }
         })
         .collect())
@@ -168,7 +181,7 @@ fn plan_inputs(
         .inputs
         .iter()
         .map(|input| {
-            let invalid = |message: String| PlanError::Source {
+            let invalid = |message: String| PlanError::Input {
                 file: file.to_string(),
                 target: input.target.clone(),
                 message,
@@ -183,13 +196,7 @@ fn plan_inputs(
                     Arc::new(UrlDownload::new(url, shared()).map_err(invalid)?)
                 }
                 Source::Ipfs { cid } => Arc::new(Ipfs::new(cid, shared()).map_err(invalid)?),
-                other => {
-                    return Err(PlanError::Unsupported {
-                        file: file.to_string(),
-                        target: input.target.clone(),
-                        kind: other.type_name(),
-                    })
-                }
+                Source::S3 { .. } => s3_source(&input.source, &input.target, file)?,
             };
             Ok(PlannedInput {
                 target: input.target.clone(),
@@ -197,6 +204,35 @@ fn plan_inputs(
             })
         })
         .collect()
+}
+
+/// An S3 input, its parameters checked.
+fn s3_source(source: &Source, target: &str, file: &str) -> Result<Arc<dyn InputSource>, PlanError> {
+    let s3 = S3::from_source(source).ok_or_else(|| PlanError::Unsupported {
+        file: file.to_string(),
+        target: target.to_string(),
+        kind: source.type_name(),
+    })?;
+    s3.check().map_err(|message| PlanError::Input {
+        file: file.to_string(),
+        target: target.to_string(),
+        message,
+    })?;
+    Ok(Arc::new(s3))
+}
+
+/// The task's publisher, if it has one; relative paths are against the job file's directory.
+fn plan_publisher(job: &Job, file: &str) -> Result<Option<Arc<dyn Publisher>>, PlanError> {
+    let Some(spec) = &job.task.publisher else {
+        return Ok(None);
+    };
+    let base = job.file.parent().unwrap_or(std::path::Path::new(""));
+    publish::from_spec(spec, base)
+        .map(Some)
+        .map_err(|message| PlanError::Publisher {
+            file: file.to_string(),
+            message,
+        })
 }
 
 /// The task's variables, with `env:NAME` values read from brine's own environment

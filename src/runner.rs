@@ -12,6 +12,7 @@ use crate::host::real::{MountSpec, RealHost, Stdio};
 use crate::host::recording::{Log, RecordingHost};
 use crate::host::replaying::{Divergence, ReplayingHost};
 use crate::host::Host;
+use crate::publish::{Context, Publisher};
 use crate::replay::hash::{file_hash, hex};
 use crate::replay::journal::Entry;
 use crate::replay::receipt::{Evidence, InputHashes};
@@ -73,6 +74,8 @@ pub struct Execution {
     pub limits: Limits,
     /// Deterministic settings of this partition (`None`: an ordinary run).
     pub deterministic: Option<Settings>,
+    /// Where the results go when the execution completed (besides the results directory).
+    pub publisher: Option<Arc<dyn Publisher>>,
 }
 
 /// How the runner writes results.
@@ -131,7 +134,8 @@ struct Ran {
 
 /// Runs `exec`, writing `stdout`, `stderr`, `exitCode`, outputs and `brine.json`
 /// into `results` (which must exist) and using `work` as scratch space.
-/// Outputs are moved into `results` only when the execution completed.
+/// Outputs are moved into `results`, and the results published, only when the
+/// execution completed; a publish failure fails it.
 pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions) -> Summary {
     let started = Instant::now();
     let mut summary = new_summary(exec);
@@ -156,6 +160,9 @@ pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions)
         if let Err(e) = results::write_exit_code(results, code) {
             summary.error.get_or_insert(e.to_string());
         }
+    }
+    if summary.status == Status::Completed {
+        publish_results(exec, results, &mut summary);
     }
     summary.stdout = head(&results.join("stdout"));
     summary.stderr = head(&results.join("stderr"));
@@ -186,6 +193,7 @@ fn new_summary(exec: &Execution) -> Summary {
         stderr_truncated: false,
         outputs: Vec::new(),
         fuel_consumed: None,
+        published: None,
         durations_ms: Durations::default(),
         evidence: None,
     }
@@ -380,6 +388,28 @@ fn publish_outputs(
         results::move_output(&output_dir(work, &output.name), &results.join(&output.name))?;
     }
     Ok(())
+}
+
+/// Runs the execution's publisher over `results`, recording what it wrote.
+fn publish_results(exec: &Execution, results: &Path, summary: &mut Summary) {
+    let Some(publisher) = &exec.publisher else {
+        return;
+    };
+    let started = Instant::now();
+    let cx = Context {
+        job_id: exec.job_id.clone(),
+        execution_id: exec.execution_id.clone(),
+        partition_index: exec.partition_index,
+        partition_count: exec.partition_count,
+    };
+    match publisher.publish(results, &cx) {
+        Ok(published) => summary.published = published,
+        Err(e) => {
+            summary.status = Status::Failed;
+            summary.error = Some(e.to_string());
+        }
+    }
+    summary.durations_ms.publish = millis(started);
 }
 
 fn write_summary(results: &Path, summary: &Summary) {

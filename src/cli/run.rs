@@ -294,6 +294,10 @@ pub(crate) fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
             (Status::Failed, Some(error)) => outln!("job {}{partition}: failed: {error}", s.job),
             (Status::Failed, None) => outln!("job {}{partition}: failed", s.job),
         }
+        if let Some(p) = &s.published {
+            let files = p.objects.len();
+            outln!("published ({}): {} ({files} files)", p.kind, p.location);
+        }
     }
     outln!("results: {}", dir.display());
     print_tree(dir, 1);

@@ -126,7 +126,7 @@ fn is_absent_or_empty(path: &Path) -> bool {
 }
 
 /// A suffix unique enough for concurrent brine processes on one machine.
-fn unique_suffix() -> String {
+pub(crate) fn unique_suffix() -> String {
     let mut bytes = [0u8; 6];
     let _ = getrandom::fill(&mut bytes);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

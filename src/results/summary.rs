@@ -38,11 +38,36 @@ pub struct Summary {
     pub outputs: Vec<String>,
     /// Fuel used, when metering was on.
     pub fuel_consumed: Option<u64>,
+    /// Where the results were published (absent without a publisher, or for `noop`).
+    pub published: Option<Published>,
     /// How long staging and running took.
     pub durations_ms: Durations,
     /// Module and input hashes, gathered when a receipt was asked for (not in brine.json).
     #[serde(skip)]
     pub evidence: Option<crate::replay::receipt::Evidence>,
+}
+
+/// What a publisher wrote, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Published {
+    /// The publisher type (`local` or `s3`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where: a directory, a `.tar.gz` file, or `s3://bucket/prefix/`.
+    pub location: String,
+    /// Every file published, in name order.
+    pub objects: Vec<PublishedObject>,
+}
+
+/// One published file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PublishedObject {
+    /// Its path in the results (local) or its key (s3).
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The SHA-256 of its bytes, as hex.
+    pub sha256: String,
 }
 
 /// The execution's status.
@@ -62,6 +87,8 @@ pub struct Durations {
     pub staging: u64,
     /// Running the module.
     pub run: u64,
+    /// Publishing the results.
+    pub publish: u64,
     /// Everything.
     pub total: u64,
 }

@@ -12,6 +12,7 @@ pub mod http;
 pub mod inline;
 pub mod ipfs;
 pub mod local;
+pub mod s3;
 pub mod url;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,375 @@
+//! `s3`: upload the results under a key prefix, then a manifest.
+//!
+//! `Params`: `Bucket` (required), `Key` (the prefix; may hold placeholders),
+//! `Region`, `Endpoint` (a custom endpoint uses path-style addressing).
+//! Credentials come from the SDK's default chain, as for S3 inputs. Each
+//! result file becomes `<prefix>/<path>`; files larger than
+//! [`MULTIPART_THRESHOLD`] go up in parts. `<prefix>/manifest.json`, listing
+//! every key with its size and SHA-256, is written last, only when every
+//! upload succeeded: a reader that finds the manifest finds the whole result.
+
+use super::{describe_files, entries, expand, needs_partition_suffix};
+use super::{Context, Entry, Params, PublishError, Published, PublishedObject, Publisher};
+use crate::source::s3::{client, describe, s3_url};
+use aws_sdk_s3::primitives::{ByteStream, Length};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::Client;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are uploaded in parts.
+pub const MULTIPART_THRESHOLD: u64 = 64 << 20;
+
+/// The size of each part of a multipart upload (grown when a file would need more than 10,000).
+pub const PART_SIZE: u64 = 16 << 20;
+
+/// S3's limit on parts per upload.
+const MAX_PARTS: u64 = 10_000;
+
+/// Most files uploaded at once.
+pub const MAX_CONCURRENT: usize = 4;
+
+/// The name of the manifest under the prefix.
+pub const MANIFEST: &str = "manifest.json";
+
+/// The S3 publisher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Publisher {
+    /// The bucket.
+    pub bucket: String,
+    /// The key prefix, possibly with placeholders; empty means the bucket's root.
+    pub key: String,
+    /// The region.
+    pub region: Option<String>,
+    /// A custom endpoint URL.
+    pub endpoint: Option<String>,
+    /// Files larger than this go up in parts.
+    pub multipart_threshold: u64,
+    /// The size of each part.
+    pub part_size: u64,
+}
+
+/// `manifest.json`: what one execution published.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Manifest {
+    /// brine's version.
+    pub brine_version: String,
+    /// The job id.
+    pub job_id: String,
+    /// The execution id.
+    pub execution_id: String,
+    /// The partition index.
+    pub partition_index: u32,
+    /// Every uploaded key, with its size and SHA-256.
+    pub objects: Vec<PublishedObject>,
+}
+
+impl S3Publisher {
+    /// Reads Bucket, Key, Region and Endpoint from a publisher's parameters.
+    pub fn from_params(params: &Params<'_>) -> Result<Self, String> {
+        params.only("s3", &["Bucket", "Key", "Region", "Endpoint"])?;
+        let publisher = S3Publisher {
+            bucket: params.required("s3", "Bucket", "the bucket's name")?,
+            key: params.string("Key")?.unwrap_or_default(),
+            region: params.string("Region")?,
+            endpoint: params.string("Endpoint")?,
+            multipart_threshold: MULTIPART_THRESHOLD,
+            part_size: PART_SIZE,
+        };
+        let probe = crate::source::s3::S3 {
+            bucket: publisher.bucket.clone(),
+            key: "k".into(),
+            endpoint: publisher.endpoint.clone(),
+            ..Default::default()
+        };
+        probe.check().map_err(|e| format!("Publisher.Params.{e}"))?;
+        Ok(publisher)
+    }
+
+    /// The key prefix partition `cx` publishes under, without a trailing `/`.
+    pub fn prefix(&self, cx: &Context) -> String {
+        let prefix = expand(&self.key, cx).trim_matches('/').to_string();
+        if !needs_partition_suffix(&self.key, cx) {
+            return prefix;
+        }
+        if prefix.is_empty() {
+            return cx.partition_index.to_string();
+        }
+        format!("{prefix}/{}", cx.partition_index)
+    }
+
+    async fn upload_all(
+        &self,
+        client: &Client,
+        files: Vec<(PathBuf, String, u64)>,
+    ) -> Result<(), String> {
+        let mut pending = files.into_iter();
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < MAX_CONCURRENT {
+                let Some((path, key, size)) = pending.next() else {
+                    break;
+                };
+                let (client, this) = (client.clone(), self.clone());
+                running.spawn(async move { this.upload(&client, &path, &key, size).await });
+            }
+            match running.join_next().await {
+                None => return Ok(()),
+                Some(Ok(Ok(()))) => {}
+                Some(Ok(Err(e))) => return Err(e),
+                Some(Err(e)) => return Err(format!("an upload task failed: {e}")),
+            }
+        }
+    }
+
+    async fn upload(
+        &self,
+        client: &Client,
+        path: &Path,
+        key: &str,
+        size: u64,
+    ) -> Result<(), String> {
+        let url = s3_url(&self.bucket, key);
+        if size > self.multipart_threshold {
+            return self.upload_multipart(client, path, key, size).await;
+        }
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_length(i64::try_from(size).unwrap_or(i64::MAX))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {}", describe(&e)))?;
+        Ok(())
+    }
+
+    async fn upload_multipart(
+        &self,
+        client: &Client,
+        path: &Path,
+        key: &str,
+        size: u64,
+    ) -> Result<(), String> {
+        let url = s3_url(&self.bucket, key);
+        let created = client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {}", describe(&e)))?;
+        let upload_id = created
+            .upload_id()
+            .ok_or_else(|| {
+                format!("{url}: the server started a multipart upload without an UploadId")
+            })?
+            .to_string();
+        let done = match self.upload_parts(client, path, key, &upload_id, size).await {
+            Ok(parts) => self.complete(client, key, &upload_id, parts).await,
+            Err(e) => Err(e),
+        };
+        if done.is_err() {
+            let _ = client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .send()
+                .await;
+        }
+        done.map_err(|e| format!("{url}: {e}"))
+    }
+
+    async fn upload_parts(
+        &self,
+        client: &Client,
+        path: &Path,
+        key: &str,
+        upload_id: &str,
+        size: u64,
+    ) -> Result<Vec<CompletedPart>, String> {
+        let part_size = self.part_size.max(size.div_ceil(MAX_PARTS)).max(1);
+        let mut parts = Vec::new();
+        let mut offset = 0;
+        while offset < size {
+            let length = part_size.min(size - offset);
+            let number =
+                i32::try_from(parts.len() + 1).map_err(|_| "too many parts".to_string())?;
+            let body = ByteStream::read_from()
+                .path(path)
+                .offset(offset)
+                .length(Length::Exact(length))
+                .build()
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let reply = client
+                .upload_part()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number)
+                .content_length(i64::try_from(length).unwrap_or(i64::MAX))
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| format!("part {number}: {}", describe(&e)))?;
+            let part = CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(reply.e_tag().map(String::from))
+                .build();
+            parts.push(part);
+            offset += length;
+        }
+        Ok(parts)
+    }
+
+    async fn complete(
+        &self,
+        client: &Client,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<CompletedPart>,
+    ) -> Result<(), String> {
+        let upload = CompletedMultipartUpload::builder()
+            .set_parts(Some(parts))
+            .build();
+        client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(upload)
+            .send()
+            .await
+            .map_err(|e| format!("completing the upload: {}", describe(&e)))?;
+        Ok(())
+    }
+
+    async fn put_manifest(
+        &self,
+        client: &Client,
+        key: &str,
+        manifest: &Manifest,
+    ) -> Result<(), String> {
+        let url = s3_url(&self.bucket, key);
+        let text = serde_json::to_vec_pretty(manifest).map_err(|e| format!("{url}: {e}"))?;
+        client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(text))
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {}", describe(&e)))?;
+        Ok(())
+    }
+
+    /// Uploads every file, then the manifest.
+    fn send(
+        &self,
+        files: Vec<(PathBuf, String, u64)>,
+        manifest_key: &str,
+        manifest: &Manifest,
+    ) -> Result<(), String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the S3 client: {e}"))?;
+        runtime.block_on(async {
+            let client = client(self.region.as_deref(), self.endpoint.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            self.upload_all(&client, files).await?;
+            self.put_manifest(&client, manifest_key, manifest).await
+        })
+    }
+}
+
+/// `prefix/name`, or `name` at the bucket's root.
+fn join_key(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
+impl Publisher for S3Publisher {
+    fn publish(&self, results: &Path, cx: &Context) -> Result<Option<Published>, PublishError> {
+        let prefix = self.prefix(cx);
+        let location = s3_url(&self.bucket, &join_key(&prefix, ""));
+        let io = |source| PublishError::Io {
+            location: location.clone(),
+            path: results.to_path_buf(),
+            source,
+        };
+        let found: Vec<Entry> = entries(results).map_err(io)?;
+        let objects = describe_files(&found, |e| join_key(&prefix, &e.name)).map_err(io)?;
+        let files = found
+            .iter()
+            .filter(|e| !e.is_dir)
+            .zip(&objects)
+            .map(|(e, o)| (e.path.clone(), o.name.clone(), o.size))
+            .collect();
+        let manifest = Manifest {
+            brine_version: env!("CARGO_PKG_VERSION").to_string(),
+            job_id: cx.job_id.clone(),
+            execution_id: cx.execution_id.clone(),
+            partition_index: cx.partition_index,
+            objects: objects.clone(),
+        };
+        self.send(files, &join_key(&prefix, MANIFEST), &manifest)
+            .map_err(|message| PublishError::Failed {
+                location: location.clone(),
+                message,
+            })?;
+        Ok(Some(Published {
+            kind: "s3".into(),
+            location,
+            objects,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publisher(key: &str) -> S3Publisher {
+        S3Publisher {
+            bucket: "b".into(),
+            key: key.into(),
+            region: None,
+            endpoint: None,
+            multipart_threshold: MULTIPART_THRESHOLD,
+            part_size: PART_SIZE,
+        }
+    }
+
+    fn cx(count: u32) -> Context {
+        Context {
+            job_id: "j".into(),
+            execution_id: "e".into(),
+            partition_index: 1,
+            partition_count: count,
+        }
+    }
+
+    #[test]
+    fn prefixes_lose_their_slashes_and_gain_partitions() {
+        assert_eq!(publisher("out/").prefix(&cx(1)), "out");
+        assert_eq!(publisher("").prefix(&cx(1)), "");
+        assert_eq!(publisher("out").prefix(&cx(3)), "out/1");
+        assert_eq!(publisher("").prefix(&cx(3)), "1");
+        assert_eq!(publisher("r/{jobID}/{executionID}").prefix(&cx(3)), "r/j/e");
+        assert_eq!(join_key("", MANIFEST), "manifest.json");
+        assert_eq!(join_key("a/b", "stdout"), "a/b/stdout");
+    }
+}
