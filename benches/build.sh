@@ -3,8 +3,9 @@
 #   wasm/NAME.wasm          wasm32-wasi command  (clang --target=wasm32-wasi -O2)
 #   wasm/NAME.reactor.wasm  the exported kernel bench_NAME only, no imports, no _start
 #                           (-mexec-model=reactor -DBENCH_REACTOR), for wasm3 which has no WASI
-# With NATIVE_DIR=DIR it also builds every program natively with gcc -O2 into DIR (run.sh does).
-# Needs Debian: apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32
+#   build.sh               the wasm modules       (Debian: apt-get install -y clang lld wasi-libc
+#                                                    libclang-rt-14-dev-wasm32 wabt)
+#   build.sh native DIR    every program natively with gcc -O2 into DIR (run.sh does this)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
@@ -12,6 +13,16 @@ cd "$here"
 # compute kernels that also get a reactor build for wasm3
 KERNELS="coremark sha256 nbody fannkuch parser"
 PROGRAMS="$KERNELS hello cat copy memhog"
+
+if [ "${1:-wasm}" = native ]; then
+    dir="${2:?usage: build.sh native DIR}"
+    mkdir -p "$dir"
+    for p in $PROGRAMS; do
+        gcc -O2 "src/$p.c" -o "$dir/$p" -lm
+    done
+    echo "build.sh: native programs in $dir" >&2
+    exit 0
+fi
 
 WASM_CC="${WASM_CC:-clang}"
 if ! command -v "$WASM_CC" >/dev/null; then
@@ -35,10 +46,3 @@ for k in $KERNELS; do
     fi
 done
 
-if [ -n "${NATIVE_DIR:-}" ]; then
-    mkdir -p "$NATIVE_DIR"
-    for p in $PROGRAMS; do
-        echo "  GCC  src/$p.c -> $NATIVE_DIR/$p"
-        gcc -O2 "src/$p.c" -o "$NATIVE_DIR/$p" -lm
-    done
-fi
