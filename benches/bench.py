@@ -63,14 +63,17 @@ COPY_BYTES = 32 * MiB if QUICK else 512 * MiB
 MEMHOG_MIB = 32 if QUICK else 256
 RSS_REPEAT = 1 if QUICK else 3
 
+# Timing plan: (rounds, runs per round). The runtimes of one benchmark take turns, round by
+# round, in a rotating order, so a load change (other builds on the machine) hits all of them
+# alike instead of whichever one was running at the time. The check run before the timing
+# warms the page cache; short benchmarks also get hyperfine warm-up runs in each round.
 if QUICK:
-    HF_LONG = ["--runs", "2"]
-    HF_SHORT = ["--warmup", "1", "--runs", "5"]
+    LONG = (2, 1)
+    SHORT = (2, 3)
 else:
-    # long runs: at least 3 runs, more if they fit in hyperfine's 3 s budget; the check run
-    # before the timing serves as the warm-up (page cache, lazy things on disk)
-    HF_LONG = ["--min-runs", "3", "--max-runs", "10"]
-    HF_SHORT = ["--warmup", "5", "--min-runs", "40"]
+    LONG = (5, 1)
+    SHORT = (5, 10)
+MAX_ROUNDS = {"wasm3": 3}  # wasm3 (pywasm3) is the slowest: ~10 s per compute run
 
 # display order and colours of the runtimes
 RUNTIMES = ["brine", "brine-fuel", "brine-job", "wasmi", "wasmtime", "node", "wasm3", "native", "coreutils"]
@@ -153,6 +156,7 @@ class Timing:
     stddev: float
     min: float
     runs: int
+    cpu: float  # mean user + system time per run
 
 
 @dataclass
@@ -168,30 +172,48 @@ class Bench:
 
 RESULTS: dict[str, Bench] = {}
 RSS: dict[str, dict[str, int]] = {}  # program -> runtime -> KiB
+RSS_NOTES: dict[tuple[str, str], str] = {}
 GUEST_MEM: dict[str, int] = {}  # program -> bytes of linear memory the guest ends with
 CHECKS: list[str] = []
 
 
-def hyperfine(bench: Bench, rt: str, command: str, opts: list[str], shell: bool, prepare: str | None = None):
-    """Time one command with hyperfine; store the Timing (or the failure) in bench."""
-    WORK.joinpath("json").mkdir(parents=True, exist_ok=True)
-    js = WORK / "json" / f"{bench.name}__{rt}.json"
-    hf = ["hyperfine", "--style", "basic", "--export-json", str(js), "-n", rt, *opts]
-    if not shell:
-        hf += ["-N"]
-    if prepare:
-        hf += ["--prepare", prepare]
-    hf += [command]
-    log(f"{bench.name} / {rt}: {command}")
-    r = subprocess.run(hf, stdout=sys.stderr)
-    if r.returncode != 0 or not js.exists():
-        bench.failures[rt] = f"hyperfine failed (exit {r.returncode})"
-        return
-    res = json.loads(js.read_text())["results"][0]
-    times = res["times"]
-    bench.timings[rt] = Timing(res["mean"], res.get("stddev") or 0.0, res["min"], len(times))
-    bench.raw[rt] = {"command": command, "mean": res["mean"], "stddev": res.get("stddev"),
-                     "min": res["min"], "max": res["max"], "times": times}
+def measure(bench: Bench, commands: dict[str, str], plan: tuple[int, int], shell: bool = False):
+    """Time each runtime's command with hyperfine, the runtimes taking turns round by round;
+    store a Timing per runtime (or the failure) in bench."""
+    rounds, per_round = plan
+    jsdir = WORK / "json"
+    jsdir.mkdir(parents=True, exist_ok=True)
+    times: dict[str, list[float]] = {rt: [] for rt in commands}
+    cpu: dict[str, float] = {rt: 0.0 for rt in commands}
+    order = list(commands)
+    for rnd in range(rounds):
+        k = rnd % len(order)
+        for rt in order[k:] + order[:k]:
+            if rt in bench.failures or rnd >= MAX_ROUNDS.get(rt, rounds):
+                continue
+            js = jsdir / f"{bench.name}__{rt}__{rnd}.json"
+            hf = ["hyperfine", "--style", "basic", "--export-json", str(js), "-n", rt, "--runs", str(per_round)]
+            if per_round > 1:
+                hf += ["--warmup", "2"]
+            if not shell:
+                hf += ["-N"]
+            hf += [commands[rt]]
+            log(f"{bench.name} / {rt} (round {rnd + 1}/{rounds}): {commands[rt]}")
+            r = subprocess.run(hf, stdout=sys.stderr)
+            if r.returncode != 0 or not js.exists():
+                bench.failures[rt] = f"hyperfine failed (exit {r.returncode}) in round {rnd + 1}"
+                continue
+            res = json.loads(js.read_text())["results"][0]
+            times[rt] += res["times"]
+            cpu[rt] += (res["user"] + res["system"]) * len(res["times"])
+    for rt, ts in times.items():
+        if rt in bench.failures or not ts:
+            continue
+        bench.timings[rt] = Timing(statistics.fmean(ts), statistics.stdev(ts) if len(ts) > 1 else 0.0,
+                                   min(ts), len(ts), cpu[rt] / len(ts))
+        bench.raw[rt] = {"command": commands[rt], "mean": bench.timings[rt].mean,
+                         "stddev": bench.timings[rt].stddev, "min": min(ts), "max": max(ts),
+                         "user_plus_system_mean": cpu[rt] / len(ts), "times": ts}
 
 
 def run_capture(argv: list[str], stdin_bytes: bytes | None = None, pipe_out: bool = False, timeout=600):
@@ -245,6 +267,7 @@ def bench_compute(name: str):
     b = RESULTS[name] = Bench(name, title, size)
     module = WASM / f"{name}.wasm"
     reference = None
+    commands = {}
     for rt in ["brine", "brine-fuel", "wasmi", "wasmtime", "node", "wasm3", "native"]:
         if not AVAILABLE[rt]:
             b.failures[rt] = "not installed"
@@ -259,22 +282,22 @@ def bench_compute(name: str):
             log(f"{name}: brine failed ({b.failures.get('brine')}); outputs are compared with the next runtime's")
         if reference is None and whole and out is not None:
             reference = out
-        if out is None and rt != "brine":
-            continue
-        hyperfine(b, rt, shlex.join(argv), HF_LONG, shell=False)
+        if out is not None:
+            commands[rt] = shlex.join(argv)
+    measure(b, commands, LONG)
 
 
 def bench_hello():
     b = RESULTS["hello"] = Bench("hello", "hello world: process start, module load, one fd_write, exit", "-")
     module = WASM / "hello.wasm"
+    commands = {}
     for rt in ["brine", "wasmi", "wasmtime", "node", "native"]:
         if not AVAILABLE[rt]:
             b.failures[rt] = "not installed"
             continue
         argv = wasi_cmd(rt, module, [])
-        if check(b, rt, argv, b"Hello, world!\n", True) is None:
-            continue
-        hyperfine(b, rt, shlex.join(argv), HF_SHORT, shell=False)
+        if check(b, rt, argv, b"Hello, world!\n", True) is not None:
+            commands[rt] = shlex.join(argv)
     # the whole job path: parse + plan + stage + run + write the results directory
     rt = "brine-job"
     if AVAILABLE[rt]:
@@ -287,7 +310,8 @@ def bench_hello():
             b.failures[rt] = f"exit {code}, results/stdout {got[:40]!r}: {err.decode(errors='replace').strip()[-160:]}"
         else:
             CHECKS.append(f"hello/brine-job: results/stdout = {got!r}")
-            hyperfine(b, rt, shlex.join(argv), HF_SHORT, shell=False)
+            commands[rt] = shlex.join(argv)
+    measure(b, commands, SHORT)
 
 
 def bench_cat():
@@ -298,6 +322,7 @@ def bench_cat():
     sample = os.urandom(16 * MiB)
     gen = f"dd if=/dev/zero bs=1M count={size // MiB} status=none"
     sink = "dd of=/dev/null bs=1M status=none"
+    commands = {}
     for rt in ["brine", "wasmi", "wasmtime", "node", "native", "coreutils"]:
         if not AVAILABLE[rt]:
             b.failures[rt] = "not installed"
@@ -313,7 +338,8 @@ def bench_cat():
                               f"{', ' + msg[-1][:120] if msg else ''}")
             continue
         CHECKS.append(f"cat/{rt}: 16 MiB random through pipes, identical")
-        hyperfine(b, rt, f"{gen} | {shlex.join(argv)} | {sink}", HF_LONG, shell=True)
+        commands[rt] = f"{gen} | {shlex.join(argv)} | {sink}"
+    measure(b, commands, LONG, shell=True)
 
 
 def scratch_dir() -> Path:
@@ -343,6 +369,7 @@ def bench_copy():
                 f.write(chunk[i % 7:] + chunk[: i % 7])
         module = WASM / "copy.wasm"
         ref = f"checksum {size}\n".encode()
+        commands = {}
         for rt in ["brine", "wasmi", "wasmtime", "node", "native", "coreutils"]:
             if not AVAILABLE[rt]:
                 b.failures[rt] = "not installed"
@@ -362,7 +389,8 @@ def bench_copy():
                 continue
             CHECKS.append(f"copy/{rt}: {size // MiB} MiB copied, identical")
             dst.unlink()
-            hyperfine(b, rt, shlex.join(argv), HF_LONG, shell=False)
+            commands[rt] = shlex.join(argv)
+        measure(b, commands, LONG)
     finally:
         if str(data).startswith("/dev/shm/"):
             shutil.rmtree(data, ignore_errors=True)
@@ -404,10 +432,11 @@ def peak_rss(argv: list[str]) -> tuple[int | None, str]:
     with tempfile.NamedTemporaryFile("r") as tf:
         r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name, *argv],
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
-        if r.returncode != 0:
-            return None, r.stderr.decode(errors="replace")[-200:]
         txt = Path(tf.name).read_text().strip().splitlines()
-        return int(txt[-1]), r.stdout.decode(errors="replace")
+        if not txt or not txt[-1].isdigit():
+            return None, r.stderr.decode(errors="replace")[-200:]
+        note = "" if r.returncode == 0 else f" (exit {r.returncode if r.returncode < 128 else 'signal ' + str(r.returncode - 128)} at the end)"
+        return int(txt[-1]), r.stdout.decode(errors="replace") + note
 
 
 def bench_rss():
@@ -420,17 +449,22 @@ def bench_rss():
                 continue
             argv = wasi_cmd(rt, module, args)
             vals = []
+            note = ""
             for _ in range(RSS_REPEAT):
                 kib, out = peak_rss(argv)
                 if kib is None:
                     log(f"rss {prog}/{rt} failed: {out}")
                     break
                 vals.append(kib)
+                if "at the end)" in out:
+                    note = out[out.rindex(" ("):]
                 m = re.search(r"memory_bytes (\d+)", out)
                 if m and rt == "brine":
                     GUEST_MEM[prog] = int(m.group(1))
             if vals:
                 RSS[prog][rt] = int(statistics.median(vals))
+                if note:
+                    RSS_NOTES[(prog, rt)] = note.strip()
                 log(f"rss {prog}/{rt}: {RSS[prog][rt]} KiB")
 
 
@@ -543,7 +577,7 @@ def targets() -> list[tuple[str, str, str]]:
             continue
         r = ratio(b, "brine-fuel", "brine")
         rows.append((f"fuel-metered `{name}` ≤ 10% slower than unmetered",
-                     "n/a" if r is None else f"+{(r - 1) * 100:.1f}%",
+                     "n/a" if r is None else f"{(r - 1) * 100:+.1f}% ({fmt_t(b.timings['brine-fuel'].mean)} vs {fmt_t(b.timings['brine'].mean)})",
                      verdict(None if r is None else r <= 1.10)))
     return rows
 
@@ -590,7 +624,10 @@ def report(started: datetime.datetime, load_start: str, seconds: float):
     w("")
     w(f"Generated by `make bench` (benches/run.sh → benches/bench.py) on {started:%Y-%m-%d %H:%M} UTC; "
       f"the run took {seconds / 60:.1f} min. Times are wall-clock means of whole processes measured "
-      "with hyperfine (start, load/compile, run, exit); ratios are time ÷ time, so **< 1 is faster**. "
+      "with hyperfine (start, load/compile, run, exit), the runtimes of a benchmark taking turns in "
+      f"{LONG[0]} rounds ({SHORT[0]}×{SHORT[1]} runs for hello; wasm3 at most {MAX_ROUNDS['wasm3']} rounds) so that "
+      "load from other processes hits them alike; `user+sys` is the CPU time per run, less "
+      "sensitive to such load. Ratios are time ÷ time, so **< 1 is faster**. "
       "Every runtime's output was checked against brine's before it was timed. Nothing here is "
       "asserted: the targets are reported as met / not met.")
     w("")
@@ -630,26 +667,26 @@ def report(started: datetime.datetime, load_start: str, seconds: float):
         w(f"### {name} — {b.title} (size {b.size})")
         w("")
         tput = b.bytes > 0
-        w("| runtime | mean ± σ | min | runs | ×wasmi | ×native |" + (" throughput |" if tput else ""))
-        w("|---|---|---|---|---|---|" + ("---|" if tput else ""))
+        w("| runtime | mean ± σ | min | user+sys | runs | ×wasmi | ×native |" + (" throughput |" if tput else ""))
+        w("|---|---|---|---|---|---|---|" + ("---|" if tput else ""))
         for rt in RUNTIMES:
             if rt in b.timings:
                 t = b.timings[rt]
-                row = (f"| {LABELS[rt]} | {fmt_t(t.mean)} ± {fmt_t(t.stddev)} | {fmt_t(t.min)} | {t.runs} | "
+                row = (f"| {LABELS[rt]} | {fmt_t(t.mean)} ± {fmt_t(t.stddev)} | {fmt_t(t.min)} | {fmt_t(t.cpu)} | {t.runs} | "
                        f"{fmt_r(ratio(b, rt, 'wasmi'))} | {fmt_r(ratio(b, rt, 'native'))} |")
                 if tput:
                     row += f" {b.bytes / t.mean / GiB:.2f} GiB/s |"
                 w(row)
         for rt in RUNTIMES:
             if rt in b.failures:
-                w(f"| {LABELS[rt]} | not timed: {b.failures[rt]} | | | | |" + (" |" if tput else ""))
+                w(f"| {LABELS[rt]} | not timed: {b.failures[rt]} | | | | | |" + (" |" if tput else ""))
         w("")
     if RSS:
         w("### Peak RSS (`/usr/bin/time -f %M`, median of "
           f"{RSS_REPEAT} run{'s' if RSS_REPEAT > 1 else ''})")
         w("")
         progs = list(RSS)
-        w("| runtime | " + " | ".join(f"{p} ({'memhog ' + str(MEMHOG_MIB) + ' MiB' if p == 'memhog' else p})" for p in progs) + " |")
+        w("| runtime | " + " | ".join(f"memhog {MEMHOG_MIB} MiB" if p == "memhog" else p for p in progs) + " |")
         w("|---|" + "---|" * len(progs))
         w("| guest linear memory | " + " | ".join(f"{GUEST_MEM.get(p, 0) / MiB:.1f} MiB" for p in progs) + " |")
         for rt in RUNTIMES:
@@ -663,6 +700,8 @@ def report(started: datetime.datetime, load_start: str, seconds: float):
                         cells.append(f"{kib / 1024:.1f} MiB")
                     else:
                         cells.append(f"{kib / 1024:.1f} MiB (guest + {(kib * 1024 - GUEST_MEM.get(p, 0)) / MiB:.1f})")
+                    if (p, rt) in RSS_NOTES:
+                        cells[-1] += " " + RSS_NOTES[(p, rt)]
                 w(f"| {LABELS[rt]} | " + " | ".join(cells) + " |")
         w("")
     w("## Chart")
