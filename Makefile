@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BRINE := target/debug/brine
 
-.PHONY: run test lint fixtures build clean
+.PHONY: run test lint fixtures build bench clean
 
 ## run: build brine, run the demo job from fixtures/jobs/demo/ and show its results directory
 run: build
@@ -25,6 +25,11 @@ lint:
 ## fixtures: rebuild fixtures/*.wasm from their C and WAT sources (needs Debian clang + wabt)
 fixtures:
 	fixtures/build.sh
+
+## bench: compare brine with wasmi, wasmtime, node, wasm3 and native (installs missing tools,
+## builds --release; writes benches/RESULTS.md and benches/results.png). BENCH_QUICK=1: smoke run
+bench:
+	CARGO="$(CARGO)" benches/run.sh
 
 clean:
 	$(CARGO) clean
