@@ -215,6 +215,10 @@ pub(crate) fn run_partitions(
         std::fs::create_dir_all(&work)?;
         dirs.push((results, work));
     }
+    if let ([exec], [(results, work)]) = (executions, dirs.as_slice()) {
+        // One partition (the usual case) runs right here: no thread to start and wait for.
+        return Ok(vec![execute(exec, results, work, opts)]);
+    }
     let next = Mutex::new(0usize);
     let done: Mutex<Vec<Option<Summary>>> = Mutex::new(vec![None; executions.len()]);
     std::thread::scope(|scope| {

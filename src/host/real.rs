@@ -37,8 +37,16 @@ impl Stdio {
     pub fn inherit() -> Self {
         use std::io::IsTerminal;
         Stdio {
-            stdin: Box::new(io::stdin()),
-            stdout: Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout())),
+            stdin: match direct_stdin() {
+                Some(file) => Box::new(file),
+                None => Box::new(io::stdin()),
+            },
+            // The guest's libc buffers already, so a plain file write per guest write is
+            // all that is needed; std's own stdout would scan every write for a newline.
+            stdout: match direct_stdout() {
+                Some(file) => Box::new(io::BufWriter::with_capacity(64 * 1024, file)),
+                None => Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout())),
+            },
             stderr: Box::new(io::stderr()),
             terminals: [
                 io::stdin().is_terminal(),
@@ -47,6 +55,32 @@ impl Stdio {
             ],
         }
     }
+}
+
+/// stdin as a plain file (a duplicate of its descriptor), bypassing std's lock and buffer.
+#[cfg(unix)]
+fn direct_stdin() -> Option<std::fs::File> {
+    use std::os::fd::AsFd;
+    let owned = io::stdin().as_fd().try_clone_to_owned().ok()?;
+    Some(std::fs::File::from(owned))
+}
+
+/// stdout as a plain file (a duplicate of its descriptor), bypassing std's line buffering.
+#[cfg(unix)]
+fn direct_stdout() -> Option<std::fs::File> {
+    use std::os::fd::AsFd;
+    let owned = io::stdout().as_fd().try_clone_to_owned().ok()?;
+    Some(std::fs::File::from(owned))
+}
+
+#[cfg(not(unix))]
+fn direct_stdin() -> Option<std::fs::File> {
+    None
+}
+
+#[cfg(not(unix))]
+fn direct_stdout() -> Option<std::fs::File> {
+    None
 }
 
 /// An object a [`Handle`] names.
