@@ -571,3 +571,65 @@ fn dir_that_is_a_file_is_a_usage_error() {
         &["cannot open host directory", "Not a directory"],
     );
 }
+
+/// The adversarial battery (fixtures/abuse.c): every escape and abuse attempt
+/// gets its errno, and nothing next to the preopen changes.
+#[test]
+fn the_adversarial_battery_gets_its_errnos_and_changes_nothing_outside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sandbox = tmp.path().join("sandbox");
+    std::fs::create_dir(&sandbox).unwrap();
+    std::fs::write(tmp.path().join("outside.txt"), "secret\n").unwrap();
+    std::fs::write(sandbox.join("inside.txt"), "inside\n").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", sandbox.join("escape_abs")).unwrap();
+    std::os::unix::fs::symlink("../outside.txt", sandbox.join("escape_rel")).unwrap();
+    std::os::unix::fs::symlink("loop", sandbox.join("loop")).unwrap();
+    let outside_before = std::fs::metadata(tmp.path().join("outside.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let listing = |dir: &std::path::Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let parent_before = listing(tmp.path());
+    let o = wasm_run([
+        "--dir".to_string(),
+        format!("{}::/sandbox", sandbox.display()),
+        "fixtures/abuse.wasm".to_string(),
+        "/sandbox".to_string(),
+    ]);
+    let out = stdout(&o);
+    let failures: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_code(&o, 0);
+    let attempts: usize = out
+        .lines()
+        .last()
+        .and_then(|l| l.strip_suffix(" attempts"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(attempts >= 25, "{out}");
+    assert_eq!(
+        listing(tmp.path()),
+        parent_before,
+        "nothing was created next to the preopen"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("outside.txt")).unwrap(),
+        "secret\n"
+    );
+    let outside_after = std::fs::metadata(tmp.path().join("outside.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(outside_before, outside_after, "outside.txt was not touched");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.join("inside.txt")).unwrap(),
+        "inside\n"
+    );
+}

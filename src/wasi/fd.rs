@@ -101,6 +101,18 @@ pub fn fd_pread(
     mem::write_u32(m, out, total)
 }
 
+/// Checks every iovec (the array and each buffer) before any I/O, so a bad
+/// pointer is EFAULT with nothing transferred, as POSIX `readv`/`writev` do.
+fn check_iovecs(m: &[u8], iovs: u32, n: u32) -> WasiResult<()> {
+    let array_len = n.checked_mul(8).ok_or(Errno::Fault)?;
+    mem::range(m, iovs, array_len)?;
+    for i in 0..n {
+        let (buf, len) = mem::read_iovec(m, iovs, i)?;
+        mem::range(m, buf, len)?;
+    }
+    Ok(())
+}
+
 /// Feeds each guest iovec to `write` until one is short; an error after some
 /// bytes went out is reported as the short count, as POSIX `writev` does.
 fn gather(
@@ -109,6 +121,7 @@ fn gather(
     n: u32,
     mut write: impl FnMut(&[u8]) -> WasiResult<usize>,
 ) -> WasiResult<u32> {
+    check_iovecs(m, iovs, n)?;
     let mut total: u32 = 0;
     for i in 0..n {
         let (buf, len) = mem::read_iovec(m, iovs, i)?;
@@ -133,6 +146,7 @@ fn scatter(
     n: u32,
     mut read: impl FnMut(&mut [u8]) -> WasiResult<usize>,
 ) -> WasiResult<u32> {
+    check_iovecs(m, iovs, n)?;
     let mut total: u32 = 0;
     for i in 0..n {
         let (buf, len) = mem::read_iovec(m, iovs, i)?;

@@ -54,6 +54,17 @@ pub fn poll_oneoff(
     if count == 0 {
         return Err(Errno::Inval);
     }
+    // Both arrays must fit before anything is read or waited for.
+    mem::range(
+        m,
+        input,
+        count.checked_mul(SUBSCRIPTION_SIZE).ok_or(Errno::Fault)?,
+    )?;
+    mem::range(
+        m,
+        output,
+        count.checked_mul(EVENT_SIZE).ok_or(Errno::Fault)?,
+    )?;
     let subs = (0..count)
         .map(|i| read_subscription(ctx, m, input, i))
         .collect::<WasiResult<Vec<_>>>()?;
