@@ -3,13 +3,15 @@
 //!
 //! The library is what the `brine` binary is made of: [`engine`] loads, links
 //! and runs modules under limits, [`wasi`] is the WASI preview1 layer and
-//! [`host`] the boundary through which it reaches time, randomness and files.
+//! [`host`] the boundary through which it reaches time, randomness, files and
+//! (through [`net`], Bacalhau's `wasi:http/requests`) the network.
 //! [`spec`] reads and validates job files (Bacalhau's Job, Task or engine block).
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod engine;
 pub mod host;
+pub mod net;
 pub mod plan;
 pub mod replay;
 pub mod results;
