@@ -18,7 +18,7 @@ use super::{HttpError, HttpRequest, HttpResponse, HttpResult};
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use ureq::http::{self, Method as HttpMethod, Request, Response, Uri};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -86,18 +86,30 @@ impl Client {
     pub fn send(&self, request: &HttpRequest, deadline: Option<Instant>) -> HttpResult {
         let limit = Instant::now() + self.policy.timeout;
         let until = deadline.map_or(limit, |d| d.min(limit));
-        let mut hop = Hop {
+        let hop = Hop {
             method: to_http_method(request.method),
             uri: parse_url(&request.url)?,
             headers: request.headers.clone(),
             body: &request.body,
         };
+        let result = self.follow(hop, request.max_body, until);
+        if let Err(HttpError::Timeout(_)) = &result {
+            // A timeout means the limit has passed: never report one a moment early
+            // (a run's deadline is checked right after the request).
+            let early = until.saturating_duration_since(Instant::now());
+            std::thread::sleep(early.min(Duration::from_secs(1)));
+        }
+        result
+    }
+
+    /// Sends `hop` and the redirects it leads to; reads the final response.
+    fn follow(&self, mut hop: Hop<'_>, max_body: u64, until: Instant) -> HttpResult {
         for _ in 0..=MAX_REDIRECTS {
             self.check_host(&hop.uri)?;
             let response = self.exchange(&hop, until)?;
             match next_hop(&hop, &response)? {
                 Some(next) => hop = next,
-                None => return read_response(response, request.max_body),
+                None => return read_response(response, max_body),
             }
         }
         Err(HttpError::Network(format!(
@@ -142,7 +154,7 @@ impl Client {
     fn run<B: AsSendBody>(
         &self,
         request: Result<Request<B>, http::Error>,
-        left: std::time::Duration,
+        left: Duration,
         uri: &Uri,
     ) -> Result<Response<Body>, HttpError> {
         let request = request.map_err(|e| HttpError::Network(e.to_string()))?;
