@@ -231,12 +231,21 @@ impl<R: ModuleResolver> Instantiator<R> {
     fn instantiation_error(&self, display: &str, err: wasmi::Error) -> InstantiateError {
         let engine_error = match err.kind() {
             ErrorKind::Linker(LinkerError::MissingDefinition { name, ty }) => {
+                let why = if name.module() == net::MODULE {
+                    format!(
+                        "brine's `{}` provides only `{}`, as Bacalhau's does",
+                        net::MODULE,
+                        net::FUNCTION
+                    )
+                } else {
+                    format!("module `{}` does not export it", name.module())
+                };
                 EngineError::MissingImport {
                     importer: display.to_string(),
                     module: name.module().to_string(),
                     field: name.name().to_string(),
                     expected: extern_type(ty),
-                    why: format!("module `{}` does not export it", name.module()),
+                    why,
                 }
             }
             ErrorKind::Linker(LinkerError::InvalidTypeDefinition {

@@ -84,8 +84,7 @@ impl Client {
     /// Sends `request` and reads its response, following allowed redirects;
     /// gives up at the policy's timeout or at `deadline`, whichever is first.
     pub fn send(&self, request: &HttpRequest, deadline: Option<Instant>) -> HttpResult {
-        let limit = Instant::now() + self.policy.timeout;
-        let until = deadline.map_or(limit, |d| d.min(limit));
+        let until = self.until(deadline);
         let hop = Hop {
             method: to_http_method(request.method),
             uri: parse_url(&request.url)?,
@@ -100,6 +99,18 @@ impl Client {
             std::thread::sleep(early.min(Duration::from_secs(1)));
         }
         result
+    }
+
+    /// When the request must be done: the policy's timeout from now, or the
+    /// run's `deadline` if that comes first.
+    fn until(&self, deadline: Option<Instant>) -> Instant {
+        let now = Instant::now();
+        // A timeout too long to add is as good as none: a day will do.
+        let limit = now
+            .checked_add(self.policy.timeout)
+            .or_else(|| now.checked_add(Duration::from_secs(86_400)))
+            .unwrap_or(now);
+        deadline.map_or(limit, |d| d.min(limit))
     }
 
     /// Sends `hop` and the redirects it leads to; reads the final response.
