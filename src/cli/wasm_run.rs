@@ -91,16 +91,23 @@ enum NetworkMode {
 }
 
 impl Args {
-    /// The guest's network policy (`None`: no network).
-    fn network_policy(&self) -> Option<Policy> {
+    /// The guest's network policy (`None`: no network); a deterministic run may have none.
+    fn network_policy(&self) -> Result<Option<Policy>, Failure> {
         let policy = if !self.allow_hosts.is_empty() {
             Policy::domains(&self.allow_hosts)
         } else if self.network == NetworkMode::Full {
             Policy::any()
         } else {
-            return None;
+            return Ok(None);
         };
-        Some(policy.with_block_private(self.block_private || block_private_from_env()))
+        if self.deterministic {
+            return Err(Failure::usage(anyhow!(
+                "--deterministic runs have no network (its answers are not reproducible): drop \
+                 --network/--allow-host, or --record the run and replay it exactly with brine replay"
+            )));
+        }
+        let block_private = self.block_private || block_private_from_env();
+        Ok(Some(policy.with_block_private(block_private)))
     }
 }
 
@@ -149,13 +156,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         deterministic: args.deterministic,
     };
     let invocation = Invocation::from_args(&args).map_err(Failure::usage)?;
-    let policy = args.network_policy();
-    if args.deterministic && policy.is_some() {
-        return Err(Failure::usage(anyhow!(
-            "--deterministic runs have no network (its answers are not reproducible): drop \
-             --network/--allow-host, or --record the run and replay it exactly with brine replay"
-        )));
-    }
+    let policy = args.network_policy()?;
     let network = policy.is_some();
     let log = Log::default();
     let wrap = |mut real: RealHost| -> Box<dyn Host + Send> {
