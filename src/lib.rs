@@ -3,7 +3,8 @@
 //!
 //! The library is what the `brine` binary is made of: [`engine`] loads, links
 //! and runs modules under limits, [`wasi`] is the WASI preview1 layer and
-//! [`host`] the boundary through which it reaches time, randomness and files.
+//! [`host`] the boundary through which it reaches time, randomness, files and
+//! (through [`net`], Bacalhau's `wasi:http/requests`) the network.
 //! [`spec`] reads and validates job files (Bacalhau's Job, Task or engine block).
 //! [`wast`] runs WebAssembly spec-test scripts.
 #![forbid(unsafe_code)]
@@ -11,6 +12,7 @@
 pub mod cli;
 pub mod engine;
 pub mod host;
+pub mod net;
 pub mod plan;
 pub mod publish;
 pub mod replay;

@@ -1,9 +1,11 @@
-//! Job → executions: the mount table, module paths, argv, environment and
-//! limits of every partition, decided before anything is fetched or run.
+//! Job → executions: the mount table, module paths, argv, environment,
+//! limits and network policy of every partition, decided before anything is
+//! fetched or run.
 //! Pure apart from reading brine's own environment for `env:NAME` values.
 
 use crate::engine::Limits;
 use crate::host::deterministic::{Settings, DEFAULT_EPOCH_NS};
+use crate::net::Policy;
 use crate::publish::{self, Publisher};
 use crate::replay::hash::hex;
 use crate::replay::job_hash;
@@ -12,7 +14,7 @@ use crate::source::http::{Remote, RemoteOptions};
 use crate::source::{
     inline::Inline, ipfs::Ipfs, local::Local, s3::S3, url::UrlDownload, InputSource,
 };
-use crate::spec::{Job, Source};
+use crate::spec::{Job, Network, NetworkType, Source};
 use regex::Regex;
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -33,6 +35,14 @@ pub enum PlanError {
         file: String,
         /// The variable.
         name: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// A deterministic run that asks for the network.
+    #[error("{file}: Tasks[0].Network: {message}")]
+    Network {
+        /// The job file.
+        file: String,
         /// What is wrong and what to do.
         message: String,
     },
@@ -82,6 +92,12 @@ pub struct PlanOptions {
     /// How remote inputs (urlDownload, ipfs) are fetched: timeouts, retries,
     /// size cap, IPFS gateway, cache.
     pub remote: RemoteOptions,
+    /// Refuse loopback, private, link-local and metadata addresses (after DNS)
+    /// unless a `Domains` entry names the host (`--block-private`).
+    pub block_private: bool,
+    /// A journal is being replayed: the network is never used, so a
+    /// deterministic job may have it enabled.
+    pub replaying: bool,
 }
 
 /// The deterministic settings of a job (the base seed partitions derive theirs from).
@@ -121,6 +137,7 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
     let inputs = plan_inputs(job, &file, options)?;
     let user_env = resolve_env(&job.task.env, options, &file)?;
     let settings = deterministic_settings(job, options);
+    let network = network_policy(job, options, settings.is_some(), &file)?;
     // A deterministic job's ids come from its hash, so its environment is reproducible too.
     let hash = settings.map(|_| job_hash(job));
     let job_id = match &hash {
@@ -164,9 +181,55 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
                 limits: limits(job, settings.is_some()),
                 deterministic: settings.map(|s| partition_settings(s, index)),
                 publisher: publisher.clone(),
+                network: network.clone(),
             }
         })
         .collect())
+}
+
+/// The task's network policy. A job that gives no `Network` gets Bacalhau's
+/// default for WASM, `Host`, except in a deterministic run, where it gets
+/// none; a deterministic run that asks for the network is refused (unless a
+/// journal is replayed: then answers come from the journal).
+pub fn network_policy(
+    job: &Job,
+    options: &PlanOptions,
+    deterministic: bool,
+    file: &str,
+) -> Result<Option<Policy>, PlanError> {
+    let network = match (&job.task.network, deterministic) {
+        (Some(network), _) => network.clone(),
+        (None, false) => Network {
+            kind: NetworkType::Host,
+            domains: Vec::new(),
+        },
+        (None, true) => return Ok(None),
+    };
+    let Some(policy) = Policy::from_network(&network) else {
+        return Ok(None);
+    };
+    if deterministic && !options.replaying {
+        return Err(PlanError::Network {
+            file: file.to_string(),
+            message: format!(
+                "a deterministic run cannot use the network (Type: {}): its answers are not \
+                 reproducible; set Type: None, or run without --deterministic (a run recorded \
+                 with --record can be replayed exactly with brine replay)",
+                type_name(network.kind)
+            ),
+        });
+    }
+    Ok(Some(policy.with_block_private(options.block_private)))
+}
+
+/// A network type as job files spell it.
+fn type_name(kind: NetworkType) -> &'static str {
+    match kind {
+        NetworkType::None => "None",
+        NetworkType::Host => "Host",
+        NetworkType::Full => "Full",
+        NetworkType::Http => "HTTP",
+    }
 }
 
 fn plan_inputs(

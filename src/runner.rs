@@ -12,6 +12,7 @@ use crate::host::real::{MountSpec, RealHost, Stdio};
 use crate::host::recording::{Log, RecordingHost};
 use crate::host::replaying::{Divergence, ReplayingHost};
 use crate::host::Host;
+use crate::net::Policy;
 use crate::publish::{Context, Publisher};
 use crate::replay::hash::{file_hash, hex};
 use crate::replay::journal::Entry;
@@ -76,6 +77,9 @@ pub struct Execution {
     pub deterministic: Option<Settings>,
     /// Where the results go when the execution completed (besides the results directory).
     pub publisher: Option<Arc<dyn Publisher>>,
+    /// What the guest's HTTP requests may reach (`None`: no network, and no
+    /// `wasi:http/requests` module).
+    pub network: Option<Policy>,
 }
 
 /// How the runner writes results.
@@ -263,6 +267,7 @@ fn stage_and_run(
         preload: exec.import_modules.clone(),
         resolver,
         limits: exec.limits.clone(),
+        network: exec.network.is_some(),
     };
     let report = run_module(spec, wasi).map_err(|e| engine_failure(exec, &e))?;
     durations.run = millis(run_started);
@@ -359,6 +364,9 @@ fn guest_world(
     let root = host
         .mount_tree(mounts)
         .map_err(|e| format!("cannot build the guest's file system: {e}"))?;
+    if let Some(policy) = &exec.network {
+        host.set_network(policy.clone());
+    }
     let mut host: Box<dyn Host + Send> = match exec.deterministic {
         Some(settings) => Box::new(DeterministicHost::new(Box::new(host), settings)),
         None => Box::new(host),

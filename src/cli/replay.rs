@@ -112,7 +112,11 @@ fn replay_job(
             recorded.job_file.display()
         )));
     }
-    let mut executions = plan(&job, &PlanOptions::default()).map_err(Failure::usage)?;
+    let options = PlanOptions {
+        replaying: true,
+        ..PlanOptions::default()
+    };
+    let mut executions = plan(&job, &options).map_err(Failure::usage)?;
     executions.truncate(1);
     for exec in &mut executions {
         // The recorded run's ids and variables, so the guest sees the same environment.
@@ -153,7 +157,9 @@ fn replay_module(invocation: &Invocation, entries: Vec<Entry>) -> Result<i32, Fa
     let wrap = move |real: RealHost| -> Box<dyn Host + Send> {
         Box::new(ReplayingHost::new(Box::new(real), entries, served))
     };
-    let report = execute(invocation, Limits::default(), wrap)?;
+    // The journal serves every HTTP answer, so the module is defined whatever the
+    // recorded run's network was (a run without it that imported it never started).
+    let report = execute(invocation, Limits::default(), true, wrap)?;
     let status = report_outcome(invocation, report);
     let diverged = divergence.lock().ok().and_then(|d| d.clone());
     match diverged {

@@ -6,6 +6,7 @@
 
 use super::Failure;
 use crate::host::recording::Log;
+use crate::net::policy::block_private_from_env;
 use crate::plan::{deterministic_settings, plan, PlanOptions};
 use crate::replay::job_hash;
 use crate::replay::journal::{self, Header};
@@ -93,6 +94,10 @@ pub struct Args {
     /// How long a download may wait for more data before the attempt fails.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     read_timeout: Duration,
+    /// Refuse the guest's HTTP requests to loopback, private, link-local and cloud-metadata
+    /// addresses unless a Network.Domains entry names the host (also BRINE_BLOCK_PRIVATE=1).
+    #[arg(long)]
+    block_private: bool,
 }
 
 /// Runs the job and returns the exit status.
@@ -164,6 +169,8 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
         seed: args.seed,
         seed_key: None,
         epoch_ns: args.epoch.map(|s| s.saturating_mul(1_000_000_000)),
+        block_private: args.block_private || block_private_from_env(),
+        replaying: false,
         remote: remote_options(args)?,
     })
 }

@@ -8,6 +8,8 @@ use crate::host::deterministic::{DeterministicHost, Settings, DEFAULT_EPOCH_NS};
 use crate::host::real::{RealHost, Stdio};
 use crate::host::recording::{Log, RecordingHost};
 use crate::host::Host;
+use crate::net::policy::block_private_from_env;
+use crate::net::Policy;
 use crate::replay::journal::{self, Header};
 use crate::units::{parse_duration, parse_size};
 use crate::wasi::WasiCtx;
@@ -57,11 +59,56 @@ pub struct Args {
     /// Journal every answer the host gives the guest to FILE, for `brine replay`.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
+    /// Give the guest Bacalhau's `wasi:http/requests` (full: any host) or not (none).
+    #[arg(long, value_enum, value_name = "MODE", default_value = "none")]
+    network: NetworkMode,
+    /// Give the guest HTTP to hosts matching PATTERN only (`api.example.com`,
+    /// `*.example.com`; ports ignored). Repeatable; implies the HTTP policy.
+    #[arg(
+        long = "allow-host",
+        value_name = "PATTERN",
+        conflicts_with = "network"
+    )]
+    allow_hosts: Vec<String>,
+    /// Refuse the guest's HTTP requests to loopback, private, link-local and cloud-metadata
+    /// addresses unless --allow-host names the host (also BRINE_BLOCK_PRIVATE=1).
+    #[arg(long)]
+    block_private: bool,
     /// The module to run (.wasm, or .wat text).
     module: PathBuf,
     /// Arguments for the guest (argv[1..]), or the --invoke function's parameters.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
+}
+
+/// `--network`: whether the guest gets HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum NetworkMode {
+    /// No `wasi:http/requests` module.
+    None,
+    /// HTTP to any host.
+    Full,
+}
+
+impl Args {
+    /// The guest's network policy (`None`: no network); a deterministic run may have none.
+    fn network_policy(&self) -> Result<Option<Policy>, Failure> {
+        let policy = if !self.allow_hosts.is_empty() {
+            Policy::domains(&self.allow_hosts)
+        } else if self.network == NetworkMode::Full {
+            Policy::any()
+        } else {
+            return Ok(None);
+        };
+        if self.deterministic {
+            return Err(Failure::usage(anyhow!(
+                "--deterministic runs have no network (its answers are not reproducible): drop \
+                 --network/--allow-host, or --record the run and replay it exactly with brine replay"
+            )));
+        }
+        let block_private = self.block_private || block_private_from_env();
+        Ok(Some(policy.with_block_private(block_private)))
+    }
 }
 
 /// What `brine wasm run` runs, resolved from its arguments (and what a journal records).
@@ -109,8 +156,13 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         deterministic: args.deterministic,
     };
     let invocation = Invocation::from_args(&args).map_err(Failure::usage)?;
+    let policy = args.network_policy()?;
+    let network = policy.is_some();
     let log = Log::default();
-    let wrap = |real: RealHost| -> Box<dyn Host + Send> {
+    let wrap = |mut real: RealHost| -> Box<dyn Host + Send> {
+        if let Some(policy) = policy {
+            real.set_network(policy);
+        }
         let mut host: Box<dyn Host + Send> = Box::new(real);
         if args.deterministic {
             let epoch = args
@@ -126,7 +178,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         }
         host
     };
-    let report = execute(&invocation, limits, wrap)?;
+    let report = execute(&invocation, limits, network, wrap)?;
     if let Some(path) = &args.record {
         write_journal(path, &invocation, args.deterministic, &log).map_err(|e| Failure {
             status: 1,
@@ -136,10 +188,12 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     Ok(report_outcome(&invocation, report))
 }
 
-/// Runs `invocation` with the host `wrap` builds around the real one.
+/// Runs `invocation` with the host `wrap` builds around the real one;
+/// `network` defines `wasi:http/requests` (whose requests go to that host).
 pub(crate) fn execute(
     invocation: &Invocation,
     limits: Limits,
+    network: bool,
     wrap: impl FnOnce(RealHost) -> Box<dyn Host + Send>,
 ) -> Result<Report, Failure> {
     let wasi = build_wasi(invocation, wrap).map_err(Failure::usage)?;
@@ -158,6 +212,7 @@ pub(crate) fn execute(
             .collect(),
         resolver,
         limits,
+        network,
     };
     run_module(spec, wasi).map_err(Failure::usage)
 }

@@ -3,12 +3,14 @@
 //!
 //! Which names are modules is up to a [`ModuleResolver`]: `brine wasm run`
 //! resolves the names given with `--import NAME=PATH`; a job resolves paths
-//! in its mount tree, as Bacalhau's loader does.
+//! in its mount tree, as Bacalhau's loader does. The host modules are WASI
+//! preview1, always, and `wasi:http/requests` when the run's network is enabled
+//! ([`Instantiator::enable_network`]).
 
 use super::call::{classify_error, Outcome};
 use super::describe::extern_type;
 use super::{EngineError, StoreData};
-use crate::wasi;
+use crate::{net, wasi};
 use std::collections::HashMap;
 use wasmi::errors::{ErrorKind, InstantiationError, LinkerError};
 use wasmi::{Engine, Instance, Linker, Module, Store};
@@ -59,6 +61,8 @@ pub struct Instantiator<R: ModuleResolver> {
     registered: Vec<String>,
     /// The chain of modules being instantiated, for cycle reports.
     stack: Vec<String>,
+    /// Whether `wasi:http/requests` is defined in the linker.
+    network: bool,
 }
 
 impl<R: ModuleResolver> Instantiator<R> {
@@ -75,7 +79,28 @@ impl<R: ModuleResolver> Instantiator<R> {
             done: HashMap::new(),
             registered: Vec::new(),
             stack: Vec::new(),
+            network: false,
         })
+    }
+
+    /// Defines `wasi:http/requests` (guest HTTP through the host) in the linker.
+    /// Without it, a module importing it fails to instantiate, as in Bacalhau
+    /// with `Network.Type: None`.
+    pub fn enable_network(&mut self) -> Result<(), EngineError> {
+        if self.network {
+            return Ok(());
+        }
+        net::abi::add_to_linker(&mut self.linker).map_err(|e| EngineError::Instantiate {
+            module: net::MODULE.to_string(),
+            message: e.to_string(),
+        })?;
+        self.network = true;
+        Ok(())
+    }
+
+    /// Whether `name` is a module the linker defines itself.
+    fn is_host_module(&self, name: &str) -> bool {
+        name == wasi::MODULE || (self.network && name == net::MODULE)
     }
 
     /// Instantiates the import module registered as `name` (once) and registers its exports.
@@ -154,11 +179,14 @@ impl<R: ModuleResolver> Instantiator<R> {
         let mut names: Vec<String> = Vec::new();
         for import in module.imports() {
             let name = import.module();
-            if name != wasi::MODULE && !names.iter().any(|n| n == name) {
+            if !self.is_host_module(name) && !names.iter().any(|n| n == name) {
                 names.push(name.to_string());
             }
         }
         for name in names {
+            if name == net::MODULE {
+                return Err(self.network_disabled(display, module).into());
+            }
             let key = self.resolver.canonical(&name);
             let known = self.done.contains_key(&key)
                 || self.stack.contains(&key)
@@ -169,6 +197,20 @@ impl<R: ModuleResolver> Instantiator<R> {
             self.instantiate_named(store, &name)?;
         }
         Ok(())
+    }
+
+    /// The error for a module importing `wasi:http/requests` in a run without network.
+    fn network_disabled(&self, importer: &str, module: &Module) -> EngineError {
+        let mut error = self.unknown_module(importer, module, net::MODULE);
+        if let EngineError::MissingImport { why, .. } = &mut error {
+            *why = format!(
+                "the network is disabled, so brine does not provide module `{}` \
+                 (a job needs Network.Type Host, Full or HTTP; brine wasm run needs \
+                 --network full or --allow-host)",
+                net::MODULE
+            );
+        }
+        error
     }
 
     /// The error for the first import from module `name`, which nothing provides.
@@ -189,12 +231,21 @@ impl<R: ModuleResolver> Instantiator<R> {
     fn instantiation_error(&self, display: &str, err: wasmi::Error) -> InstantiateError {
         let engine_error = match err.kind() {
             ErrorKind::Linker(LinkerError::MissingDefinition { name, ty }) => {
+                let why = if name.module() == net::MODULE {
+                    format!(
+                        "brine's `{}` provides only `{}`, as Bacalhau's does",
+                        net::MODULE,
+                        net::FUNCTION
+                    )
+                } else {
+                    format!("module `{}` does not export it", name.module())
+                };
                 EngineError::MissingImport {
                     importer: display.to_string(),
                     module: name.module().to_string(),
                     field: name.name().to_string(),
                     expected: extern_type(ty),
-                    why: format!("module `{}` does not export it", name.module()),
+                    why,
                 }
             }
             ErrorKind::Linker(LinkerError::InvalidTypeDefinition {

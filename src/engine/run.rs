@@ -35,6 +35,8 @@ pub struct RunSpec<R: ModuleResolver> {
     pub resolver: R,
     /// Fuel, time and memory limits.
     pub limits: Limits,
+    /// Define `wasi:http/requests` (the guest's HTTP goes through the WASI context's host).
+    pub network: bool,
 }
 
 /// What a run did.
@@ -63,6 +65,9 @@ pub fn run<R: ModuleResolver>(
     let params = parse_params(&name, func_type.params(), &spec.call_args)?;
     let mut store = new_store(&engine, wasi, &spec.limits);
     let mut instantiator = Instantiator::new(&engine, spec.resolver)?;
+    if spec.network {
+        instantiator.enable_network()?;
+    }
     let instance = match instantiate_all(
         &mut instantiator,
         &mut store,

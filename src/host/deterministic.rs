@@ -9,8 +9,13 @@
 //! - directory listings are sorted by name (after `.` and `..`);
 //! - inode numbers are numbered in the order the guest first sees them,
 //!   device numbers are 0, and every timestamp is the epoch.
+//!
+//! HTTP requests are passed on unchanged: a network answer cannot be made
+//! reproducible, so a deterministic run with the network enabled is refused
+//! before it starts (see `plan`), unless a journal is replayed.
 
 use super::{forward_host, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime};
+use crate::net::{HttpRequest, HttpResult};
 use crate::wasi::errno::WasiResult;
 use std::collections::HashMap;
 use std::io::SeekFrom;
@@ -137,6 +142,10 @@ impl Host for DeterministicHost {
 
     fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
         self.inner.set_deadline(deadline);
+    }
+
+    fn http_request(&mut self, req: &HttpRequest) -> HttpResult {
+        self.inner.http_request(req)
     }
 
     forward_host! { inner;

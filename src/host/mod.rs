@@ -1,7 +1,8 @@
 //! The host boundary: everything the WASI layer asks of the outside world.
 //!
 //! WASI functions never call `std::time`, a random source or `std::fs`
-//! directly; they call the [`Host`] trait object held in the WASI context.
+//! directly, and `wasi:http/requests` never opens a connection itself; they
+//! call the [`Host`] trait object held in the WASI context.
 //! [`real::RealHost`] serves those calls from the operating system (files
 //! through cap-std directories, so a guest path can never leave its preopen).
 //! Deterministic, recording and replaying hosts implement the same trait.
@@ -15,6 +16,7 @@ pub mod real;
 pub mod recording;
 pub mod replaying;
 
+use crate::net::{HttpRequest, HttpResult};
 use crate::wasi::errno::WasiResult;
 use serde::{Deserialize, Serialize};
 use std::io::SeekFrom;
@@ -225,6 +227,10 @@ pub trait Host {
 
     /// Writes out anything buffered for stdout and stderr.
     fn flush(&mut self) -> WasiResult<()>;
+
+    /// Performs a guest's HTTP request (`wasi:http/requests.http_request`)
+    /// under the run's network policy, following allowed redirects.
+    fn http_request(&mut self, req: &HttpRequest) -> HttpResult;
 
     /// Tells the host when the run must end, so calls that block (a read from
     /// stdin) give up at that moment instead of outliving the run's timeout.

@@ -9,6 +9,8 @@ use super::mounts::{
     guest_components, lexical_join, lowest_depth, MountKind, MountPoint, MountTable, Resolved,
 };
 use super::{Clock, DirEntry, Filestat, Filetype, Handle, Host, OpenRequest, Opened, SetTime};
+use crate::net::client::Client;
+use crate::net::{HttpError, HttpRequest, HttpResult, Policy};
 use crate::wasi::errno::{Errno, WasiResult};
 use cap_fs_ext::{
     DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsSyncExt, SystemTimeSpec,
@@ -219,6 +221,8 @@ pub struct RealHost {
     mounts: MountTable,
     mount_dirs: Vec<HostMount>,
     terminals: [bool; 3],
+    /// The guest's HTTP client (`None`: the run has no network).
+    network: Option<Client>,
 }
 
 impl RealHost {
@@ -235,7 +239,13 @@ impl RealHost {
             mounts: MountTable::default(),
             mount_dirs: Vec::new(),
             terminals: stdio.terminals,
+            network: None,
         }
+    }
+
+    /// Lets the guest's HTTP requests out, under `policy`.
+    pub fn set_network(&mut self, policy: Policy) {
+        self.network = Some(Client::new(policy));
     }
 
     /// Builds the mount tree from `specs` and returns the handle of its root `/`
@@ -867,6 +877,13 @@ impl Host for RealHost {
             }
         }
         Ok(())
+    }
+
+    fn http_request(&mut self, req: &HttpRequest) -> HttpResult {
+        match &self.network {
+            Some(client) => client.send(req, self.deadline),
+            None => Err(HttpError::NotAllowed("this run has no network".to_string())),
+        }
     }
 }
 

@@ -1,6 +1,8 @@
-//! The recording host: answers through another host and journals every answer.
+//! The recording host: answers through another host and journals every answer
+//! (HTTP requests included: the request, and the response or error).
 
 use super::{Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime};
+use crate::net::{HttpRequest, HttpResult};
 use crate::replay::journal::{answer_of, Answer, Entry, Record};
 use crate::wasi::errno::WasiResult;
 use std::io::SeekFrom;
@@ -109,6 +111,13 @@ impl Host for RecordingHost {
 
     fn note_fuel(&mut self, consumed: u64) {
         self.inner.note_fuel(consumed);
+    }
+
+    /// Records the request (method, URL, headers, body) and the whole response or error.
+    fn http_request(&mut self, req: &HttpRequest) -> HttpResult {
+        let result = self.inner.http_request(req);
+        self.push("http_request", req.journal_args(), result.to_answer());
+        result
     }
 
     record! {

@@ -1,7 +1,7 @@
 //! The replaying host: serves a journal's answers back to the guest.
 //!
 //! Observations (time, randomness, stdin and file contents, stats, directory
-//! listings, link targets) come from the journal, so the guest sees exactly
+//! listings, link targets, HTTP responses) come from the journal, so the guest sees exactly
 //! what it saw when it was recorded, even if that run was not deterministic.
 //! Actions (opening, writing, creating, removing...) are carried out on a real
 //! host, so stdout, stderr and outputs are produced again, and each result is
@@ -10,6 +10,7 @@
 //! reported by call index, function and difference, and every later call fails.
 
 use super::{Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime};
+use crate::net::{HttpError, HttpRequest, HttpResult};
 use crate::replay::journal::{answer_of, Answer, Entry, Record};
 use crate::wasi::errno::{Errno, WasiResult};
 use std::io::SeekFrom;
@@ -188,6 +189,24 @@ impl Host for ReplayingHost {
 
     fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
         self.inner.set_deadline(deadline);
+    }
+
+    /// Serves the recorded response (or error); the network is not used.
+    fn http_request(&mut self, req: &HttpRequest) -> HttpResult {
+        let diverged = |message: &str| Err(HttpError::Network(format!("replay: {message}")));
+        let Ok(answer) = self.expect("http_request", &req.journal_args()) else {
+            return diverged("the request differs from the journal");
+        };
+        match HttpResult::from_answer(&answer) {
+            Some(result) => result,
+            None => {
+                let index = self.next - 1;
+                self.diverge(format!(
+                    "call #{index} http_request: the journal's answer {answer:?} does not fit"
+                ));
+                diverged("the journal's answer does not fit")
+            }
+        }
     }
 
     observe! {

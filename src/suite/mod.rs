@@ -259,6 +259,7 @@ fn run_in(
             timeout: Some(timeout),
             ..Limits::default()
         },
+        network: false,
     };
     let report = run_module(run, wasi).map_err(|e| e.to_string())?;
     let code = match report.outcome {
