@@ -14,9 +14,9 @@ use crate::host::replaying::{Divergence, ReplayingHost};
 use crate::host::Host;
 use crate::net::Policy;
 use crate::publish::{Context, Publisher};
-use crate::replay::hash::{file_hash, hex};
+use crate::replay::hash::{file_hash, file_hashes, hex, tree_hash};
 use crate::replay::journal::Entry;
-use crate::replay::receipt::{Evidence, InputHashes};
+use crate::results::evidence::{Evidence, InputHashes};
 use crate::results::summary::{head, Durations, Status};
 use crate::results::{self, CappedFile, Summary};
 use crate::source::{InputSource, StageArea};
@@ -293,8 +293,12 @@ fn gather_evidence(exec: &Execution, mounts: &[MountSpec]) -> Result<Evidence, S
         }
     }
     for (input, mount) in exec.inputs.iter().zip(mounts) {
-        let hashes = InputHashes::of(&mount.host)
+        let files = file_hashes(&mount.host)
             .map_err(|e| format!("cannot hash input {}: {e}", input.target))?;
+        let hashes = InputHashes {
+            tree: tree_hash(&files),
+            files,
+        };
         evidence.inputs.insert(input.target.clone(), hashes);
     }
     Ok(evidence)

@@ -13,6 +13,7 @@
 pub mod deterministic;
 pub mod mounts;
 pub mod real;
+pub mod record;
 pub mod recording;
 pub mod replaying;
 

@@ -1,9 +1,10 @@
 //! The recording host: answers through another host and journals every answer
 //! (HTTP requests included: the request, and the response or error).
 
+use super::record::{answer_of, Record};
 use super::{Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime};
 use crate::net::{HttpRequest, HttpResult};
-use crate::replay::journal::{answer_of, Answer, Entry, Record};
+use crate::replay::journal::{Answer, Entry};
 use crate::wasi::errno::WasiResult;
 use std::io::SeekFrom;
 use std::sync::{Arc, Mutex};

@@ -9,9 +9,10 @@
 //! (another function, other arguments, another result) is a divergence: it is
 //! reported by call index, function and difference, and every later call fails.
 
+use super::record::{answer_of, Record};
 use super::{Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime};
 use crate::net::{HttpError, HttpRequest, HttpResult};
-use crate::replay::journal::{answer_of, Answer, Entry, Record};
+use crate::replay::journal::{Answer, Entry};
 use crate::wasi::errno::{Errno, WasiResult};
 use std::io::SeekFrom;
 use std::sync::{Arc, Mutex};

@@ -23,26 +23,10 @@
 //! body; an unknown method), 7 memory error (a length cell or an output range
 //! out of bounds).
 
+use super::codes::*;
 use super::{HttpRequest, HttpResponse, Method, FUNCTION, MODULE};
 use crate::wasi::{mem, DeadlineExceeded, WasiCtx, WasiView};
 use wasmi::{Caller, Extern, Linker};
-
-/// The request was made and its response written.
-pub const SUCCESS: u32 = 0;
-/// The URL is unreadable or not an absolute `http`/`https` URL.
-pub const INVALID_URL: u32 = 1;
-/// Connecting, sending or receiving failed.
-pub const NETWORK_ERROR: u32 = 2;
-/// The request took too long.
-pub const TIMEOUT: u32 = 3;
-/// The network policy does not allow the host (or a redirect's host, or its address).
-pub const NOT_ALLOWED: u32 = 4;
-/// The response body is larger than the cap.
-pub const TOO_LARGE: u32 = 5;
-/// A response pointer is 0, or the request's headers, body or method are bad.
-pub const BAD_INPUT: u32 = 6;
-/// A length cell or an output range lies outside guest memory.
-pub const MEMORY_ERROR: u32 = 7;
 
 /// The largest response body a guest may receive (Bacalhau: 100 MiB).
 pub const MAX_RESPONSE: u64 = 100 << 20;

@@ -20,7 +20,8 @@ pub mod policy;
 
 pub use policy::Policy;
 
-use crate::replay::journal::{from_hex, to_hex, Answer, Record};
+use crate::host::record::Record;
+use crate::replay::journal::{from_hex, to_hex, Answer};
 use serde::{Deserialize, Serialize};
 
 /// The import module name Bacalhau registers the function under.
@@ -28,6 +29,26 @@ pub const MODULE: &str = "wasi:http/requests";
 
 /// The function's name in [`MODULE`].
 pub const FUNCTION: &str = "http_request";
+
+/// The result codes of `http_request`, as Bacalhau defines them.
+pub mod codes {
+    /// The request was made and its response written.
+    pub const SUCCESS: u32 = 0;
+    /// The URL is unreadable or not an absolute `http`/`https` URL.
+    pub const INVALID_URL: u32 = 1;
+    /// Connecting, sending or receiving failed.
+    pub const NETWORK_ERROR: u32 = 2;
+    /// The request took too long.
+    pub const TIMEOUT: u32 = 3;
+    /// The network policy does not allow the host (or a redirect's host, or its address).
+    pub const NOT_ALLOWED: u32 = 4;
+    /// The response body is larger than the cap.
+    pub const TOO_LARGE: u32 = 5;
+    /// A response pointer is 0, or the request's headers, body or method are bad.
+    pub const BAD_INPUT: u32 = 6;
+    /// A length cell or an output range lies outside guest memory.
+    pub const MEMORY_ERROR: u32 = 7;
+}
 
 /// An HTTP method, numbered as the ABI numbers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,22 +174,22 @@ impl HttpError {
     /// The ABI result code.
     pub fn code(&self) -> u32 {
         match self {
-            HttpError::InvalidUrl(_) => abi::INVALID_URL,
-            HttpError::Network(_) => abi::NETWORK_ERROR,
-            HttpError::Timeout(_) => abi::TIMEOUT,
-            HttpError::NotAllowed(_) => abi::NOT_ALLOWED,
-            HttpError::TooLarge(_) => abi::TOO_LARGE,
+            HttpError::InvalidUrl(_) => codes::INVALID_URL,
+            HttpError::Network(_) => codes::NETWORK_ERROR,
+            HttpError::Timeout(_) => codes::TIMEOUT,
+            HttpError::NotAllowed(_) => codes::NOT_ALLOWED,
+            HttpError::TooLarge(_) => codes::TOO_LARGE,
         }
     }
 
     /// The error with result code `code` and `message`.
     pub fn from_code(code: u32, message: String) -> Option<Self> {
         Some(match code {
-            abi::INVALID_URL => HttpError::InvalidUrl(message),
-            abi::NETWORK_ERROR => HttpError::Network(message),
-            abi::TIMEOUT => HttpError::Timeout(message),
-            abi::NOT_ALLOWED => HttpError::NotAllowed(message),
-            abi::TOO_LARGE => HttpError::TooLarge(message),
+            codes::INVALID_URL => HttpError::InvalidUrl(message),
+            codes::NETWORK_ERROR => HttpError::Network(message),
+            codes::TIMEOUT => HttpError::Timeout(message),
+            codes::NOT_ALLOWED => HttpError::NotAllowed(message),
+            codes::TOO_LARGE => HttpError::TooLarge(message),
             _ => return None,
         })
     }

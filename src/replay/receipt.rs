@@ -5,41 +5,13 @@
 //! receipts on any host; `brine verify` re-runs a job and compares.
 
 use super::hash::{file_hashes, hex, tree_hash};
+pub use crate::results::evidence::{Evidence, InputHashes};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The receipt format this brine writes.
 pub const FORMAT: &str = "brine-receipt/1";
-
-/// What an execution ran on, gathered after staging and before running.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Evidence {
-    /// BLAKE3 of each module, by guest path.
-    pub modules: BTreeMap<String, String>,
-    /// Each input by target.
-    pub inputs: BTreeMap<String, InputHashes>,
-}
-
-/// The hashes of one input.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InputHashes {
-    /// The tree hash over every entry.
-    pub tree: String,
-    /// Every file's hash, by path relative to the target (`""` for a file input).
-    pub files: BTreeMap<String, String>,
-}
-
-impl InputHashes {
-    /// Hashes the staged input at `host_path`.
-    pub fn of(host_path: &Path) -> std::io::Result<Self> {
-        let files = file_hashes(host_path)?;
-        Ok(InputHashes {
-            tree: tree_hash(&files),
-            files,
-        })
-    }
-}
 
 /// The deterministic settings a run used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

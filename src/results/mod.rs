@@ -7,6 +7,7 @@
 //! execution completed.
 
 pub mod capped;
+pub mod evidence;
 pub mod summary;
 
 pub use capped::CappedFile;

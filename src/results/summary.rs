@@ -44,7 +44,7 @@ pub struct Summary {
     pub durations_ms: Durations,
     /// Module and input hashes, gathered when a receipt was asked for (not in brine.json).
     #[serde(skip)]
-    pub evidence: Option<crate::replay::receipt::Evidence>,
+    pub evidence: Option<super::evidence::Evidence>,
 }
 
 /// What a publisher wrote, and where.

@@ -16,7 +16,6 @@
 //! DIR/tmp/                files being written
 //! ```
 
-use super::http::Validators;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -179,6 +178,25 @@ fn random_hex(len: usize) -> String {
         }
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What identifies one version of a resource: sent back in conditional and
+/// `If-Range` requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Validators {
+    /// The `ETag` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// The `Last-Modified` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    /// Whether the server sent neither (then a copy cannot be revalidated).
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 //! a small dependency tree. Its gzip support is left off so Content-Length and
 //! Range count the bytes on the wire.
 
-use super::cache::Cache;
+use super::cache::{Cache, Validators};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -102,41 +102,6 @@ impl Remote {
             downloader: Downloader::new(options.http.clone()),
             cache: options.cache.clone().map(Cache::new),
             ipfs_gateway: options.ipfs_gateway.trim_end_matches('/').to_string(),
-        }
-    }
-}
-
-/// What identifies one version of a resource: sent back in conditional and
-/// `If-Range` requests.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Validators {
-    /// The `ETag` header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etag: Option<String>,
-    /// The `Last-Modified` header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_modified: Option<String>,
-}
-
-impl Validators {
-    /// Reads `ETag` and `Last-Modified` from a reply.
-    fn from_headers(headers: &HeaderMap) -> Self {
-        Validators {
-            etag: header(headers, "etag").map(str::to_string),
-            last_modified: header(headers, "last-modified").map(str::to_string),
-        }
-    }
-
-    /// Whether the server sent neither (then a copy cannot be revalidated).
-    pub fn is_empty(&self) -> bool {
-        self.etag.is_none() && self.last_modified.is_none()
-    }
-
-    /// The value for `If-Range`: a strong ETag, else the date (weak ETags may not be used).
-    fn if_range(&self) -> Option<&str> {
-        match &self.etag {
-            Some(etag) if !etag.starts_with("W/") => Some(etag),
-            _ => self.last_modified.as_deref(),
         }
     }
 }
@@ -378,7 +343,7 @@ impl Downloader {
         }
         if resume {
             request = request.header("Range", format!("bytes={}-", transfer.have));
-            if let Some(version) = transfer.validators.if_range() {
+            if let Some(version) = if_range(&transfer.validators) {
                 request = request.header("If-Range", version);
             }
         } else if let Some(cached) = get.revalidate {
@@ -413,7 +378,7 @@ impl Downloader {
                 })?;
             transfer.have = 0;
             transfer.total = length;
-            transfer.validators = Validators::from_headers(headers);
+            transfer.validators = validators_from(headers);
         } else {
             let (start, total) = content_range(headers)?;
             transfer.total = total.or_else(|| length.map(|l| start.saturating_add(l)));
@@ -560,6 +525,22 @@ fn parse_content_range(value: &str) -> Option<(u64, Option<u64>)> {
     Some((start, total))
 }
 
+/// Reads `ETag` and `Last-Modified` from a reply.
+fn validators_from(headers: &HeaderMap) -> Validators {
+    Validators {
+        etag: header(headers, "etag").map(str::to_string),
+        last_modified: header(headers, "last-modified").map(str::to_string),
+    }
+}
+
+/// The value for `If-Range`: a strong ETag, else the date (weak ETags may not be used).
+fn if_range(validators: &Validators) -> Option<&str> {
+    match &validators.etag {
+        Some(etag) if !etag.starts_with("W/") => Some(etag),
+        _ => validators.last_modified.as_deref(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,11 +584,11 @@ mod tests {
             etag: Some("W/\"x\"".into()),
             last_modified: Some("date".into()),
         };
-        assert_eq!(v.if_range(), Some("date"));
+        assert_eq!(if_range(&v), Some("date"));
         let v = Validators {
             etag: Some("\"x\"".into()),
             last_modified: None,
         };
-        assert_eq!(v.if_range(), Some("\"x\""));
+        assert_eq!(if_range(&v), Some("\"x\""));
     }
 }
