@@ -134,7 +134,8 @@ impl Kind {
     /// The parameter names this type takes.
     fn params(self) -> &'static [&'static str] {
         match self {
-            Kind::Local => &["SourcePath", "ReadWrite"],
+            // `Path` is the spelling of wasm-engine-spec.txt's sample; Bacalhau's is `SourcePath`.
+            Kind::Local => &["SourcePath", "Path", "ReadWrite"],
             Kind::Inline | Kind::UrlDownload => &["URL"],
             Kind::S3 => &[
                 "Bucket",
@@ -184,10 +185,23 @@ fn required_string(
     Some(text)
 }
 
-/// `localDirectory`: SourcePath (relative to the job file), ReadWrite.
+/// `localDirectory`: SourcePath (or `Path`, as the engine spec's sample spells it;
+/// relative to the job file), ReadWrite.
 fn local(cx: &mut Collector, params: &Fields, dir: &Path) -> Option<Source> {
     let read_write = params.boolean(cx, "ReadWrite").unwrap_or(false);
-    let source_path = required_string(cx, params, "SourcePath", "a host file or directory path")?;
+    let key = match (params.get("SourcePath"), params.get("Path")) {
+        (Some(_), Some(node)) => {
+            let path = params.path_of("Path");
+            cx.at(
+                &site(node, &path),
+                "give SourcePath or Path, not both".to_string(),
+            );
+            return None;
+        }
+        (None, Some(_)) => "Path",
+        _ => "SourcePath",
+    };
+    let source_path = required_string(cx, params, key, "a host file or directory path")?;
     Some(Source::Local {
         path: dir.join(source_path),
         read_write,
