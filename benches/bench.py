@@ -76,11 +76,12 @@ else:
 MAX_ROUNDS = {"wasm3": 3}  # wasm3 (pywasm3) is the slowest: ~10 s per compute run
 
 # display order and colours of the runtimes
-RUNTIMES = ["brine", "brine-fuel", "brine-job", "wasmi", "wasmtime", "node", "wasm3", "native", "coreutils"]
+RUNTIMES = ["brine", "brine-fuel", "brine-job", "brine-det", "wasmi", "wasmtime", "node", "wasm3", "native", "coreutils"]
 LABELS = {
     "brine": "brine",
     "brine-fuel": "brine --fuel",
     "brine-job": "brine run (job)",
+    "brine-det": "brine run --deterministic --receipt",
     "wasmi": "wasmi (wasmi_cli)",
     "wasmtime": "wasmtime (py, JIT)",
     "node": "node:wasi (V8)",
@@ -118,6 +119,7 @@ AVAILABLE = {
     "brine": Path(BRINE).exists(),
     "brine-fuel": Path(BRINE).exists(),
     "brine-job": Path(BRINE).exists(),
+    "brine-det": Path(BRINE).exists(),
     "wasmi": have("wasmi"),
     "wasmtime": pymod("wasmtime"),
     "node": have("node"),
@@ -402,6 +404,63 @@ def bench_copy():
                 p.unlink(missing_ok=True)
 
 
+def write_job(path: Path, module: Path, params: list[str], inputs: Path | None, outputs: bool):
+    """A one-task job running `module` (mounted at /wasm/m.wasm) with `params`."""
+    lines = ["Type: batch", "Tasks:", "  - Name: main", "    Engine:", "      Type: wasm",
+             "      Params:", "        EntryModule: /wasm/m.wasm",
+             f"        Parameters: [{', '.join(json.dumps(p) for p in params)}]",
+             "    InputSources:",
+             f"      - Source: {{Type: localDirectory, Params: {{SourcePath: {json.dumps(str(module))}}}}}",
+             "        Target: /wasm/m.wasm"]
+    if inputs is not None:
+        lines += [f"      - Source: {{Type: localDirectory, Params: {{SourcePath: {json.dumps(str(inputs))}}}}}",
+                  "        Target: /inputs"]
+    if outputs:
+        lines += ["    ResultPaths: [{Name: outputs, Path: /outputs}]"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def bench_determinism():
+    """The cost of --deterministic plus receipt hashing over a plain `brine run`,
+    on a compute-heavy job (coremark) and an I/O-heavy one (copying an input to an output)."""
+    base = WORK / "det"
+    base.mkdir(parents=True, exist_ok=True)
+    data = base / "data"
+    data.mkdir(exist_ok=True)
+    size = COPY_BYTES // 4
+    with open(data / "in.bin", "wb") as f:
+        chunk = os.urandom(MiB)
+        for i in range(size // MiB):
+            f.write(chunk[i % 7:] + chunk[: i % 7])
+    cases = {
+        "det-compute": ("deterministic + receipt over a plain run: coremark job",
+                        str(BENCHES["coremark"][1 if QUICK else 0]),
+                        lambda job: write_job(job, WASM / "coremark.wasm",
+                                              [str(BENCHES["coremark"][1 if QUICK else 0])], None, False)),
+        "det-io": ("deterministic + receipt over a plain run: copy an input file to an output",
+                   f"{size // MiB} MiB",
+                   lambda job: write_job(job, WASM / "copy.wasm", ["/inputs/in.bin", "/outputs/out.bin"],
+                                         data, True)),
+    }
+    for name, (title, label, make) in cases.items():
+        if not selected(name) and not selected("determinism"):
+            continue
+        b = RESULTS[name] = Bench(name, title, label)
+        job = base / f"{name}.yaml"
+        make(job)
+        plain = [BRINE, "run", str(job), "--output", str(base / f"{name}-plain"), "--force"]
+        det = [BRINE, "run", str(job), "--output", str(base / f"{name}-det"), "--force",
+               "--deterministic", "--receipt", str(base / f"{name}.receipt.json")]
+        commands = {}
+        for rt, argv in (("brine-job", plain), ("brine-det", det)):
+            code, _, err = run_capture(argv)
+            if code != 0:
+                b.failures[rt] = f"exit {code}: {err.decode(errors='replace').strip()[-160:]}"
+            else:
+                commands[rt] = shlex.join(argv)
+        measure(b, commands, LONG)
+
+
 def wasm_min_memory(path: Path) -> int:
     """Initial size in bytes of the module's first defined memory (parses the memory section)."""
     data = path.read_bytes()
@@ -592,6 +651,15 @@ def targets() -> list[tuple[str, str, str, str]]:
                      "n/a" if r is None else f"{(r - 1) * 100:+.1f}% ({fmt_t(b.timings['brine-fuel'].mean)} vs {fmt_t(b.timings['brine'].mean)})",
                      "—" if r is None else f"{(b.timings['brine-fuel'].cpu / b.timings['brine'].cpu - 1) * 100:+.1f}%",
                      verdict(None if r is None else r <= 1.10)))
+    for name in ("det-compute", "det-io"):
+        b = RESULTS.get(name)
+        if not b:
+            continue
+        r = ratio(b, "brine-det", "brine-job")
+        rows.append((f"`{name}`: deterministic + receipt ≤ 5% slower than a plain run",
+                     "n/a" if r is None else f"{(r - 1) * 100:+.1f}% ({fmt_t(b.timings['brine-det'].mean)} vs {fmt_t(b.timings['brine-job'].mean)})",
+                     "—" if r is None else f"{(b.timings['brine-det'].cpu / b.timings['brine-job'].cpu - 1) * 100:+.1f}%",
+                     verdict(None if r is None else r <= 1.05)))
     return rows
 
 
@@ -604,7 +672,8 @@ def chart(path: Path):
     names = [n for n in [*BENCHES, "hello", "cat", "copy"] if n in RESULTS and "wasmi" in RESULTS[n].timings]
     rts = [rt for rt in RUNTIMES if rt != "wasmi" and any(rt in RESULTS[n].timings for n in names)]
     rts.insert(1 if "brine" in rts else 0, "wasmi")
-    colors = {"brine": "#d62728", "brine-fuel": "#ff9896", "brine-job": "#8c564b", "wasmi": "#1f77b4",
+    colors = {"brine": "#d62728", "brine-fuel": "#ff9896", "brine-job": "#8c564b", "brine-det": "#e377c2",
+              "wasmi": "#1f77b4",
               "wasmtime": "#2ca02c", "node": "#9467bd", "wasm3": "#bcbd22", "native": "#7f7f7f",
               "coreutils": "#c7c7c7"}
     fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(names)), 5.5))
@@ -676,7 +745,7 @@ def report(started: datetime.datetime, load_start: str, seconds: float):
     w("")
     w("## Results per benchmark")
     w("")
-    for name in [*BENCHES, "hello", "cat", "copy"]:
+    for name in [*BENCHES, "hello", "cat", "copy", "det-compute", "det-io"]:
         b = RESULTS.get(name)
         if not b:
             continue
@@ -779,6 +848,8 @@ def main():
         bench_copy()
     if selected("rss"):
         bench_rss()
+    if selected("determinism") or selected("det-compute") or selected("det-io"):
+        bench_determinism()
     report(started, load_start, datetime.datetime.now().timestamp() - t0)
     summary()
 

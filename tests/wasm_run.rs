@@ -418,3 +418,40 @@ fn fd_seek_on_stdin_pipe_returns_a_seek_errno() {
         describe(&o)
     );
 }
+
+// ---------------------------------------------------------------- poll_oneoff on stdin
+
+fn poll_stdin_with(input: Option<&[u8]>, idle_ms: u64, wait_ms: &str) -> String {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("brine"))
+        .current_dir(ROOT)
+        .args(["wasm", "run", "fixtures/poll_stdin.wasm", wait_ms])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take();
+    if let (Some(bytes), Some(pipe)) = (input, stdin.as_mut()) {
+        pipe.write_all(bytes).unwrap();
+        drop(stdin.take());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(idle_ms));
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn poll_oneoff_sees_stdin_data_an_idle_pipe_and_its_end() {
+    assert_eq!(
+        poll_stdin_with(Some(b"hi\n"), 0, "2000"),
+        "stdin ready (3 bytes)\n"
+    );
+    assert_eq!(
+        poll_stdin_with(Some(b""), 0, "2000"),
+        "stdin ready (0 bytes)\n"
+    );
+    // The pipe stays open and silent past the guest's 100 ms timeout.
+    assert_eq!(poll_stdin_with(None, 600, "100"), "timeout\n");
+}

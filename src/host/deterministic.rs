@@ -149,6 +149,7 @@ impl Host for DeterministicHost {
     }
 
     forward_host! { inner;
+        fn wait_readable(&mut self, handle: Handle, timeout_ns: Option<u64>) -> WasiResult<bool>;
         fn read(&mut self, handle: Handle, buf: &mut [u8]) -> WasiResult<usize>;
         fn pread(&mut self, handle: Handle, buf: &mut [u8], offset: u64) -> WasiResult<usize>;
         fn write(&mut self, handle: Handle, buf: &[u8]) -> WasiResult<usize>;

@@ -166,6 +166,9 @@ pub trait Host {
     /// early when the run's deadline passes.
     fn sleep(&mut self, nanos: u64) -> WasiResult<()>;
 
+    /// Whether a read on `handle` would return without blocking (data, or the end),
+    /// waiting up to `timeout_ns` (`None`: as long as it takes). Files are always readable.
+    fn wait_readable(&mut self, handle: Handle, timeout_ns: Option<u64>) -> WasiResult<bool>;
     /// Reads at the handle's position (stdin, a file); 0 means end of file.
     fn read(&mut self, handle: Handle, buf: &mut [u8]) -> WasiResult<usize>;
     /// Reads at `offset` without moving the position.

@@ -109,6 +109,10 @@ struct StdinPump {
     chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
     pending: Vec<u8>,
     offset: usize,
+    /// The stream ended (the reader thread is gone).
+    ended: bool,
+    /// A read error seen while waiting, reported by the next read.
+    error: Option<io::Error>,
 }
 
 impl StdinPump {
@@ -136,11 +140,49 @@ impl StdinPump {
             chunks,
             pending: Vec::new(),
             offset: 0,
+            ended: false,
+            error: None,
+        }
+    }
+
+    /// Whether a read would return at once, waiting up to `timeout` for data or the end.
+    fn wait(&mut self, timeout: Option<Duration>) -> bool {
+        if self.offset < self.pending.len() || self.ended {
+            return true;
+        }
+        let received = match timeout {
+            Some(t) => self.chunks.recv_timeout(t),
+            None => self
+                .chunks
+                .recv()
+                .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+        };
+        match received {
+            Ok(Ok(chunk)) => {
+                self.pending = chunk;
+                self.offset = 0;
+                true
+            }
+            Ok(Err(e)) => {
+                self.error = Some(e);
+                true
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => false,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                self.ended = true;
+                true
+            }
         }
     }
 
     /// Reads what is available, waiting no later than `deadline`; `EINTR` when it passes.
     fn read(&mut self, buf: &mut [u8], deadline: Option<Instant>) -> WasiResult<usize> {
+        if let Some(e) = self.error.take() {
+            return Err(e.into());
+        }
+        if self.offset == self.pending.len() && self.ended {
+            return Ok(0);
+        }
         if self.offset == self.pending.len() {
             let received = match deadline {
                 Some(d) => self
@@ -308,6 +350,16 @@ impl RealHost {
             _ => Object::Virtual(Vec::new()),
         };
         Ok(self.insert(root))
+    }
+
+    /// Moves stdin's reads to a helper thread (once), so they can be waited for.
+    fn pump_stdin(&mut self) {
+        let slot = self.objects.get_mut(Handle::STDIN.0 as usize);
+        if let Some(slot @ Some(Object::Stdin(_))) = slot {
+            if let Some(Object::Stdin(input)) = slot.take() {
+                *slot = Some(Object::StdinPump(StdinPump::start(input)));
+            }
+        }
     }
 
     /// Opens the host directory `path` (with the process's ambient authority:
@@ -585,6 +637,17 @@ impl Host for RealHost {
         Ok(())
     }
 
+    fn wait_readable(&mut self, handle: Handle, timeout_ns: Option<u64>) -> WasiResult<bool> {
+        if handle == Handle::STDIN {
+            // Only a read on another thread can be waited for with a timeout.
+            self.pump_stdin();
+        }
+        match self.object(handle)? {
+            Object::StdinPump(pump) => Ok(pump.wait(timeout_ns.map(Duration::from_nanos))),
+            _ => Ok(true),
+        }
+    }
+
     fn read(&mut self, handle: Handle, buf: &mut [u8]) -> WasiResult<usize> {
         if handle == Handle::STDIN {
             // A prompt written before reading must be visible to whoever answers it.
@@ -858,15 +921,9 @@ impl Host for RealHost {
 
     fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
-        if deadline.is_none() {
-            return;
-        }
-        // Only a read on another thread can be abandoned at the deadline.
-        let slot = self.objects.get_mut(Handle::STDIN.0 as usize);
-        if let Some(slot @ Some(Object::Stdin(_))) = slot {
-            if let Some(Object::Stdin(input)) = slot.take() {
-                *slot = Some(Object::StdinPump(StdinPump::start(input)));
-            }
+        if deadline.is_some() {
+            // Only a read on another thread can be abandoned at the deadline.
+            self.pump_stdin();
         }
     }
 

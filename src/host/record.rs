@@ -23,6 +23,18 @@ impl Record for () {
     }
 }
 
+impl Record for bool {
+    fn to_answer(&self) -> Answer {
+        Answer::Number(u64::from(*self))
+    }
+    fn from_answer(answer: &Answer) -> Option<Self> {
+        match answer {
+            Answer::Number(n) => Some(*n != 0),
+            _ => None,
+        }
+    }
+}
+
 impl Record for u64 {
     fn to_answer(&self) -> Answer {
         Answer::Number(*self)

@@ -124,6 +124,7 @@ impl Host for RecordingHost {
     record! {
         fn clock_time(&mut self, clock: Clock, precision: u64) -> WasiResult<u64>;
         fn clock_res(&mut self, clock: Clock) -> WasiResult<u64>;
+        fn wait_readable(&mut self, handle: Handle, timeout_ns: Option<u64>) -> WasiResult<bool>;
         fn sleep(&mut self, nanos: u64) -> WasiResult<()>;
         fn seek(&mut self, handle: Handle, pos: SeekFrom) -> WasiResult<u64>;
         fn stat(&mut self, handle: Handle) -> WasiResult<Filestat>;

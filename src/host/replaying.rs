@@ -213,6 +213,7 @@ impl Host for ReplayingHost {
     observe! {
         fn clock_time(&mut self, clock: Clock, precision: u64) -> WasiResult<u64>;
         fn clock_res(&mut self, clock: Clock) -> WasiResult<u64>;
+        fn wait_readable(&mut self, handle: Handle, timeout_ns: Option<u64>) -> WasiResult<bool>;
         fn sleep(&mut self, nanos: u64) -> WasiResult<()>;
         fn stat(&mut self, handle: Handle) -> WasiResult<Filestat>;
         fn stat_at(&mut self, dir: Handle, path: &str, follow: bool) -> WasiResult<Filestat>;

@@ -9,7 +9,7 @@ use super::clock::clock_of;
 use super::ctx::{WasiCtx, WasiView};
 use super::errno::{Errno, WasiResult};
 use super::{mem, note_fuel, rights, with_memory_blocking, MODULE};
-use crate::host::Clock;
+use crate::host::{Clock, Handle};
 use wasmi::{Caller, Linker};
 
 const SUBSCRIPTION_SIZE: u32 = 48;
@@ -68,9 +68,20 @@ pub fn poll_oneoff(
     let subs = (0..count)
         .map(|i| read_subscription(ctx, m, input, i))
         .collect::<WasiResult<Vec<_>>>()?;
-    let mut events: Vec<Event> = subs.iter().filter_map(|s| fd_event(ctx, s)).collect();
+    let mut events = Vec::new();
+    let mut unready = None;
+    for sub in &subs {
+        match fd_event(ctx, sub)? {
+            Readiness::Ready(event) => events.push(event),
+            Readiness::NotYet(userdata, handle) => unready = unready.or(Some((userdata, handle))),
+            Readiness::NotFd => {}
+        }
+    }
     if events.is_empty() {
-        events = wait_for_clocks(ctx, &subs)?;
+        events = match unready {
+            Some(waiting) => wait_for_input_or_clocks(ctx, &subs, waiting)?,
+            None => wait_for_clocks(ctx, &subs)?,
+        };
     }
     for (i, event) in events.iter().enumerate() {
         let at = u32::try_from(i)
@@ -115,24 +126,80 @@ fn read_subscription(ctx: &mut WasiCtx, m: &[u8], input: u32, i: u32) -> WasiRes
     }
 }
 
-/// The readiness event of a descriptor subscription (always ready, or an error).
-fn fd_event(ctx: &mut WasiCtx, sub: &Subscription) -> Option<Event> {
+/// Where a subscription stands right now.
+enum Readiness {
+    /// It fires now (ready, or with an error).
+    Ready(Event),
+    /// A read subscription on a stream with nothing to read yet.
+    NotYet(u64, Handle),
+    /// A clock subscription.
+    NotFd,
+}
+
+/// A descriptor subscription's state: files and writes are always ready; a
+/// stream (stdin) is ready when it has data or has ended.
+fn fd_event(ctx: &mut WasiCtx, sub: &Subscription) -> WasiResult<Readiness> {
     let Subscription::Fd { userdata, kind, fd } = *sub else {
-        return None;
+        return Ok(Readiness::NotFd);
     };
-    let error = match ctx.fd(fd) {
+    let ready = |error: u16| {
+        Readiness::Ready(Event {
+            userdata,
+            error,
+            kind,
+            nbytes: 0,
+        })
+    };
+    let handle = match ctx.fd(fd) {
         Ok(entry) => match entry.require(rights::POLL_FD_READWRITE) {
-            Ok(()) => 0,
-            Err(e) => e as u16,
+            Ok(()) => entry.handle,
+            Err(e) => return Ok(ready(e as u16)),
         },
-        Err(e) => e as u16,
+        Err(e) => return Ok(ready(e as u16)),
     };
-    Some(Event {
-        userdata,
-        error,
-        kind,
-        nbytes: 0,
-    })
+    if kind == EVENTTYPE_FD_READ && !ctx.host.wait_readable(handle, Some(0))? {
+        return Ok(Readiness::NotYet(userdata, handle));
+    }
+    Ok(ready(0))
+}
+
+/// Waits for the unready stream until the earliest clock (or the run's deadline).
+fn wait_for_input_or_clocks(
+    ctx: &mut WasiCtx,
+    subs: &[Subscription],
+    (userdata, handle): (u64, Handle),
+) -> WasiResult<Vec<Event>> {
+    let mut earliest: Option<u64> = None;
+    for sub in subs {
+        if let Subscription::Clock {
+            deadline, clock, ..
+        } = *sub
+        {
+            let wait = deadline.saturating_sub(ctx.host.clock_time(clock, 0)?);
+            earliest = Some(earliest.map_or(wait, |e| e.min(wait)));
+        }
+    }
+    let left = ctx
+        .time_left()
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    let timeout = match (earliest, left) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    if ctx.host.wait_readable(handle, timeout)? {
+        return Ok(vec![Event {
+            userdata,
+            error: 0,
+            kind: EVENTTYPE_FD_READ,
+            nbytes: 0,
+        }]);
+    }
+    if earliest.is_none() {
+        // Only the run's deadline ended the wait; the caller stops the run.
+        return Ok(Vec::new());
+    }
+    // The clocks' time has come: report those due without sleeping again.
+    wait_for_clocks(ctx, subs)
 }
 
 /// Sleeps until the earliest clock subscription and reports every one due by then.
