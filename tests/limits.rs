@@ -336,3 +336,19 @@ fn bad_limit_values_are_usage_errors() {
         assert!(stderr(&o).contains(option), "{}", describe(&o));
     }
 }
+
+#[test]
+fn a_huge_table_is_refused_not_allocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("table.wat");
+    std::fs::write(
+        &module,
+        "(module (table 4000000000 funcref) (func (export \"_start\")))",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let o = wasm_run([module.to_str().unwrap()]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("table"), "{}", describe(&o));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

@@ -117,6 +117,9 @@ impl Limits {
     }
 }
 
+/// The most elements one table may hold.
+pub const MAX_TABLE_ELEMENTS: usize = 10_000_000;
+
 /// 4 GiB: every byte a wasm32 memory can address.
 pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
 
@@ -156,6 +159,9 @@ pub fn new_store(engine: &Engine, wasi: WasiCtx, limits: &Limits) -> Store<Store
     let bytes = usize::try_from(limits.memory_bytes()).unwrap_or(usize::MAX);
     let store_limits = StoreLimitsBuilder::new()
         .memory_size(bytes)
+        // A table element is a few words: 10 M of them caps a hostile `(table 4294967295
+        // funcref)` at a few hundred MiB instead of letting it allocate without bound.
+        .table_elements(MAX_TABLE_ELEMENTS)
         .instances(10_000)
         .tables(10_000)
         .memories(10_000)
