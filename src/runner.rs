@@ -243,11 +243,15 @@ fn stage_and_run(
     let (stderr, stderr_truncated) = capture(results, "stderr", opts.max_output)?;
     let staging_started = Instant::now();
     let mounts = stage_mounts(exec, work)?;
+    // Read-only inputs cannot change while the guest runs, so they are hashed on
+    // another thread meanwhile; modules and writable inputs are hashed first.
+    let mut read_only_inputs = Vec::new();
     if opts.evidence {
-        summary.evidence = Some(gather_evidence(exec, &mounts)?);
+        let (evidence, read_only) = gather_evidence(exec, &mounts)?;
+        summary.evidence = Some(evidence);
+        read_only_inputs = read_only;
     }
-    let durations = &mut summary.durations_ms;
-    durations.staging = millis(staging_started);
+    summary.durations_ms.staging = millis(staging_started);
     let run_started = Instant::now();
     let stdio = Stdio {
         stdin: Box::new(std::io::empty()),
@@ -269,7 +273,21 @@ fn stage_and_run(
         limits: exec.limits.clone(),
         network: exec.network.is_some(),
     };
-    let report = run_module(spec, wasi).map_err(|e| engine_failure(exec, &e))?;
+    let (report, input_hashes) = std::thread::scope(|scope| {
+        let hashing = (!read_only_inputs.is_empty())
+            .then(|| scope.spawn(move || hash_inputs(read_only_inputs)));
+        let report = run_module(spec, wasi);
+        let hashes = hashing.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("input hashing failed".to_string()))
+        });
+        (report, hashes)
+    });
+    if let (Some(evidence), Some(hashes)) = (summary.evidence.as_mut(), input_hashes) {
+        evidence.inputs.extend(hashes?);
+    }
+    let report = report.map_err(|e| engine_failure(exec, &e))?;
+    let durations = &mut summary.durations_ms;
     durations.run = millis(run_started);
     Ok(Ran {
         outcome: report.outcome,
@@ -280,7 +298,11 @@ fn stage_and_run(
 }
 
 /// Hashes the modules and inputs the execution is about to run on.
-fn gather_evidence(exec: &Execution, mounts: &[MountSpec]) -> Result<Evidence, String> {
+/// Module hashes and writable inputs' hashes, plus the read-only inputs left to hash.
+fn gather_evidence(
+    exec: &Execution,
+    mounts: &[MountSpec],
+) -> Result<(Evidence, Vec<(String, PathBuf)>), String> {
     let mut modules_by_path = MountedModules::default();
     for mount in mounts {
         modules_by_path.add(&mount.guest, mount.host.clone());
@@ -292,16 +314,31 @@ fn gather_evidence(exec: &Execution, mounts: &[MountSpec]) -> Result<Evidence, S
             evidence.modules.insert(name.clone(), hex(&hash));
         }
     }
+    let mut read_only = Vec::new();
+    let mut writable = Vec::new();
     for (input, mount) in exec.inputs.iter().zip(mounts) {
-        let files = file_hashes(&mount.host)
-            .map_err(|e| format!("cannot hash input {}: {e}", input.target))?;
-        let hashes = InputHashes {
-            tree: tree_hash(&files),
-            files,
-        };
-        evidence.inputs.insert(input.target.clone(), hashes);
+        let entry = (input.target.clone(), mount.host.clone());
+        if mount.read_only {
+            read_only.push(entry);
+        } else {
+            writable.push(entry);
+        }
     }
-    Ok(evidence)
+    evidence.inputs.extend(hash_inputs(writable)?);
+    Ok((evidence, read_only))
+}
+
+/// The hashes of staged inputs, by target.
+fn hash_inputs(inputs: Vec<(String, PathBuf)>) -> Result<Vec<(String, InputHashes)>, String> {
+    inputs
+        .into_iter()
+        .map(|(target, host)| {
+            let files =
+                file_hashes(&host).map_err(|e| format!("cannot hash input {target}: {e}"))?;
+            let tree = tree_hash(&files);
+            Ok((target, InputHashes { tree, files }))
+        })
+        .collect()
 }
 
 /// Bacalhau's wording where it has one.
