@@ -22,9 +22,10 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-## fixtures: rebuild fixtures/*.wasm from their C and WAT sources (needs Debian clang + wabt)
+## fixtures: rebuild fixtures/**/*.wasm (incl. fixtures/wasi) from their C and WAT sources (Debian clang + wabt)
 fixtures:
 	fixtures/build.sh
+	fixtures/wasi/build.sh
 
 ## bench: compare brine with wasmi, wasmtime, node, wasm3 and native (installs missing tools,
 ## builds --release; writes benches/RESULTS.md and benches/results.png). BENCH_QUICK=1: smoke run
