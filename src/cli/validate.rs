@@ -59,6 +59,7 @@ pub fn summary(job: &Job) -> String {
         .map(|r| format!("{} from {}", r.name, r.path))
         .collect();
     lines.push(format!("results: {};", list_or_none(&results)));
+    lines.push(network_line(task));
     lines.push(limits(task));
     lines.join("\n")
 }
@@ -83,6 +84,22 @@ fn engine_line(engine: &WasmEngine) -> String {
         "entry module {}, entrypoint {}, argv {argv:?};",
         engine.entry_module, engine.entrypoint
     )
+}
+
+/// What the guest's HTTP requests may reach (Bacalhau's default is `Host`;
+/// a deterministic run gets none unless it asks).
+fn network_line(task: &Task) -> String {
+    use crate::spec::NetworkType;
+    match &task.network {
+        None if task.engine.deterministic => "network: none (deterministic run);".to_string(),
+        None => "network: Host (any host, the default);".to_string(),
+        Some(n) => match n.kind {
+            NetworkType::None => "network: none;".to_string(),
+            NetworkType::Host => "network: Host (any host);".to_string(),
+            NetworkType::Full => "network: Full (any host);".to_string(),
+            NetworkType::Http => format!("network: HTTP to {};", list_or_none(&n.domains)),
+        },
+    }
 }
 
 /// The memory limit and the execution timeout.
