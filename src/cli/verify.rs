@@ -26,12 +26,30 @@ pub struct Args {
     /// Compare receipts from several hosts instead: report the majority and the dissenters.
     #[arg(long, num_args = 2.., value_name = "RECEIPT", conflicts_with_all = ["receipt", "job", "results"])]
     receipts: Vec<PathBuf>,
+    /// Print one JSON object (`verified`, `difference`; or `majority`, `dissenters`).
+    #[arg(long)]
+    json: bool,
+}
+
+/// Prints a verdict: `verified`, or `differs: ...` (or the JSON form).
+fn report(json: bool, difference: Option<&str>) -> i32 {
+    if json {
+        let object =
+            serde_json::json!({ "verified": difference.is_none(), "difference": difference });
+        outln!("{object}");
+    } else {
+        match difference {
+            None => outln!("verified"),
+            Some(d) => outln!("differs: {d}"),
+        }
+    }
+    i32::from(difference.is_some())
 }
 
 /// Verifies and returns the exit status: 0 verified, 1 a difference, 2 bad input.
 pub fn run(args: Args) -> Result<i32, Failure> {
     if !args.receipts.is_empty() {
-        return compare_receipts(&args.receipts);
+        return compare_receipts(&args.receipts, args.json);
     }
     let path = args
         .receipt
@@ -40,8 +58,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let expected = read_receipt(&path).map_err(Failure::usage)?;
     if let Some(dir) = &args.results {
         if let Some(difference) = check_results(&expected, dir).map_err(Failure::usage)? {
-            outln!("differs: {difference}");
-            return Ok(1);
+            return Ok(report(args.json, Some(&difference)));
         }
     }
     let job_file = args
@@ -49,16 +66,8 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(&expected.job_file));
     let actual = rerun(&expected, &job_file)?;
-    match first_difference(&expected, &actual) {
-        None => {
-            outln!("verified");
-            Ok(0)
-        }
-        Some(difference) => {
-            outln!("differs: {difference}");
-            Ok(1)
-        }
-    }
+    let difference = first_difference(&expected, &actual);
+    Ok(report(args.json, difference.as_deref()))
 }
 
 fn read_receipt(path: &Path) -> anyhow::Result<Receipt> {
@@ -153,7 +162,7 @@ fn check_results(receipt: &Receipt, dir: &Path) -> anyhow::Result<Option<String>
     Ok(None)
 }
 
-fn compare_receipts(paths: &[PathBuf]) -> Result<i32, Failure> {
+fn compare_receipts(paths: &[PathBuf], json: bool) -> Result<i32, Failure> {
     let receipts = paths
         .iter()
         .map(|p| read_receipt(p))
@@ -165,14 +174,26 @@ fn compare_receipts(paths: &[PathBuf]) -> Result<i32, Failure> {
         .iter()
         .map(|&i| paths[i].display().to_string())
         .collect();
-    outln!(
-        "majority: {} of {} ({})",
-        verdict.majority.len(),
-        receipts.len(),
-        names.join(", ")
-    );
-    for (i, difference) in &verdict.dissenters {
-        outln!("dissenter {}: {difference}", paths[*i].display());
+    if json {
+        let dissenters: Vec<serde_json::Value> = verdict
+            .dissenters
+            .iter()
+            .map(|(i, d)| serde_json::json!({ "receipt": paths[*i].display().to_string(), "difference": d }))
+            .collect();
+        outln!(
+            "{}",
+            serde_json::json!({ "majority": names, "of": receipts.len(), "dissenters": dissenters })
+        );
+    } else {
+        outln!(
+            "majority: {} of {} ({})",
+            verdict.majority.len(),
+            receipts.len(),
+            names.join(", ")
+        );
+        for (i, difference) in &verdict.dissenters {
+            outln!("dissenter {}: {difference}", paths[*i].display());
+        }
     }
     Ok(i32::from(!verdict.dissenters.is_empty()))
 }
