@@ -8,6 +8,7 @@
 //! [`spec`] reads and validates job files (Bacalhau's Job, Task or engine block).
 //! [`wast`] runs WebAssembly spec-test scripts.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod engine;
