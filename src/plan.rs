@@ -12,7 +12,8 @@ use crate::replay::job_hash;
 use crate::runner::{Execution, PlannedInput, PlannedOutput};
 use crate::source::http::{Remote, RemoteOptions};
 use crate::source::{
-    inline::Inline, ipfs::Ipfs, local::Local, s3::S3, url::UrlDownload, InputSource,
+    inline::Inline, ipfs::Ipfs, local::Local, once::StagedOnce, s3::S3, url::UrlDownload,
+    InputSource,
 };
 use crate::spec::{Job, Network, NetworkType, Source};
 use regex::Regex;
@@ -260,6 +261,12 @@ fn plan_inputs(
                 }
                 Source::Ipfs { cid } => Arc::new(Ipfs::new(cid, shared()).map_err(invalid)?),
                 Source::S3 { .. } => s3_source(&input.source, &input.target, file)?,
+            };
+            // Partitions share one staged copy of anything fetched; a local input
+            // is mounted in place (and may be writable), so it needs no sharing.
+            let source: Arc<dyn InputSource> = match (&input.source, job.count) {
+                (Source::Local { .. }, _) | (_, 0 | 1) => source,
+                _ => Arc::new(StagedOnce::new(source)),
             };
             Ok(PlannedInput {
                 target: input.target.clone(),

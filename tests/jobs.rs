@@ -501,3 +501,19 @@ fn every_valid_fixture_job_runs_to_completion() {
         );
     }
 }
+
+#[test]
+fn partitions_share_one_staged_copy_of_a_fetched_input() {
+    let yaml = simple(
+        "cat_file.wasm",
+        &["/msg.txt"],
+        "      - Source: {Type: inline, Params: {URL: 'data:text/plain,shared%20input'}}\n        Target: /msg.txt\n",
+    )
+    .replace("Type: batch\n", "Type: batch\nCount: 3\n");
+    let job = Job::new(&yaml);
+    let o = job.run(&[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for index in 0..3 {
+        assert_eq!(job.read(&format!("{index}/stdout")), "shared input");
+    }
+}

@@ -12,6 +12,7 @@ pub mod http;
 pub mod inline;
 pub mod ipfs;
 pub mod local;
+pub mod once;
 pub mod s3;
 pub mod url;
 
@@ -30,6 +31,9 @@ pub enum SourceError {
         /// Why.
         source: std::io::Error,
     },
+    /// The failure of another partition's staging of the same input (its message as is).
+    #[error("{0}")]
+    Shared(String),
     /// Content that cannot be decoded.
     #[error("input {target}: {message}")]
     Invalid {
