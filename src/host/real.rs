@@ -642,8 +642,14 @@ impl Host for RealHost {
             // Only a read on another thread can be waited for with a timeout.
             self.pump_stdin();
         }
+        // Like sleeps and stdin reads, a wait never outlives the run's deadline.
+        let mut timeout = timeout_ns.map(Duration::from_nanos);
+        if let Some(deadline) = self.deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            timeout = Some(timeout.map_or(left, |t| t.min(left)));
+        }
         match self.object(handle)? {
-            Object::StdinPump(pump) => Ok(pump.wait(timeout_ns.map(Duration::from_nanos))),
+            Object::StdinPump(pump) => Ok(pump.wait(timeout)),
             _ => Ok(true),
         }
     }
@@ -839,15 +845,8 @@ impl Host for RealHost {
         to_dir: Handle,
         to: &str,
     ) -> WasiResult<()> {
-        let (from_base, from_path) = self.writable_target(from_dir, from)?;
-        let (to_base, to_path) = self.writable_target(to_dir, to)?;
-        if self.mount_of(from_base, from_dir) != self.mount_of(to_base, to_dir) {
-            return Err(Errno::Xdev);
-        }
-        let target = self.base_dir(to_base)?.try_clone()?;
-        Ok(self
-            .base_dir(from_base)?
-            .rename(from_path, &target, to_path)?)
+        let (from, target, to) = self.same_mount_pair(from_dir, from, to_dir, to)?;
+        Ok(self.base_dir(from.0)?.rename(from.1, &target, to)?)
     }
 
     fn read_link_at(&mut self, dir: Handle, path: &str) -> WasiResult<Vec<u8>> {
@@ -908,15 +907,8 @@ impl Host for RealHost {
         to_dir: Handle,
         to: &str,
     ) -> WasiResult<()> {
-        let (from_base, from_path) = self.writable_target(from_dir, from)?;
-        let (to_base, to_path) = self.writable_target(to_dir, to)?;
-        if self.mount_of(from_base, from_dir) != self.mount_of(to_base, to_dir) {
-            return Err(Errno::Xdev);
-        }
-        let target = self.base_dir(to_base)?.try_clone()?;
-        Ok(self
-            .base_dir(from_base)?
-            .hard_link(from_path, &target, to_path)?)
+        let (from, target, to) = self.same_mount_pair(from_dir, from, to_dir, to)?;
+        Ok(self.base_dir(from.0)?.hard_link(from.1, &target, to)?)
     }
 
     fn set_deadline(&mut self, deadline: Option<Instant>) {
@@ -954,6 +946,25 @@ impl RealHost {
                 _ => None,
             },
         }
+    }
+
+    /// Resolves both paths of a rename or link for modification: the source
+    /// (base, path), the target directory and the target path. Both must lie in
+    /// one mount (or one plain preopen): anything else is `EXDEV`.
+    fn same_mount_pair(
+        &self,
+        from_dir: Handle,
+        from: &str,
+        to_dir: Handle,
+        to: &str,
+    ) -> WasiResult<((Base, String), Dir, String)> {
+        let (from_base, from_path) = self.writable_target(from_dir, from)?;
+        let (to_base, to_path) = self.writable_target(to_dir, to)?;
+        if self.mount_of(from_base, from_dir) != self.mount_of(to_base, to_dir) {
+            return Err(Errno::Xdev);
+        }
+        let target = self.base_dir(to_base)?.try_clone()?;
+        Ok(((from_base, from_path), target, to_path))
     }
 
     /// `.`, `..` and the mounts and virtual directories directly inside `abs`.

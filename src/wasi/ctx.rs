@@ -3,7 +3,7 @@
 use super::errno::{Errno, WasiResult};
 use super::rights;
 use crate::host::{DirEntry, Filetype, Handle, Host};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// One open file descriptor as the guest sees it.
 pub struct FdEntry {
@@ -105,12 +105,6 @@ impl WasiCtx {
     pub fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
         self.host.set_deadline(deadline);
-    }
-
-    /// How long a blocking call may wait at most (`None`: no limit).
-    pub fn time_left(&self) -> Option<Duration> {
-        self.deadline
-            .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// Fuel used so far, given the fuel left in the store (`None` when unmetered).

@@ -163,30 +163,18 @@ fn fd_event(ctx: &mut WasiCtx, sub: &Subscription) -> WasiResult<Readiness> {
     Ok(ready(0))
 }
 
-/// Waits for the unready stream until the earliest clock (or the run's deadline).
+/// Waits for the unready stream until the earliest clock; the host ends the
+/// wait at the run's deadline.
 fn wait_for_input_or_clocks(
     ctx: &mut WasiCtx,
     subs: &[Subscription],
     (userdata, handle): (u64, Handle),
 ) -> WasiResult<Vec<Event>> {
-    let mut earliest: Option<u64> = None;
-    for sub in subs {
-        if let Subscription::Clock {
-            deadline, clock, ..
-        } = *sub
-        {
-            let wait = deadline.saturating_sub(ctx.host.clock_time(clock, 0)?);
-            earliest = Some(earliest.map_or(wait, |e| e.min(wait)));
-        }
-    }
-    let left = ctx
-        .time_left()
-        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-    let timeout = match (earliest, left) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    if ctx.host.wait_readable(handle, timeout)? {
+    let earliest = clock_waits(ctx, subs)?
+        .into_iter()
+        .map(|(_, wait)| wait)
+        .min();
+    if ctx.host.wait_readable(handle, earliest)? {
         return Ok(vec![Event {
             userdata,
             error: 0,
@@ -202,8 +190,8 @@ fn wait_for_input_or_clocks(
     wait_for_clocks(ctx, subs)
 }
 
-/// Sleeps until the earliest clock subscription and reports every one due by then.
-fn wait_for_clocks(ctx: &mut WasiCtx, subs: &[Subscription]) -> WasiResult<Vec<Event>> {
+/// Each clock subscription's userdata and how long until it is due.
+fn clock_waits(ctx: &mut WasiCtx, subs: &[Subscription]) -> WasiResult<Vec<(u64, u64)>> {
     let mut waits = Vec::new();
     for sub in subs {
         if let Subscription::Clock {
@@ -216,6 +204,12 @@ fn wait_for_clocks(ctx: &mut WasiCtx, subs: &[Subscription]) -> WasiResult<Vec<E
             waits.push((userdata, deadline.saturating_sub(now)));
         }
     }
+    Ok(waits)
+}
+
+/// Sleeps until the earliest clock subscription and reports every one due by then.
+fn wait_for_clocks(ctx: &mut WasiCtx, subs: &[Subscription]) -> WasiResult<Vec<Event>> {
+    let waits = clock_waits(ctx, subs)?;
     let earliest = waits
         .iter()
         .map(|&(_, wait)| wait)
