@@ -6,7 +6,7 @@ use super::traps::{describe, is_exhaustion, trap_matches};
 use super::values::{matches, show_expected, show_val};
 use super::{DirectiveFailure, Options, ScriptReport, WastError};
 use std::path::Path;
-use wasmi::Val;
+use wasmi::{Instance, Val};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 use wast::token::Id;
@@ -160,7 +160,16 @@ fn module(session: &mut Session, wat: &mut QuoteWat<'_>) -> Verdict {
     let loaded = session
         .compile(wat)
         .and_then(|module| session.instantiate(&module));
-    match loaded {
+    adopt(session, name, loaded)
+}
+
+/// Makes a new instance the current one (under `name`), or records why there is none.
+fn adopt(
+    session: &mut Session,
+    name: Option<Id<'_>>,
+    instance: Result<Instance, ActionError>,
+) -> Verdict {
+    match instance {
         Ok(instance) => {
             session.set_current(name, instance);
             Verdict::Pass
@@ -210,20 +219,7 @@ fn instantiate_definition(
     let created = session
         .definition(module)
         .and_then(|module| session.instantiate(&module));
-    match created {
-        Ok(created) => {
-            session.set_current(instance, created);
-            Verdict::Pass
-        }
-        Err(e) => {
-            let why = match &e {
-                ActionError::Unsupported(why) => Some(why.as_str()),
-                _ => None,
-            };
-            session.clear_current(instance, why);
-            load_failure(e)
-        }
-    }
+    adopt(session, instance, created)
 }
 
 fn assert_return(
