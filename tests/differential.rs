@@ -103,16 +103,13 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
 /// Runs `module` under wasi-common with the same argv, env and directory copies.
 fn run_wasi_common(module: &Path, spec: &TestSpec) -> Result<CaseOutput, String> {
     let base = module.parent().unwrap_or(Path::new("."));
-    let (scratch, copies) = scratch_copies(spec, base)?;
-    let result =
-        run_wasi_common_in(module, spec, &copies).map(|(exit_code, stdout, stderr)| CaseOutput {
-            exit_code,
-            stdout,
-            stderr,
-            trees: copies.iter().map(|c| snapshot(c)).collect(),
-        });
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
+    let (_scratch, copies) = scratch_copies(spec, base)?;
+    run_wasi_common_in(module, spec, &copies).map(|(exit_code, stdout, stderr)| CaseOutput {
+        exit_code,
+        stdout,
+        stderr,
+        trees: copies.iter().map(|c| snapshot(c)).collect(),
+    })
 }
 
 fn run_wasi_common_in(

@@ -4,13 +4,17 @@ use std::io;
 use std::path::Path;
 
 /// Copies `from` to `to` (which must not exist), keeping symlinks as symlinks.
+/// FIFOs, sockets and devices are left out: copying one would block or never end.
 pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
     let meta = std::fs::symlink_metadata(from)?;
     if meta.file_type().is_symlink() {
         return copy_symlink(from, to);
     }
-    if !meta.is_dir() {
+    if meta.is_file() {
         std::fs::copy(from, to)?;
+        return Ok(());
+    }
+    if !meta.is_dir() {
         return Ok(());
     }
     std::fs::create_dir(to)?;
@@ -49,6 +53,40 @@ pub fn snapshot(root: &Path) -> Vec<TreeEntry> {
     entries
 }
 
+/// How much of each file a snapshot holds: enough to compare what tests write,
+/// bounded so a guest's huge (or sparse) file cannot exhaust memory.
+const SNAPSHOT_BYTES: u64 = 1 << 20;
+
+#[cfg(unix)]
+fn special_kind(ft: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        "fifo"
+    } else if ft.is_socket() {
+        "socket"
+    } else if ft.is_block_device() {
+        "block device"
+    } else if ft.is_char_device() {
+        "character device"
+    } else {
+        "unknown"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_ft: &std::fs::FileType) -> &'static str {
+    "unknown"
+}
+
+fn read_head(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(SNAPSHOT_BYTES)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 fn walk(dir: &Path, prefix: &str, out: &mut Vec<TreeEntry>) {
     let Ok(read) = std::fs::read_dir(dir) else {
         return;
@@ -65,10 +103,11 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<TreeEntry>) {
                 walk(&full, &format!("{path}/"), out);
                 "dir".to_string()
             }
-            Ok(_) => match std::fs::read(&full) {
+            Ok(m) if m.is_file() => match read_head(&full) {
                 Ok(bytes) => format!("file: {}", String::from_utf8_lossy(&bytes)),
                 Err(e) => format!("unreadable file: {e}"),
             },
+            Ok(m) => format!("special file ({})", special_kind(&m.file_type())),
             Err(e) => format!("unreadable: {e}"),
         };
         out.push(TreeEntry { path, what });

@@ -97,8 +97,30 @@ pub fn run_suite(dir: &Path, timeout: Duration) -> std::io::Result<SuiteResult> 
     Ok(SuiteResult { suite, tests })
 }
 
+/// The largest test JSON or manifest read: they are a few lines each.
+const MAX_JSON_BYTES: u64 = 1 << 20;
+
+/// Reads a small text file, refusing one larger than [`MAX_JSON_BYTES`].
+fn read_small_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    if !std::fs::metadata(path)?.is_file() {
+        // A FIFO or device would block or never end.
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_JSON_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_JSON_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_JSON_BYTES} bytes; a test JSON is a few lines"
+        )));
+    }
+    Ok(text)
+}
+
 fn read_manifest(dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
+    let text = read_small_text(&dir.join("manifest.json")).ok()?;
     serde_json::from_str::<Manifest>(&text).ok().map(|m| m.name)
 }
 
@@ -121,26 +143,40 @@ pub fn run_test(module: &Path, timeout: Duration) -> TestResult {
 
 fn load_spec(module: &Path) -> Result<TestSpec, String> {
     let json = module.with_extension("json");
-    match std::fs::read_to_string(&json) {
+    match read_small_text(&json) {
         Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", json.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TestSpec::default()),
         Err(e) => Err(format!("{}: {e}", json.display())),
     }
 }
 
-/// A writer the test's stdout or stderr goes to, readable afterwards.
+/// The most of each of a test's stdout and stderr that is kept: expectations are
+/// short texts, and a guest must not make `brine test` hold gigabytes.
+pub const MAX_CAPTURED_OUTPUT: usize = 16 << 20;
+
+/// A writer the test's stdout or stderr goes to, readable afterwards; it keeps
+/// the first [`MAX_CAPTURED_OUTPUT`] bytes and counts the rest.
 #[derive(Clone, Default)]
-struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+struct SharedBuffer(Arc<Mutex<Captured>>);
+
+#[derive(Default)]
+struct Captured {
+    kept: Vec<u8>,
+    dropped: u64,
+}
 
 impl Write for SharedBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.0.lock() {
-            Ok(mut inner) => {
-                inner.extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            Err(_) => Err(std::io::Error::other("output buffer poisoned")),
-        }
+        let mut inner = self
+            .0
+            .lock()
+            .map_err(|_| std::io::Error::other("output buffer poisoned"))?;
+        let room = MAX_CAPTURED_OUTPUT.saturating_sub(inner.kept.len());
+        let (keep, drop) = buf.split_at(room.min(buf.len()));
+        inner.kept.extend_from_slice(keep);
+        inner.dropped = inner.dropped.saturating_add(drop.len() as u64);
+        // The guest is told everything was written, as a full disk would not be its fault.
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -149,10 +185,11 @@ impl Write for SharedBuffer {
 }
 
 impl SharedBuffer {
-    fn text(&self) -> String {
+    /// What was kept, and how many bytes past the cap were dropped.
+    fn text(&self) -> (String, u64) {
         self.0
             .lock()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map(|b| (String::from_utf8_lossy(&b.kept).into_owned(), b.dropped))
             .unwrap_or_default()
     }
 }
@@ -179,16 +216,53 @@ pub fn preopens(spec: &TestSpec) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A test's scratch directory: removed when dropped, whichever way the test ended.
+pub type Scratch = tempfile::TempDir;
+
 /// Copies a test's directories into a fresh scratch directory; returns it and the copies.
-pub fn scratch_copies(spec: &TestSpec, base: &Path) -> Result<(PathBuf, Vec<PathBuf>), String> {
-    let scratch = tempfile_dir().map_err(|e| format!("cannot create a scratch directory: {e}"))?;
+///
+/// The test JSON is untrusted: every directory it names must lie inside the
+/// suite directory `base` (no absolute paths, no `..`, no symlink out of it).
+pub fn scratch_copies(spec: &TestSpec, base: &Path) -> Result<(Scratch, Vec<PathBuf>), String> {
+    let scratch = tempfile::Builder::new()
+        .prefix("brine-test-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a scratch directory: {e}"))?;
     let mut copies = Vec::new();
     for (i, (dir, _)) in preopens(spec).iter().enumerate() {
-        let copy = scratch.join(i.to_string());
-        copy::copy_tree(&base.join(dir), &copy).map_err(|e| format!("cannot copy {dir}: {e}"))?;
+        let source = confined(base, dir)?;
+        let copy = scratch.path().join(i.to_string());
+        copy::copy_tree(&source, &copy).map_err(|e| format!("cannot copy {dir}: {e}"))?;
         copies.push(copy);
     }
     Ok((scratch, copies))
+}
+
+/// `base/dir`, if it is a directory inside `base`.
+fn confined(base: &Path, dir: &str) -> Result<PathBuf, String> {
+    let outside = || {
+        format!(
+            "directory {dir:?}: a test's root and dirs must be directories inside the suite directory"
+        )
+    };
+    let relative = Path::new(dir);
+    let lexically_inside = relative.components().all(|c| {
+        matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    });
+    if !lexically_inside {
+        return Err(outside());
+    }
+    let missing = |e: std::io::Error| format!("directory {dir:?}: {e}");
+    let suite = std::fs::canonicalize(base).map_err(missing)?;
+    // Canonicalizing resolves symlinks, so a link inside the suite that leads out is caught too.
+    let resolved = std::fs::canonicalize(base.join(relative)).map_err(missing)?;
+    if !resolved.starts_with(&suite) || !resolved.is_dir() {
+        return Err(outside());
+    }
+    Ok(resolved)
 }
 
 pub use copy::{snapshot, TreeEntry};
@@ -196,16 +270,14 @@ pub use copy::{snapshot, TreeEntry};
 /// Runs `module` as `spec` says, on copies of its directories (next to `module`).
 pub fn run_case(module: &Path, spec: &TestSpec, timeout: Duration) -> Result<CaseOutput, String> {
     let base = module.parent().unwrap_or(Path::new("."));
-    let (scratch, copies) = scratch_copies(spec, base)?;
-    let result =
-        run_in(module, spec, &copies, timeout).map(|(exit_code, stdout, stderr)| CaseOutput {
-            exit_code,
-            stdout,
-            stderr,
-            trees: copies.iter().map(|c| snapshot(c)).collect(),
-        });
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
+    let (_scratch, copies) = scratch_copies(spec, base)?;
+    // `_scratch` is removed when it goes out of scope, on every path.
+    run_in(module, spec, &copies, timeout).map(|(exit_code, stdout, stderr)| CaseOutput {
+        exit_code,
+        stdout,
+        stderr,
+        trees: copies.iter().map(|c| snapshot(c)).collect(),
+    })
 }
 
 /// Runs the test on copies of its directories and lists every difference.
@@ -269,7 +341,22 @@ fn run_in(
         Outcome::OutOfFuel { .. } => return Err("ran out of fuel".to_string()),
         Outcome::TimedOut(t) => return Err(format!("timed out after {t:?}")),
     };
-    Ok((code, stdout.text(), stderr.text()))
+    Ok((
+        code,
+        captured("stdout", &stdout)?,
+        captured("stderr", &stderr)?,
+    ))
+}
+
+/// The text of a captured stream; a stream past the cap is a failure of its own.
+fn captured(what: &str, buffer: &SharedBuffer) -> Result<String, String> {
+    match buffer.text() {
+        (text, 0) => Ok(text),
+        (_, dropped) => Err(format!(
+            "{what} was longer than brine test keeps ({MAX_CAPTURED_OUTPUT} bytes; \
+             {dropped} more were dropped)"
+        )),
+    }
 }
 
 fn compare(spec: &TestSpec, code: i64, stdout: &str, stderr: &str) -> Vec<String> {
@@ -296,13 +383,4 @@ fn compare(spec: &TestSpec, code: i64, stdout: &str, stderr: &str) -> Vec<String
         problems.push(format!("stderr was {stderr:?}"));
     }
     problems
-}
-
-fn tempfile_dir() -> std::io::Result<PathBuf> {
-    let mut bytes = [0u8; 8];
-    let _ = getrandom::fill(&mut bytes);
-    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let dir = std::env::temp_dir().join(format!("brine-test-{name}"));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }
