@@ -16,10 +16,12 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Give each action (invoke, get, instantiation) N units of fuel; running out traps.
+    /// A script's own `;; brine: fuel` can lower this, never raise it.
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
-    /// Largest linear memory (e.g. 1MiB); memory.grow past it returns -1. Default 1GiB.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    /// Largest linear memory (e.g. 1MiB, at least 64KiB); memory.grow past it returns -1.
+    /// Default 1GiB. A script's own `;; brine: max-memory` can lower this, never raise it.
+    #[arg(long, value_name = "SIZE", value_parser = parse_max_memory)]
     max_memory: Option<u64>,
     /// Treat directories as the official testsuite: skip scripts of proposals wasmi does not
     /// implement (gc, threads, ...) and run wasm-v1/wasm-v2 scripts with only that version's features.
@@ -102,6 +104,10 @@ fn run_one(args: &Args, root: &Path, file: &Path) -> Outcome {
         }
         Err(e) => Outcome::Error(e.to_string()),
     }
+}
+
+fn parse_max_memory(text: &str) -> Result<u64, String> {
+    crate::wast::pragma::at_least_one_page(parse_size(text)?)
 }
 
 fn parse_feature(name: &str) -> Result<Feature, String> {

@@ -53,13 +53,36 @@ pub fn run_script(name: &str, text: &str, options: &Options) -> Result<ScriptRep
         file: name.to_string(),
         ..ScriptReport::default()
     };
+    let lines = LineIndex::new(text);
     for mut directive in wast.directives {
         let kind = keyword(&directive);
         let span = directive.span();
         let verdict = run(&mut session, &mut directive);
-        record(&mut report, verdict, kind, span.linecol_in(text));
+        record(&mut report, verdict, kind, lines.line_col(span.offset()));
     }
     Ok(report)
+}
+
+/// Where each line of a script starts, so a directive's line and column cost a
+/// binary search: `Span::linecol_in` scans the text from the start, which made
+/// a script of many directives quadratic.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let newlines = text.match_indices('\n').map(|(at, _)| at + 1);
+        LineIndex {
+            starts: std::iter::once(0).chain(newlines).collect(),
+        }
+    }
+
+    /// The 0-based line and byte column of `offset`.
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&start| start <= offset).max(1) - 1;
+        (line, offset - self.starts[line])
+    }
 }
 
 /// Counts a verdict; a failure is kept with its 1-based line and column.
@@ -329,5 +352,20 @@ fn assert_unlinkable(session: &mut Session, module: &mut Wat<'_>, message: &str)
         )),
         Err(ActionError::Unsupported(why)) => Verdict::Skip(why),
         Err(_) => Verdict::Pass,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineIndex;
+
+    #[test]
+    fn line_index_agrees_with_the_span_scan() {
+        let text = "(module)\n\n  (assert_return (invoke \"f\"))\nlast";
+        let index = LineIndex::new(text);
+        for offset in 0..text.len() {
+            let span = wast::token::Span::from_offset(offset);
+            assert_eq!(index.line_col(offset), span.linecol_in(text), "{offset}");
+        }
     }
 }

@@ -174,7 +174,7 @@ fn apply_line(pragmas: &mut Pragmas, line: &str) -> Result<(), String> {
     let (key, value) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let value = value.trim();
     match key {
-        "max-memory" => pragmas.max_memory = Some(parse_size(value)?),
+        "max-memory" => pragmas.max_memory = Some(at_least_one_page(parse_size(value)?)?),
         "fuel" => {
             let fuel = value
                 .parse()
@@ -194,6 +194,20 @@ fn apply_line(pragmas: &mut Pragmas, line: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The smallest memory limit a script can run under: the `spectest` module's
+/// own memory is one 64 KiB page.
+pub const MIN_MAX_MEMORY: u64 = 64 << 10;
+
+/// `bytes`, when it is at least [`MIN_MAX_MEMORY`].
+pub fn at_least_one_page(bytes: u64) -> Result<u64, String> {
+    if bytes < MIN_MAX_MEMORY {
+        return Err(format!(
+            "max-memory {bytes} is below one wasm page (64KiB), which the spectest module needs"
+        ));
+    }
+    Ok(bytes)
 }
 
 fn unknown_feature(name: &str) -> String {

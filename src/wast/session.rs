@@ -62,7 +62,8 @@ pub struct Session {
 impl Session {
     /// A fresh store with `spectest` defined, limited by `options` and the script's `pragmas`.
     pub fn new(options: &Options, pragmas: &Pragmas) -> Result<Session, String> {
-        let fuel = pragmas.fuel.or(options.fuel);
+        // The script is untrusted: its own settings may only tighten the command line's.
+        let fuel = tighter(pragmas.fuel, options.fuel);
         let mut config = Config::default();
         pragmas.features.apply(&mut config);
         config
@@ -70,10 +71,8 @@ impl Session {
             .set_max_recursion_depth(MAX_RECURSION_DEPTH)
             .set_max_stack_height(MAX_STACK_HEIGHT);
         let engine = Engine::new(&config);
-        let max_memory = pragmas
-            .max_memory
-            .or(options.max_memory)
-            .unwrap_or(DEFAULT_MAX_MEMORY);
+        let max_memory =
+            tighter(pragmas.max_memory, options.max_memory).unwrap_or(DEFAULT_MAX_MEMORY);
         let data = WastData {
             budget: Budget::new(max_memory),
             print: options.print,
@@ -329,6 +328,14 @@ pub fn needs_unimplemented_proposal(message: &str) -> Option<&'static str> {
         .iter()
         .find(|(needle, _)| message.contains(needle))
         .map(|(_, proposal)| *proposal)
+}
+
+/// The smaller of two optional limits (either alone when the other is absent).
+fn tighter(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Collapses a multi-line message (the text parser's snippets) to one line.
