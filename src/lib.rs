@@ -22,6 +22,7 @@ pub mod runner;
 pub mod source;
 pub mod spec;
 pub mod suite;
+pub mod text;
 pub mod units;
 pub mod wasi;
 pub mod wast;

@@ -225,3 +225,30 @@ fn inspect_into_a_closed_pipe_does_not_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(!err.contains("status=101"), "{err}");
 }
+
+#[test]
+fn hostile_names_are_escaped_in_text_and_kept_exact_in_json() {
+    // An export named with a terminal escape (clear screen) and a custom section
+    // with a right-to-left override and a newline.
+    let wat = "(module (func (export \"run\\1b[2J\")) (@custom \"\\e2\\80\\aeevil\\0a\" \"x\"))";
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("hostile.wasm");
+    std::fs::write(&module, wat::parse_str(wat).unwrap()).unwrap();
+    let out = run(["inspect".as_ref(), module.as_os_str()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains('\x1b') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert_eq!(
+        section(&text, "exports"),
+        ["  run\\u{1b}[2J: func () -> ()"]
+    );
+    assert_eq!(
+        section(&text, "custom sections"),
+        ["  \\u{202e}evil\\u{a} (1 bytes)"]
+    );
+    let out = run(["inspect".as_ref(), "--json".as_ref(), module.as_os_str()]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["exports"][0]["name"], "run\u{1b}[2J");
+}

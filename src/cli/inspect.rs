@@ -131,19 +131,20 @@ fn walk_sections(binary: &[u8], report: &mut Report) -> Result<(), wasmparser::B
 }
 
 fn print_text(report: &Report) {
+    use crate::text::printable;
     outln!("module {}", report.module);
     outln!("imports ({}):", report.imports.len());
     for i in &report.imports {
         outln!(
             "  {}.{}: {}",
-            i.module.as_deref().unwrap_or(""),
-            i.name,
+            printable(i.module.as_deref().unwrap_or("")),
+            printable(&i.name),
             i.ty
         );
     }
     outln!("exports ({}):", report.exports.len());
     for e in &report.exports {
-        outln!("  {}: {}", e.name, e.ty);
+        outln!("  {}: {}", printable(&e.name), e.ty);
     }
     outln!("memories ({}):", report.memories.len());
     for m in &report.memories {
@@ -157,6 +158,6 @@ fn print_text(report: &Report) {
     outln!("globals defined: {}", report.globals);
     outln!("custom sections ({}):", report.custom_sections.len());
     for c in &report.custom_sections {
-        outln!("  {} ({} bytes)", c.name, c.size);
+        outln!("  {} ({} bytes)", printable(&c.name), c.size);
     }
 }

@@ -246,16 +246,25 @@ fn yaml_message(text: &str, json: bool) -> String {
     format!("invalid {language}: {message}")
 }
 
-/// Explains which safety limit a document broke.
+/// Explains which safety limit a document broke. serde-saphyr names the breach
+/// with its Debug form (`Anchors { anchors: 50001 }`): turn that into words.
 fn budget_message(breach: &str) -> String {
-    let what = if breach.starts_with("Depth") {
-        "it is nested more than 64 levels deep".to_string()
-    } else if breach.starts_with("Nodes") || breach.starts_with("Aliases") {
-        "it has too many nodes (more than 250000, counting what aliases expand to)".to_string()
-    } else if breach.starts_with("Documents") {
-        "it has more than one document".to_string()
-    } else {
-        format!("it is too large ({breach})")
+    let kind = breach
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or_default();
+    let what = match kind {
+        "Depth" | "InclusionDepth" => "it is nested more than 64 levels deep",
+        "Nodes" | "Aliases" | "Events" | "AliasAnchorRatio" => {
+            "it has too many nodes (more than 250000, counting what aliases expand to)"
+        }
+        "Anchors" => "it defines too many anchors (&name)",
+        "MergeKeys" => "it has too many merge keys (<<)",
+        "Documents" => "it has more than one document",
+        "ScalarBytes" | "CommentBytes" => "its values hold too many bytes in all",
+        "InputBytes" => "it is too large",
+        "SequenceUnbalanced" => "its nesting does not balance",
+        _ => "it exceeds a safety limit of the YAML reader",
     };
     format!("the document is refused: {what}")
 }
@@ -269,6 +278,18 @@ mod tests {
         let mut cx = Collector::new(Path::new("t.yaml"));
         let node = parse(text, &mut cx);
         (node, cx.finish().to_string())
+    }
+
+    #[test]
+    fn budget_breaches_are_told_in_words() {
+        let message = budget_message("Anchors { anchors: 50001 }");
+        assert_eq!(
+            message,
+            "the document is refused: it defines too many anchors (&name)"
+        );
+        let message = budget_message("ScalarBytes { total_scalar_bytes: 99 }");
+        assert!(!message.contains('{'), "{message}");
+        assert!(!budget_message("Whatever { x: 1 }").contains('{'));
     }
 
     #[test]
