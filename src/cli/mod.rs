@@ -104,6 +104,24 @@ fn init_logging() {
         .try_init();
 }
 
+/// An error and its causes on one line, each said once: many library errors
+/// already include their source in their own message, and anyhow's `{:#}`
+/// would then print the same OS error twice.
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 /// Parses the process's arguments, runs the command and returns the exit status.
 pub fn main() -> i32 {
     init_logging();
@@ -127,8 +145,31 @@ pub fn main() -> i32 {
     match result {
         Ok(status) => status,
         Err(failure) => {
-            eoutln!("error: {:#}", failure.error);
+            eoutln!("error: {}", error_chain(&failure.error));
             failure.status
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot write out/exitCode: {source}")]
+    struct Writing {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "Permission denied");
+        let error = anyhow::Error::new(Writing { source: io }).context("job failed");
+        assert_eq!(
+            error_chain(&error),
+            "job failed: cannot write out/exitCode: Permission denied"
+        );
+        let plain = anyhow::anyhow!("root cause").context("outer");
+        assert_eq!(error_chain(&plain), "outer: root cause");
     }
 }
