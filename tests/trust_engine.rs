@@ -1,0 +1,234 @@
+//! Issue #12, the engine's side of the trust boundary: module resolution stays
+//! inside the guest's mounts, and every limit (time, fuel, memory) holds from
+//! the first instruction of a start function to the last of the entrypoint.
+//!
+//! Each test reproduces an attack from the issue through the real binary.
+
+mod common;
+
+use common::{assert_code, assert_no_panic, brine, describe, ROOT};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// A temporary directory holding a job file and, after running it, its results.
+struct Job {
+    dir: tempfile::TempDir,
+}
+
+impl Job {
+    fn new(yaml: &str) -> Job {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("job.yaml"), yaml.replace("@ROOT@", ROOT)).unwrap();
+        Job { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run(&self) -> Output {
+        let o = brine()
+            .arg("run")
+            .arg(self.path("job.yaml"))
+            .arg("--output")
+            .arg(self.path("out"))
+            .output()
+            .unwrap();
+        assert_no_panic(&o);
+        o
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path("out").join(rel)).unwrap_or_default()
+    }
+
+    fn error(&self) -> String {
+        let summary: serde_json::Value =
+            serde_json::from_str(&self.read("brine.json")).expect("brine.json is written");
+        summary["error"].as_str().unwrap_or_default().to_string()
+    }
+}
+
+/// A job running the module at guest path `entry`, with these input-source YAML lines.
+fn job_yaml(entry: &str, inputs: &str, task_extra: &str) -> String {
+    format!(
+        "Name: t\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: {entry}\n    InputSources:\n{inputs}{task_extra}"
+    )
+}
+
+/// An input-source entry mounting host `path` at `target`.
+fn local_input(path: &Path, target: &str) -> String {
+    format!(
+        "      - Source: {{Type: localDirectory, Params: {{SourcePath: '{}'}}}}\n        Target: {target}\n",
+        path.display()
+    )
+}
+
+/// An input-source entry mounting an inline tar.gz at `target`.
+fn inline_input(tar_gz: &[u8], target: &str) -> String {
+    format!(
+        "      - Source: {{Type: inline, Params: {{URL: 'data:application/gzip;base64,{}'}}}}\n        Target: {target}\n",
+        base64(tar_gz)
+    )
+}
+
+/// An archive entry.
+enum Entry<'a> {
+    File(&'a str, &'a [u8]),
+    Symlink(&'a str, &'a Path),
+}
+
+fn tar_gz(entries: &[Entry<'_>]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for entry in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(0o644);
+        match entry {
+            Entry::File(name, data) => {
+                header.set_size(data.len() as u64);
+                header.set_cksum();
+                builder.append_data(&mut header, name, *data).unwrap();
+            }
+            Entry::Symlink(name, target) => {
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_size(0);
+                builder.append_link(&mut header, name, target).unwrap();
+            }
+        }
+    }
+    let tar_bytes = builder.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &tar_bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn hello_wasm() -> Vec<u8> {
+    std::fs::read(Path::new(ROOT).join("fixtures/hello.wasm")).unwrap()
+}
+
+/// A directory outside every mount holding a module that prints "Hello, world!".
+fn host_module_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("host.wasm"), hello_wasm()).unwrap();
+    dir
+}
+
+// ------------------------------------------------- item 2: module resolution
+
+#[test]
+fn a_module_symlink_out_of_its_mount_is_not_run() {
+    let host = host_module_dir();
+    let archive = tar_gz(&[Entry::Symlink("m.wasm", &host.path().join("host.wasm"))]);
+    let job = Job::new(&job_yaml("/in/m.wasm", &inline_input(&archive, "/in"), ""));
+    let o = job.run();
+    assert_code(&o, 1);
+    assert_eq!(
+        job.read("stdout"),
+        "",
+        "the host's module ran\n{}",
+        describe(&o)
+    );
+    let error = job.error();
+    assert!(
+        error.contains("cannot read module /in/m.wasm") && error.contains("outside its mount"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_directory_symlink_out_of_its_mount_is_not_listed() {
+    let host = host_module_dir();
+    let archive = tar_gz(&[Entry::Symlink("mods", host.path())]);
+    let job = Job::new(&job_yaml("/in/mods", &inline_input(&archive, "/in"), ""));
+    let o = job.run();
+    assert_code(&o, 1);
+    assert_eq!(
+        job.read("stdout"),
+        "",
+        "the host's module ran\n{}",
+        describe(&o)
+    );
+    let error = job.error();
+    assert!(error.contains("cannot read module /in/mods"), "{error}");
+
+    // A module directory whose one .wasm entry links out of the mount.
+    let link = host.path().join("host.wasm");
+    let archive = tar_gz(&[Entry::Symlink("mods/m.wasm", &link)]);
+    let job = Job::new(&job_yaml("/in/mods", &inline_input(&archive, "/in"), ""));
+    let o = job.run();
+    assert_code(&o, 1);
+    assert_eq!(
+        job.read("stdout"),
+        "",
+        "the host's module ran\n{}",
+        describe(&o)
+    );
+    let error = job.error();
+    assert!(
+        error.contains("cannot read module /in/mods/m.wasm"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_module_symlink_inside_its_mount_runs_as_the_guest_sees_it() {
+    let hello = hello_wasm();
+    let archive = tar_gz(&[
+        Entry::File("real/hello.wasm", &hello),
+        Entry::Symlink("m.wasm", Path::new("real/hello.wasm")),
+        Entry::Symlink("mods", Path::new("real")),
+    ]);
+    for entry in ["/in/m.wasm", "/in/mods"] {
+        let job = Job::new(&job_yaml(entry, &inline_input(&archive, "/in"), ""));
+        let o = job.run();
+        assert_code(&o, 0);
+        assert_eq!(job.read("stdout"), "Hello, world!\n");
+    }
+}
+
+#[test]
+fn a_receipt_hashes_the_module_bytes_that_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("m.wasm");
+    std::fs::write(&module, hello_wasm()).unwrap();
+    let job = Job::new(&job_yaml(
+        "/wasm/m.wasm",
+        &local_input(&module, "/wasm/m.wasm"),
+        "",
+    ));
+    let receipt = job.path("receipt.json");
+    let o = brine()
+        .arg("run")
+        .arg(job.path("job.yaml"))
+        .arg("--output")
+        .arg(job.path("out"))
+        .arg("--receipt")
+        .arg(&receipt)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let text = std::fs::read_to_string(&receipt).unwrap();
+    let expected = blake3::hash(&hello_wasm()).to_hex().to_string();
+    assert!(text.contains(&expected), "{text}");
+}
