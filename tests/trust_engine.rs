@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::{assert_code, assert_no_panic, brine, describe, ROOT};
+use assert_cmd::Command;
+use common::{assert_code, assert_no_panic, brine, describe, stderr, ROOT};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -127,6 +128,15 @@ fn hello_wasm() -> Vec<u8> {
     std::fs::read(Path::new(ROOT).join("fixtures/hello.wasm")).unwrap()
 }
 
+/// `brine wasm run ARGS...`, to which a test adds more arguments.
+fn wasm_run<const N: usize>(args: [&str; N]) -> Command {
+    let mut cmd = brine();
+    cmd.args(["wasm", "run"])
+        .args(args)
+        .write_stdin(Vec::<u8>::new());
+    cmd
+}
+
 /// A directory outside every mount holding a module that prints "Hello, world!".
 fn host_module_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -231,4 +241,71 @@ fn a_receipt_hashes_the_module_bytes_that_ran() {
     let text = std::fs::read_to_string(&receipt).unwrap();
     let expected = blake3::hash(&hello_wasm()).to_hex().to_string();
     assert!(text.contains(&expected), "{text}");
+}
+
+// ------------------------------------------- item 13: large functions, timeouts
+
+/// A module whose `_start` body is about 400 KB of code (70,000 constant drops).
+fn large_function_module(dir: &Path) -> PathBuf {
+    let body = "(drop (i32.const 2000000000))\n".repeat(70_000);
+    let wasm = wat::parse_str(format!("(module (func (export \"_start\") {body}))")).unwrap();
+    assert!(wasm.len() > 400_000, "{} bytes", wasm.len());
+    let path = dir.join("large.wasm");
+    std::fs::write(&path, wasm).unwrap();
+    path
+}
+
+#[test]
+fn a_large_function_runs_under_a_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = large_function_module(dir.path());
+    let o = wasm_run(["--timeout", "60s"])
+        .arg(&module)
+        .output()
+        .unwrap();
+    assert_no_panic(&o);
+    assert_code(&o, 0);
+    assert!(!stderr(&o).contains("fuel"), "{}", describe(&o));
+
+    let job = Job::new(&job_yaml(
+        "/wasm/m.wasm",
+        &local_input(&module, "/wasm/m.wasm"),
+        "    Timeouts:\n      ExecutionTimeout: 600\n",
+    ));
+    let o = job.run();
+    assert_code(&o, 0);
+    assert_eq!(job.error(), "");
+}
+
+// --------------------------------------- item 16: timeouts too long to represent
+
+const FOREVER: &str = "9223372036854775807";
+
+#[test]
+fn an_unrepresentable_timeout_runs_without_a_deadline() {
+    let o = wasm_run(["--timeout", &format!("{FOREVER}s"), "fixtures/hello.wasm"])
+        .output()
+        .unwrap();
+    assert_no_panic(&o);
+    assert_code(&o, 0);
+    assert_eq!(common::stdout(&o), "Hello, world!\n");
+
+    let job = Job::new(&job_yaml(
+        "/wasm/m.wasm",
+        &local_input(&Path::new(ROOT).join("fixtures/hello.wasm"), "/wasm/m.wasm"),
+        &format!("    Timeouts:\n      ExecutionTimeout: {FOREVER}\n"),
+    ));
+    let o = job.run();
+    assert_code(&o, 0);
+    assert_eq!(job.read("stdout"), "Hello, world!\n");
+
+    let suite = tempfile::tempdir().unwrap();
+    std::fs::write(suite.path().join("hello.wasm"), hello_wasm()).unwrap();
+    let o = brine()
+        .args(["test", "--timeout", &format!("{FOREVER}s")])
+        .arg(suite.path())
+        .output()
+        .unwrap();
+    assert_no_panic(&o);
+    assert_code(&o, 0);
 }

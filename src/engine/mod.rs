@@ -100,7 +100,7 @@ pub struct Limits {
     pub timeout: Option<Duration>,
     /// Maximum linear memory per memory, in bytes (default: 4 GiB, all of wasm32).
     pub max_memory: Option<u64>,
-    /// Reproducible execution: fuel always metered and compiled eagerly, so the
+    /// Reproducible execution: fuel always metered (and so compiled eagerly), so the
     /// fuel used (and the virtual clock that runs on it) is the same on every run.
     pub deterministic: bool,
 }
@@ -141,8 +141,11 @@ impl WasiView for StoreData {
 /// recursion limit high enough for real programs that still traps cleanly.
 pub fn new_engine(limits: &Limits) -> Engine {
     let mut config = Config::default();
-    if limits.deterministic {
-        // Lazy compilation charges translation fuel on first call; eager makes it exact.
+    if limits.metered() {
+        // Lazy compilation charges a function's translation to the fuel of its first
+        // call: that makes fuel totals differ between runs, and a large function's
+        // translation can need more than one timeout slice, which wasmi reports as
+        // an unresumable out-of-fuel error. Eager compilation charges nothing at run time.
         config.compilation_mode(wasmi::CompilationMode::Eager);
     }
     config

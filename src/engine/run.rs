@@ -6,7 +6,7 @@ use super::link::{InstantiateError, Instantiator, ModuleResolver};
 use super::{load, new_engine, new_store, values, EngineError, Limits};
 use crate::wasi::WasiCtx;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use wasmi::{ExternType, Func, Instance, Module, Store, Val};
 
 /// The function a run calls when none is named: WASI's command entrypoint.
@@ -53,8 +53,8 @@ pub fn run<R: ModuleResolver>(
     mut spec: RunSpec<R>,
     mut wasi: WasiCtx,
 ) -> Result<Report, EngineError> {
-    let started = Instant::now();
-    wasi.set_deadline(spec.limits.timeout.map(|t| started + t));
+    let deadline = spec.limits.timeout.and_then(deadline_after);
+    wasi.set_deadline(deadline.map(|(at, _)| at));
     let engine = new_engine(&spec.limits);
     let (display, module) = load_entry(&engine, &spec.entry, &mut spec.resolver)?;
     let name = spec
@@ -83,7 +83,7 @@ pub fn run<R: ModuleResolver>(
     };
     let limits = CallLimits {
         fuel: spec.limits.fuel,
-        deadline: spec.limits.timeout.map(|t| (started + t, t)),
+        deadline,
     };
     if name != DEFAULT_ENTRYPOINT {
         // A reactor initializes itself before any export is called, as in wasmtime.
@@ -97,6 +97,15 @@ pub fn run<R: ModuleResolver>(
     let func = exported_func(&instance, &store, &module, &display, &name)?;
     let outcome = call(&mut store, func, &params, limits);
     Ok(finish(&mut store, outcome, &spec.limits))
+}
+
+/// When a run started now must stop, with its timeout; `None` when that instant
+/// is too far away to represent (`--timeout 9223372036854775807s`): such a
+/// timeout cannot pass, so the run has no deadline.
+fn deadline_after(timeout: Duration) -> Option<(Instant, Duration)> {
+    Instant::now()
+        .checked_add(timeout)
+        .map(|deadline| (deadline, timeout))
 }
 
 fn load_entry<R: ModuleResolver>(
