@@ -10,6 +10,7 @@ use assert_cmd::Command;
 use common::{assert_code, assert_no_panic, brine, describe, stderr, ROOT};
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 /// A temporary directory holding a job file and, after running it, its results.
 struct Job {
@@ -308,4 +309,134 @@ fn an_unrepresentable_timeout_runs_without_a_deadline() {
         .unwrap();
     assert_no_panic(&o);
     assert_code(&o, 0);
+}
+
+// ------------------------------------------------ item 8: start-function loops
+
+/// Writes the module `text` as `dir/name` (binary) and returns its path.
+fn write_wat(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, wat::parse_str(text).unwrap()).unwrap();
+    path
+}
+
+const START_LOOP: &str =
+    "(module (func $s (loop (br 0))) (start $s) (func (export \"f\")) (func (export \"_start\")))";
+const IMPORTS_LIB: &str = "(module (import \"/lib.wasm\" \"f\" (func)) (func (export \"_start\")))";
+
+/// Runs `run`, asserting it ends within a few seconds of a 1 s limit.
+fn within_seconds(run: impl FnOnce() -> Output) -> Output {
+    let started = Instant::now();
+    let o = run();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(6),
+        "took {took:?}\n{}",
+        describe(&o)
+    );
+    o
+}
+
+#[test]
+fn a_start_function_loop_stops_at_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = write_wat(dir.path(), "loop.wasm", START_LOOP);
+    let o = within_seconds(|| wasm_run(["--timeout", "1s"]).arg(&entry).output().unwrap());
+    assert_no_panic(&o);
+    assert_code(&o, common::EXIT_TIMEOUT);
+    assert!(stderr(&o).contains("timed out"), "{}", describe(&o));
+
+    let main = write_wat(dir.path(), "main.wasm", IMPORTS_LIB);
+    let o = within_seconds(|| {
+        wasm_run(["--timeout", "1s", "--import"])
+            .arg(format!("/lib.wasm={}", entry.display()))
+            .arg(&main)
+            .output()
+            .unwrap()
+    });
+    assert_no_panic(&o);
+    assert_code(&o, common::EXIT_TIMEOUT);
+}
+
+#[test]
+fn a_start_function_loop_stops_at_the_execution_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let looping = write_wat(dir.path(), "loop.wasm", START_LOOP);
+    let main = write_wat(dir.path(), "main.wasm", IMPORTS_LIB);
+    let timeout = "    Timeouts:\n      ExecutionTimeout: 1\n";
+    let entry_loops = job_yaml(
+        "/wasm/m.wasm",
+        &local_input(&looping, "/wasm/m.wasm"),
+        timeout,
+    );
+    let import_loops = job_yaml(
+        "/main.wasm",
+        &(local_input(&main, "/main.wasm") + &local_input(&looping, "/lib.wasm")),
+        timeout,
+    );
+    for yaml in [entry_loops, import_loops] {
+        let job = Job::new(&yaml);
+        let o = within_seconds(|| job.run());
+        assert_code(&o, 1);
+        assert_eq!(job.error(), "Execution timed out");
+    }
+}
+
+#[test]
+fn a_start_function_still_runs_first_and_stays_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    // The start function sets the global `_start` then returns.
+    let module = write_wat(
+        dir.path(),
+        "m.wasm",
+        "(module (global $g (mut i32) (i32.const 0)) (func $s (global.set $g (i32.const 7)))
+           (start $s) (func (export \"get\") (result i32) (global.get $g)))",
+    );
+    let o = wasm_run(["--fuel", "1000000", "--invoke", "get"])
+        .arg(&module)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert_eq!(common::stdout(&o), "7\n");
+    let o = wasm_run(["--invoke", "nope"])
+        .arg(&module)
+        .output()
+        .unwrap();
+    assert_code(&o, common::EXIT_USAGE);
+    assert!(
+        stderr(&o).contains("exported functions: get (choose"),
+        "{}",
+        describe(&o)
+    );
+
+    // No other module can import it to run the start function again ...
+    let importer = write_wat(
+        dir.path(),
+        "importer.wasm",
+        "(module (import \"lib\" \"\\00brine:start\" (func)) (func (export \"_start\")))",
+    );
+    let o = wasm_run(["--import"])
+        .arg(format!("lib={}", module.display()))
+        .arg(&importer)
+        .output()
+        .unwrap();
+    assert_code(&o, common::EXIT_USAGE);
+    assert!(
+        stderr(&o).contains("does not export it"),
+        "{}",
+        describe(&o)
+    );
+
+    // ... and a module cannot claim the name to keep its start function out of reach.
+    let squatter = write_wat(
+        dir.path(),
+        "squatter.wasm",
+        "(module (func $s (loop (br 0))) (start $s) (export \"\\00brine:start\" (func $s)))",
+    );
+    let o = wasm_run(["--timeout", "1s"])
+        .arg(&squatter)
+        .output()
+        .unwrap();
+    assert_code(&o, common::EXIT_USAGE);
+    assert!(stderr(&o).contains("reserves"), "{}", describe(&o));
 }

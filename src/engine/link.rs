@@ -7,8 +7,9 @@
 //! preview1, always, and `wasi:http/requests` when the run's network is enabled
 //! ([`Instantiator::enable_network`]).
 
-use super::call::{classify_error, Outcome};
+use super::call::{call, classify_error, CallLimits, Outcome};
 use super::describe::extern_type;
+use super::start::DEFERRED_START;
 use super::{EngineError, StoreData};
 use crate::{net, wasi};
 use std::collections::HashMap;
@@ -63,11 +64,14 @@ pub struct Instantiator<R: ModuleResolver> {
     stack: Vec<String>,
     /// Whether `wasi:http/requests` is defined in the linker.
     network: bool,
+    /// The limits start functions run under (the run's own).
+    limits: CallLimits,
 }
 
 impl<R: ModuleResolver> Instantiator<R> {
-    /// An instantiator whose linker already defines WASI preview1.
-    pub fn new(engine: &Engine, resolver: R) -> Result<Self, EngineError> {
+    /// An instantiator whose linker already defines WASI preview1; start
+    /// functions run under `limits`.
+    pub fn new(engine: &Engine, resolver: R, limits: CallLimits) -> Result<Self, EngineError> {
         let mut linker = Linker::new(engine);
         wasi::add_to_linker(&mut linker).map_err(|e| EngineError::Instantiate {
             module: wasi::MODULE.to_string(),
@@ -80,6 +84,7 @@ impl<R: ModuleResolver> Instantiator<R> {
             registered: Vec::new(),
             stack: Vec::new(),
             network: false,
+            limits,
         })
     }
 
@@ -147,12 +152,20 @@ impl<R: ModuleResolver> Instantiator<R> {
         if self.registered.iter().any(|n| n == name) {
             return Ok(());
         }
-        self.linker
-            .instance(&mut *store, name, instance)
-            .map_err(|e| EngineError::Instantiate {
-                module: name.to_string(),
-                message: e.to_string(),
-            })?;
+        // Every export but the deferred start function, which no other module may call.
+        let exports: Vec<_> = instance
+            .exports(&*store)
+            .filter(|e| e.name() != DEFERRED_START)
+            .map(|e| (e.name().to_string(), e.into_extern()))
+            .collect();
+        for (field, export) in exports {
+            self.linker
+                .define(name, &field, export)
+                .map_err(|e| EngineError::Instantiate {
+                    module: name.to_string(),
+                    message: e.to_string(),
+                })?;
+        }
         self.registered.push(name.to_string());
         Ok(())
     }
@@ -165,9 +178,28 @@ impl<R: ModuleResolver> Instantiator<R> {
         module: &Module,
     ) -> Result<Instance, InstantiateError> {
         self.instantiate_dependencies(store, display, module)?;
-        self.linker
+        let instance = self
+            .linker
             .instantiate_and_start(&mut *store, module)
-            .map_err(|e| self.instantiation_error(display, e))
+            .map_err(|e| self.instantiation_error(display, e))?;
+        self.run_start(store, instance)?;
+        Ok(instance)
+    }
+
+    /// Runs `instance`'s start function, which compiling moved to an export so
+    /// that it runs under the run's deadline and fuel like any other call.
+    fn run_start(
+        &self,
+        store: &mut Store<StoreData>,
+        instance: Instance,
+    ) -> Result<(), InstantiateError> {
+        let Some(start) = instance.get_func(&*store, DEFERRED_START) else {
+            return Ok(());
+        };
+        match call(store, start, &[], self.limits) {
+            Outcome::Returned(_) => Ok(()),
+            other => Err(InstantiateError::Guest(other)),
+        }
     }
 
     fn instantiate_dependencies(

@@ -7,6 +7,7 @@ pub mod link;
 pub mod load;
 pub mod resolve;
 pub mod run;
+pub mod start;
 pub mod values;
 
 pub use call::{Outcome, Trap};

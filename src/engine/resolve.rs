@@ -282,7 +282,7 @@ impl ModuleResolver for MountedModules {
         };
         // Compiled once per run (the instantiator keeps the instance): the bytes can go.
         self.read.remove(&self.canonical(name));
-        let module = load::compile(engine, &bytes, name)?;
+        let module = load::compile_to_run(engine, &bytes, name)?;
         Ok(Some((name.to_string(), module)))
     }
 

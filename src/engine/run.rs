@@ -3,6 +3,7 @@
 
 use super::call::{call, CallLimits, Outcome};
 use super::link::{InstantiateError, Instantiator, ModuleResolver};
+use super::start::DEFERRED_START;
 use super::{load, new_engine, new_store, values, EngineError, Limits};
 use crate::wasi::WasiCtx;
 use std::path::PathBuf;
@@ -64,7 +65,11 @@ pub fn run<R: ModuleResolver>(
     let func_type = find_function_type(&module, &display, &name)?;
     let params = parse_params(&name, func_type.params(), &spec.call_args)?;
     let mut store = new_store(&engine, wasi, &spec.limits);
-    let mut instantiator = Instantiator::new(&engine, spec.resolver)?;
+    let limits = CallLimits {
+        fuel: spec.limits.fuel,
+        deadline,
+    };
+    let mut instantiator = Instantiator::new(&engine, spec.resolver, limits)?;
     if spec.network {
         instantiator.enable_network()?;
     }
@@ -80,10 +85,6 @@ pub fn run<R: ModuleResolver>(
         Err(InstantiateError::Guest(outcome)) => {
             return Ok(finish(&mut store, outcome, &spec.limits))
         }
-    };
-    let limits = CallLimits {
-        fuel: spec.limits.fuel,
-        deadline,
     };
     if name != DEFAULT_ENTRYPOINT {
         // A reactor initializes itself before any export is called, as in wasmtime.
@@ -165,7 +166,7 @@ fn find_function_type(
     name: &str,
 ) -> Result<wasmi::FuncType, EngineError> {
     match module.get_export(name) {
-        Some(ExternType::Func(ty)) => Ok(ty),
+        Some(ExternType::Func(ty)) if name != DEFERRED_START => Ok(ty),
         _ => Err(missing_entrypoint(module, display, name)),
     }
 }
@@ -185,7 +186,7 @@ fn exported_func(
 fn missing_entrypoint(module: &Module, display: &str, name: &str) -> EngineError {
     let exports = module
         .exports()
-        .filter(|e| matches!(e.ty(), ExternType::Func(_)))
+        .filter(|e| matches!(e.ty(), ExternType::Func(_)) && e.name() != DEFERRED_START)
         .map(|e| e.name().to_string())
         .collect();
     EngineError::MissingEntrypoint {
