@@ -440,3 +440,95 @@ fn a_start_function_still_runs_first_and_stays_hidden() {
     assert_code(&o, common::EXIT_USAGE);
     assert!(stderr(&o).contains("reserves"), "{}", describe(&o));
 }
+
+// ------------------------------------------------ item 9: one memory budget
+
+/// 40 memories of 64 MiB each (multi-memory).
+fn forty_memories() -> String {
+    format!(
+        "(module {} (func (export \"_start\")))",
+        "(memory 1024) ".repeat(40)
+    )
+}
+
+/// 10 tables of 10 M funcref elements: 400 MB of host memory from ~100 bytes.
+fn ten_tables() -> String {
+    format!(
+        "(module {} (func (export \"_start\")))",
+        "(table 10000000 funcref) ".repeat(10)
+    )
+}
+
+#[test]
+fn all_memories_and_tables_share_the_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [("memories", forty_memories()), ("tables", ten_tables())] {
+        let module = write_wat(dir.path(), &format!("{name}.wasm"), &text);
+        let o = wasm_run(["--max-memory", "64MiB"])
+            .arg(&module)
+            .output()
+            .unwrap();
+        common::assert_one_line_error(
+            &o,
+            common::EXIT_USAGE,
+            "error: cannot instantiate",
+            &[
+                "the guest's memories and tables need more than the memory limit",
+                "64 MiB allowed",
+                "--max-memory",
+            ],
+        );
+
+        let job = Job::new(&job_yaml(
+            "/wasm/m.wasm",
+            &local_input(&module, "/wasm/m.wasm"),
+            "    Resources:\n      Memory: 64MiB\n",
+        ));
+        let o = job.run();
+        assert_code(&o, 1);
+        let error = job.error();
+        assert!(
+            error.contains("need more than the memory limit") && error.contains("Resources.Memory"),
+            "{name}: {error}"
+        );
+    }
+}
+
+#[test]
+fn memory_grow_fails_once_all_memories_together_reach_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two one-page memories; the first grows to 62.5 MiB, then the second may not.
+    let module = write_wat(
+        dir.path(),
+        "grow.wasm",
+        "(module (memory $a 1) (memory $b 1)
+           (func (export \"grow\") (result i32 i32)
+             (memory.grow $a (i32.const 1000)) (memory.grow $b (i32.const 1000))))",
+    );
+    let o = wasm_run(["--max-memory", "64MiB", "--invoke", "grow"])
+        .arg(&module)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert_eq!(common::stdout(&o), "1\n-1\n");
+
+    // A guest that fails after a refused growth is told which limit refused it.
+    let module = write_wat(
+        dir.path(),
+        "grow_or_trap.wasm",
+        "(module (memory $a 1) (memory $b 1)
+           (func (export \"_start\")
+             (drop (memory.grow $a (i32.const 1000)))
+             (if (i32.eq (memory.grow $b (i32.const 1000)) (i32.const -1)) (then unreachable))))",
+    );
+    let o = wasm_run(["--max-memory", "64MiB"])
+        .arg(&module)
+        .output()
+        .unwrap();
+    assert_code(&o, common::EXIT_TRAP);
+    assert!(
+        stderr(&o).contains("note: the guest was refused memory: the guest's memories and tables need more than the memory limit"),
+        "{}",
+        describe(&o)
+    );
+}

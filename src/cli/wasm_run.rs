@@ -250,7 +250,19 @@ fn write_journal(
 
 /// Prints what happened and returns the exit status.
 pub(crate) fn report_outcome(invocation: &Invocation, report: Report) -> i32 {
-    match report.outcome {
+    let trapped = matches!(report.outcome, Outcome::Trapped(_));
+    let status = report_end(invocation, report.outcome);
+    if let (Some(refusal), true) = (report.memory_refusal, trapped) {
+        // The guest saw only -1 from memory.grow (and then aborted, as Rust's
+        // allocator does): say which limit it met. A guest that exits on its own
+        // has said what it wanted on stderr; brine adds nothing to that.
+        eoutln!("note: the guest was refused memory: {refusal}");
+    }
+    status
+}
+
+fn report_end(invocation: &Invocation, outcome: Outcome) -> i32 {
+    match outcome {
         Outcome::Exited(code) => code as i32,
         Outcome::Returned(values) => {
             for value in &values {

@@ -7,13 +7,14 @@
 //! preview1, always, and `wasi:http/requests` when the run's network is enabled
 //! ([`Instantiator::enable_network`]).
 
+use super::budget::Refusal;
 use super::call::{call, classify_error, CallLimits, Outcome};
 use super::describe::extern_type;
 use super::start::DEFERRED_START;
 use super::{EngineError, StoreData};
 use crate::{net, wasi};
 use std::collections::HashMap;
-use wasmi::errors::{ErrorKind, InstantiationError, LinkerError};
+use wasmi::errors::{ErrorKind, InstantiationError, LinkerError, MemoryError, TableError};
 use wasmi::{Engine, Instance, Linker, Module, Store};
 
 /// Finds import modules by name.
@@ -181,7 +182,7 @@ impl<R: ModuleResolver> Instantiator<R> {
         let instance = self
             .linker
             .instantiate_and_start(&mut *store, module)
-            .map_err(|e| self.instantiation_error(display, e))?;
+            .map_err(|e| self.instantiation_error(display, e, store.data().budget.refusal()))?;
         self.run_start(store, instance)?;
         Ok(instance)
     }
@@ -260,7 +261,14 @@ impl<R: ModuleResolver> Instantiator<R> {
         }
     }
 
-    fn instantiation_error(&self, display: &str, err: wasmi::Error) -> InstantiateError {
+    /// What went wrong instantiating `display`; `refusal` is the memory budget's
+    /// latest refusal, which explains a denied memory or table.
+    fn instantiation_error(
+        &self,
+        display: &str,
+        err: wasmi::Error,
+        refusal: Option<Refusal>,
+    ) -> InstantiateError {
         let engine_error = match err.kind() {
             ErrorKind::Linker(LinkerError::MissingDefinition { name, ty }) => {
                 let why = if name.module() == net::MODULE {
@@ -291,15 +299,20 @@ impl<R: ModuleResolver> Instantiator<R> {
                 expected: extern_type(expected),
                 why: format!("the definition found is {}", extern_type(found)),
             },
-            ErrorKind::Instantiation(InstantiationError::FailedToInstantiateMemory(e)) => {
-                EngineError::Instantiate {
-                    module: display.to_string(),
-                    message: format!(
-                        "its memory does not fit the memory limit ({e}); raise --max-memory \
-                         (or Resources.Memory in a job)"
-                    ),
-                }
-            }
+            ErrorKind::Instantiation(
+                InstantiationError::FailedToInstantiateMemory(
+                    MemoryError::ResourceLimiterDeniedAllocation,
+                )
+                | InstantiationError::FailedToInstantiateTable(
+                    TableError::ResourceLimiterDeniedAllocation,
+                ),
+            ) => EngineError::Instantiate {
+                module: display.to_string(),
+                message: refusal.map_or_else(
+                    || "its memories and tables exceed the memory limit".to_string(),
+                    |r| r.to_string(),
+                ),
+            },
             ErrorKind::Instantiation(e) => EngineError::Instantiate {
                 module: display.to_string(),
                 message: e.to_string(),

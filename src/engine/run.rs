@@ -1,6 +1,7 @@
 //! One run, start to end: compile the entry module, instantiate its import
 //! modules and itself, find the function, call it under the limits.
 
+use super::budget::Refusal;
 use super::call::{call, CallLimits, Outcome};
 use super::link::{InstantiateError, Instantiator, ModuleResolver};
 use super::start::DEFERRED_START;
@@ -47,6 +48,9 @@ pub struct Report {
     pub outcome: Outcome,
     /// Fuel used, when metering was on.
     pub fuel_consumed: Option<u64>,
+    /// The latest memory or table growth the memory budget refused (the guest
+    /// saw `memory.grow`/`table.grow` return -1), to explain a failure.
+    pub memory_refusal: Option<Refusal>,
 }
 
 /// Runs `spec` with the guest world `wasi`. An `Err` means nothing of the entrypoint ran.
@@ -156,6 +160,7 @@ fn finish(store: &mut Store<super::StoreData>, outcome: Outcome, limits: &Limits
     Report {
         outcome,
         fuel_consumed,
+        memory_refusal: store.data().budget.refusal(),
     }
 }
 
