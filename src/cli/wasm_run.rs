@@ -38,7 +38,8 @@ pub struct Args {
     /// Stop the guest after this much wall-clock time (e.g. 1s, 500ms, 2m).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<Duration>,
-    /// Largest linear memory the guest may have (e.g. 32MiB, 1GB); memory.grow past it fails.
+    /// Memory all the guest's linear memories and tables may hold together (e.g. 32MiB, 1GB;
+    /// default 4GiB); memory.grow past it returns -1.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<u64>,
     /// Run reproducibly: virtual clocks driven by fuel, seeded randomness, sorted
