@@ -372,7 +372,9 @@ fn environment(
     env.into_iter().collect()
 }
 
-/// Memory from Resources.Memory in whole pages (at most 65536), time from ExecutionTimeout.
+/// Time from ExecutionTimeout; the memory budget (all memories and tables of the
+/// run together) from Resources.Memory, in whole pages, at most 4 GiB: as much as
+/// `brine wasm run` allows by default, and all one wasm32 memory can use.
 fn limits(job: &Job, deterministic: bool) -> Limits {
     let bytes = job.task.resources.memory_limit();
     let pages = bytes.div_ceil(PAGE).clamp(1, MAX_PAGES);

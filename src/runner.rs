@@ -14,7 +14,7 @@ use crate::host::replaying::{Divergence, ReplayingHost};
 use crate::host::Host;
 use crate::net::Policy;
 use crate::publish::{Context, Publisher};
-use crate::replay::hash::{file_hash, file_hashes, hex, tree_hash};
+use crate::replay::hash::{file_hashes, hex, tree_hash};
 use crate::replay::journal::Entry;
 use crate::results::evidence::{Evidence, InputHashes};
 use crate::results::summary::{head, Durations, Status};
@@ -245,9 +245,13 @@ fn stage_and_run(
     let mounts = stage_mounts(exec, work)?;
     // Read-only inputs cannot change while the guest runs, so they are hashed on
     // another thread meanwhile; modules and writable inputs are hashed first.
+    let mut resolver = MountedModules::default();
+    for mount in &mounts {
+        resolver.add(&mount.guest, mount.host.clone());
+    }
     let mut read_only_inputs = Vec::new();
     if opts.evidence {
-        let (evidence, read_only) = gather_evidence(exec, &mounts)?;
+        let (evidence, read_only) = gather_evidence(exec, &mounts, &mut resolver)?;
         summary.evidence = Some(evidence);
         read_only_inputs = read_only;
     }
@@ -260,10 +264,6 @@ fn stage_and_run(
         terminals: [false; 3],
     };
     let wasi = guest_world(exec, stdio, &mounts, &opts.journal)?;
-    let mut resolver = MountedModules::default();
-    for mount in &mounts {
-        resolver.add(&mount.guest, mount.host.clone());
-    }
     let spec = RunSpec {
         entry: EntryModule::Named(exec.entry_module.clone()),
         invoke: (exec.entrypoint != DEFAULT_ENTRYPOINT).then(|| exec.entrypoint.clone()),
@@ -299,19 +299,19 @@ fn stage_and_run(
 
 /// Hashes the modules and inputs the execution is about to run on.
 /// Module hashes and writable inputs' hashes, plus the read-only inputs left to hash.
+/// Modules are read through `resolver`, which then runs those same bytes.
 fn gather_evidence(
     exec: &Execution,
     mounts: &[MountSpec],
+    resolver: &mut MountedModules,
 ) -> Result<(Evidence, Vec<(String, PathBuf)>), String> {
-    let mut modules_by_path = MountedModules::default();
-    for mount in mounts {
-        modules_by_path.add(&mount.guest, mount.host.clone());
-    }
     let mut evidence = Evidence::default();
     for name in std::iter::once(&exec.entry_module).chain(&exec.import_modules) {
-        if let Ok(Some(path)) = modules_by_path.locate(name) {
-            let hash = file_hash(&path).map_err(|e| format!("cannot hash module {name}: {e}"))?;
-            evidence.modules.insert(name.clone(), hex(&hash));
+        // A module that cannot be read fails the run itself, with the engine's message.
+        if let Ok(Some(bytes)) = resolver.read_module(name) {
+            evidence
+                .modules
+                .insert(name.clone(), hex(&blake3::hash(&bytes)));
         }
     }
     let mut read_only = Vec::new();

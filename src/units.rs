@@ -64,6 +64,20 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// A byte count as people read it: a whole unit when exact, MiB and up to a tenth, bytes otherwise.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [(u32, &str); 4] = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")];
+    for (shift, unit) in UNITS {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", bytes >> shift);
+        }
+        if bytes >= 1 << shift && shift >= 20 {
+            return format!("{:.1} {unit}", bytes as f64 / (1u64 << shift) as f64);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +100,15 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn sizes_are_shown_in_the_largest_exact_unit() {
+        assert_eq!(format_size(64 << 20), "64 MiB");
+        assert_eq!(format_size(4 << 30), "4 GiB");
+        assert_eq!(format_size(1536), "1536 bytes");
+        assert_eq!(format_size(0), "0 bytes");
+        assert_eq!(format_size(3 << 10), "3 KiB");
+        assert_eq!(format_size(80_000_000), "76.3 MiB");
     }
 }

@@ -38,7 +38,8 @@ pub struct Args {
     /// Stop the guest after this much wall-clock time (e.g. 1s, 500ms, 2m).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<Duration>,
-    /// Largest linear memory the guest may have (e.g. 32MiB, 1GB); memory.grow past it fails.
+    /// Memory all the guest's linear memories and tables may hold together (e.g. 32MiB, 1GB;
+    /// default 4GiB); memory.grow past it returns -1.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<u64>,
     /// Run reproducibly: virtual clocks driven by fuel, seeded randomness, sorted
@@ -250,7 +251,19 @@ fn write_journal(
 
 /// Prints what happened and returns the exit status.
 pub(crate) fn report_outcome(invocation: &Invocation, report: Report) -> i32 {
-    match report.outcome {
+    let trapped = matches!(report.outcome, Outcome::Trapped(_));
+    let status = report_end(invocation, report.outcome);
+    if let (Some(refusal), true) = (report.memory_refusal, trapped) {
+        // The guest saw only -1 from memory.grow (and then aborted, as Rust's
+        // allocator does): say which limit it met. A guest that exits on its own
+        // has said what it wanted on stderr; brine adds nothing to that.
+        eoutln!("note: the guest was refused memory: {refusal}");
+    }
+    status
+}
+
+fn report_end(invocation: &Invocation, outcome: Outcome) -> i32 {
+    match outcome {
         Outcome::Exited(code) => code as i32,
         Outcome::Returned(values) => {
             for value in &values {

@@ -91,6 +91,14 @@ pub fn call(
     };
     match (outcome, limits.fuel, limits.deadline) {
         (Outcome::OutOfFuel { .. }, Some(budget), _) => Outcome::OutOfFuel { budget },
+        // Fuel only slices time here: running out of it is brine's fault, not a
+        // budget the user set, and must not be reported as one.
+        (Outcome::OutOfFuel { .. }, None, _) => Outcome::Trapped(Trap {
+            code: Some(TrapCode::OutOfFuel),
+            message: "the engine ran out of the fuel it meters time with, although no fuel \
+                      limit was set (a brine bug: please report it)"
+                .to_string(),
+        }),
         (Outcome::TimedOut(_), _, Some((_, timeout))) => Outcome::TimedOut(timeout),
         (other, _, _) => other,
     }
@@ -105,8 +113,15 @@ fn call_in_slices(
     budget: Option<u64>,
     (deadline, timeout): (Instant, Duration),
 ) -> Outcome {
-    // What is left of the budget beyond the slice currently in the store.
-    let mut reserve = budget.map_or(u64::MAX, |b| store.get_fuel().unwrap_or(b));
+    // What is left of the budget: the store's fuel plus what an earlier sliced call
+    // (a start function, `_initialize`) left in reserve.
+    let mut reserve = match budget {
+        None => u64::MAX,
+        Some(_) => store
+            .get_fuel()
+            .unwrap_or(0)
+            .saturating_add(store.data().wasi.fuel_reserve),
+    };
     let first = reserve.min(FUEL_SLICE);
     reserve -= first;
     if store.set_fuel(first).is_err() {

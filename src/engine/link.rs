@@ -7,12 +7,14 @@
 //! preview1, always, and `wasi:http/requests` when the run's network is enabled
 //! ([`Instantiator::enable_network`]).
 
-use super::call::{classify_error, Outcome};
+use super::budget::Refusal;
+use super::call::{call, classify_error, CallLimits, Outcome};
 use super::describe::extern_type;
+use super::start::DEFERRED_START;
 use super::{EngineError, StoreData};
 use crate::{net, wasi};
 use std::collections::HashMap;
-use wasmi::errors::{ErrorKind, InstantiationError, LinkerError};
+use wasmi::errors::{ErrorKind, InstantiationError, LinkerError, MemoryError, TableError};
 use wasmi::{Engine, Instance, Linker, Module, Store};
 
 /// Finds import modules by name.
@@ -63,11 +65,14 @@ pub struct Instantiator<R: ModuleResolver> {
     stack: Vec<String>,
     /// Whether `wasi:http/requests` is defined in the linker.
     network: bool,
+    /// The limits start functions run under (the run's own).
+    limits: CallLimits,
 }
 
 impl<R: ModuleResolver> Instantiator<R> {
-    /// An instantiator whose linker already defines WASI preview1.
-    pub fn new(engine: &Engine, resolver: R) -> Result<Self, EngineError> {
+    /// An instantiator whose linker already defines WASI preview1; start
+    /// functions run under `limits`.
+    pub fn new(engine: &Engine, resolver: R, limits: CallLimits) -> Result<Self, EngineError> {
         let mut linker = Linker::new(engine);
         wasi::add_to_linker(&mut linker).map_err(|e| EngineError::Instantiate {
             module: wasi::MODULE.to_string(),
@@ -80,6 +85,7 @@ impl<R: ModuleResolver> Instantiator<R> {
             registered: Vec::new(),
             stack: Vec::new(),
             network: false,
+            limits,
         })
     }
 
@@ -147,12 +153,20 @@ impl<R: ModuleResolver> Instantiator<R> {
         if self.registered.iter().any(|n| n == name) {
             return Ok(());
         }
-        self.linker
-            .instance(&mut *store, name, instance)
-            .map_err(|e| EngineError::Instantiate {
-                module: name.to_string(),
-                message: e.to_string(),
-            })?;
+        // Every export but the deferred start function, which no other module may call.
+        let exports: Vec<_> = instance
+            .exports(&*store)
+            .filter(|e| e.name() != DEFERRED_START)
+            .map(|e| (e.name().to_string(), e.into_extern()))
+            .collect();
+        for (field, export) in exports {
+            self.linker
+                .define(name, &field, export)
+                .map_err(|e| EngineError::Instantiate {
+                    module: name.to_string(),
+                    message: e.to_string(),
+                })?;
+        }
         self.registered.push(name.to_string());
         Ok(())
     }
@@ -165,9 +179,28 @@ impl<R: ModuleResolver> Instantiator<R> {
         module: &Module,
     ) -> Result<Instance, InstantiateError> {
         self.instantiate_dependencies(store, display, module)?;
-        self.linker
+        let instance = self
+            .linker
             .instantiate_and_start(&mut *store, module)
-            .map_err(|e| self.instantiation_error(display, e))
+            .map_err(|e| self.instantiation_error(display, e, store.data().budget.refusal()))?;
+        self.run_start(store, instance)?;
+        Ok(instance)
+    }
+
+    /// Runs `instance`'s start function, which compiling moved to an export so
+    /// that it runs under the run's deadline and fuel like any other call.
+    fn run_start(
+        &self,
+        store: &mut Store<StoreData>,
+        instance: Instance,
+    ) -> Result<(), InstantiateError> {
+        let Some(start) = instance.get_func(&*store, DEFERRED_START) else {
+            return Ok(());
+        };
+        match call(store, start, &[], self.limits) {
+            Outcome::Returned(_) => Ok(()),
+            other => Err(InstantiateError::Guest(other)),
+        }
     }
 
     fn instantiate_dependencies(
@@ -228,7 +261,14 @@ impl<R: ModuleResolver> Instantiator<R> {
         }
     }
 
-    fn instantiation_error(&self, display: &str, err: wasmi::Error) -> InstantiateError {
+    /// What went wrong instantiating `display`; `refusal` is the memory budget's
+    /// latest refusal, which explains a denied memory or table.
+    fn instantiation_error(
+        &self,
+        display: &str,
+        err: wasmi::Error,
+        refusal: Option<Refusal>,
+    ) -> InstantiateError {
         let engine_error = match err.kind() {
             ErrorKind::Linker(LinkerError::MissingDefinition { name, ty }) => {
                 let why = if name.module() == net::MODULE {
@@ -259,15 +299,20 @@ impl<R: ModuleResolver> Instantiator<R> {
                 expected: extern_type(expected),
                 why: format!("the definition found is {}", extern_type(found)),
             },
-            ErrorKind::Instantiation(InstantiationError::FailedToInstantiateMemory(e)) => {
-                EngineError::Instantiate {
-                    module: display.to_string(),
-                    message: format!(
-                        "its memory does not fit the memory limit ({e}); raise --max-memory \
-                         (or Resources.Memory in a job)"
-                    ),
-                }
-            }
+            ErrorKind::Instantiation(
+                InstantiationError::FailedToInstantiateMemory(
+                    MemoryError::ResourceLimiterDeniedAllocation,
+                )
+                | InstantiationError::FailedToInstantiateTable(
+                    TableError::ResourceLimiterDeniedAllocation,
+                ),
+            ) => EngineError::Instantiate {
+                module: display.to_string(),
+                message: refusal.map_or_else(
+                    || "its memories and tables exceed the memory limit".to_string(),
+                    |r| r.to_string(),
+                ),
+            },
             ErrorKind::Instantiation(e) => EngineError::Instantiate {
                 module: display.to_string(),
                 message: e.to_string(),

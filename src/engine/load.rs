@@ -1,16 +1,44 @@
 //! Reading and compiling modules, with errors that say what and where.
 
+use super::start::defer_start;
 use super::EngineError;
 use std::path::Path;
 use wasmi::{Engine, Module};
 
-/// Reads and compiles the module at `path` (binary or text format).
+/// Reads and compiles the module at `path` (binary or text format) to run it.
+/// The path comes from brine's own command line, never from a job or a guest.
 pub fn load_file(engine: &Engine, path: &Path) -> Result<Module, EngineError> {
     let bytes = std::fs::read(path).map_err(|error| EngineError::Read {
         path: path.display().to_string(),
         error,
     })?;
-    compile(engine, &bytes, &path.display().to_string())
+    compile_to_run(engine, &bytes, &path.display().to_string())
+}
+
+/// Compiles `bytes` (named `name` in errors) to run: a start function is moved
+/// to the export [`super::start::DEFERRED_START`], which the instantiator calls under the run's
+/// limits (see `start.rs`).
+pub fn compile_to_run(engine: &Engine, bytes: &[u8], name: &str) -> Result<Module, EngineError> {
+    let binary = if bytes.starts_with(b"\0asm") {
+        None
+    } else {
+        wat::parse_bytes(bytes).ok()
+    };
+    let binary = binary.as_deref().unwrap_or(bytes);
+    let Some(deferred) = defer_start(binary) else {
+        return compile(engine, bytes, name);
+    };
+    match Module::new(engine, &deferred[..]) {
+        Ok(module) => Ok(module),
+        // Errors are reported against the bytes as given, with their own offsets.
+        Err(_) => match compile(engine, bytes, name) {
+            Err(e) => Err(e),
+            Ok(_) => Err(invalid(
+                name,
+                "it exports `\\0brine:start`, a name brine reserves for start functions",
+            )),
+        },
+    }
 }
 
 /// Compiles `bytes` (named `name` in errors).

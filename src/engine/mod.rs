@@ -1,20 +1,23 @@
 //! The wasmi engine: loading modules, linking WASI and import modules,
 //! running an entrypoint under limits, and mapping what happened to an [`Outcome`].
 
+pub mod budget;
 pub mod call;
 pub mod describe;
 pub mod link;
 pub mod load;
 pub mod resolve;
 pub mod run;
+pub mod start;
 pub mod values;
 
 pub use call::{Outcome, Trap};
 pub use link::{Instantiator, ModuleResolver};
 
 use crate::wasi::{WasiCtx, WasiView};
+use budget::GuestBudget;
 use std::time::Duration;
-use wasmi::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmi::{Config, Engine, Store};
 
 /// Errors that stop a module from running at all (nothing of the guest ran).
 #[derive(Debug, thiserror::Error)]
@@ -98,9 +101,10 @@ pub struct Limits {
     pub fuel: Option<u64>,
     /// Wall-clock limit of the entrypoint call.
     pub timeout: Option<Duration>,
-    /// Maximum linear memory per memory, in bytes (default: 4 GiB, all of wasm32).
+    /// Bytes all of the guest's linear memories and tables may hold together
+    /// (default: 4 GiB, all of one wasm32 memory).
     pub max_memory: Option<u64>,
-    /// Reproducible execution: fuel always metered and compiled eagerly, so the
+    /// Reproducible execution: fuel always metered (and so compiled eagerly), so the
     /// fuel used (and the virtual clock that runs on it) is the same on every run.
     pub deterministic: bool,
 }
@@ -117,8 +121,7 @@ impl Limits {
     }
 }
 
-/// The most elements one table may hold.
-pub const MAX_TABLE_ELEMENTS: usize = 10_000_000;
+pub use budget::MAX_TABLE_ELEMENTS;
 
 /// 4 GiB: every byte a wasm32 memory can address.
 pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
@@ -127,8 +130,8 @@ pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
 pub struct StoreData {
     /// The guest's WASI world.
     pub wasi: WasiCtx,
-    /// Memory, table and instance limits wasmi enforces.
-    pub limits: StoreLimits,
+    /// The memory budget of all memories and tables, and the instance limits.
+    pub budget: GuestBudget,
 }
 
 impl WasiView for StoreData {
@@ -141,8 +144,11 @@ impl WasiView for StoreData {
 /// recursion limit high enough for real programs that still traps cleanly.
 pub fn new_engine(limits: &Limits) -> Engine {
     let mut config = Config::default();
-    if limits.deterministic {
-        // Lazy compilation charges translation fuel on first call; eager makes it exact.
+    if limits.metered() {
+        // Lazy compilation charges a function's translation to the fuel of its first
+        // call: that makes fuel totals differ between runs, and a large function's
+        // translation can need more than one timeout slice, which wasmi reports as
+        // an unresumable out-of-fuel error. Eager compilation charges nothing at run time.
         config.compilation_mode(wasmi::CompilationMode::Eager);
     }
     config
@@ -154,29 +160,20 @@ pub fn new_engine(limits: &Limits) -> Engine {
     Engine::new(&config)
 }
 
-/// A store over `wasi` with `limits` installed (wasmi then refuses memory past the limit).
+/// A store over `wasi` with `limits` installed (wasmi then refuses memory and
+/// tables past the budget).
 pub fn new_store(engine: &Engine, wasi: WasiCtx, limits: &Limits) -> Store<StoreData> {
-    let bytes = usize::try_from(limits.memory_bytes()).unwrap_or(usize::MAX);
-    let store_limits = StoreLimitsBuilder::new()
-        .memory_size(bytes)
-        // A table element is a few words: 10 M of them caps a hostile `(table 4294967295
-        // funcref)` at a few hundred MiB instead of letting it allocate without bound.
-        .table_elements(MAX_TABLE_ELEMENTS)
-        .instances(10_000)
-        .tables(10_000)
-        .memories(10_000)
-        .build();
     let mut store = Store::new(
         engine,
         StoreData {
             wasi,
-            limits: store_limits,
+            budget: GuestBudget::new(limits.memory_bytes()),
         },
     );
-    store.limiter(|data| &mut data.limits);
+    store.limiter(|data| &mut data.budget);
     if limits.metered() {
-        // Start sections run during instantiation and cannot be sliced: give them the
-        // whole budget (or unlimited fuel when only a timeout is set).
+        // The whole budget (or unlimited fuel when only a timeout is set); a call
+        // under a deadline then feeds it to the guest in slices.
         let fuel = limits.fuel.unwrap_or(u64::MAX);
         // Fuel is enabled on this engine, so this cannot fail.
         let _ = store.set_fuel(fuel);

@@ -3,8 +3,11 @@
 
 use super::link::ModuleResolver;
 use super::{load, EngineError};
+use cap_std::fs::{Dir, File};
 use std::collections::HashMap;
+use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use wasmi::{Engine, Module};
 
 /// Resolves the import modules named on the command line (`--import NAME=PATH`).
@@ -44,11 +47,22 @@ impl ModuleResolver for NamedModules {
 
 /// Resolves module names as guest paths in a job's mount tree: a file at that
 /// path, or a directory holding exactly one `.wasm` file.
+///
+/// Paths resolve by the guest's own rules: each mount's host root is opened
+/// once and everything below it through cap-std, so a symlink that leads out
+/// of its mount (an absolute link in an archive, `../..`) is refused exactly as
+/// the guest's `path_open` refuses it. A module is read once and its bytes are
+/// kept until it is compiled, so a receipt hashes the very bytes that run.
 #[derive(Debug, Default)]
 pub struct MountedModules {
     /// (guest path components, host path) of every mount.
     mounts: Vec<(Vec<String>, PathBuf)>,
+    /// Modules read but not yet compiled, by canonical name.
+    read: HashMap<String, Arc<[u8]>>,
 }
+
+/// The largest module brine reads from a mount (wasm32 code cannot usefully be larger).
+const MAX_MODULE_BYTES: u64 = 1 << 30;
 
 impl MountedModules {
     /// Adds the mount of host `host` at guest path `guest`.
@@ -56,8 +70,27 @@ impl MountedModules {
         self.mounts.push((guest_parts(guest), host));
     }
 
-    /// The host file behind guest path `name`, if it names a module.
-    pub fn locate(&self, name: &str) -> Result<Option<PathBuf>, EngineError> {
+    /// The bytes of the module at guest path `name` (`Ok(None)`: nothing is
+    /// mounted there). They are read once; compiling the module later uses
+    /// these same bytes.
+    pub fn read_module(&mut self, name: &str) -> Result<Option<Arc<[u8]>>, EngineError> {
+        let key = self.canonical(name);
+        if let Some(bytes) = self.read.get(&key) {
+            return Ok(Some(bytes.clone()));
+        }
+        let Some((shown, mut file)) = self.open(name)? else {
+            return Ok(None);
+        };
+        let bytes: Arc<[u8]> = read_capped(&mut file)
+            .map_err(|error| read_error(&shown, error))?
+            .into();
+        self.read.insert(key, bytes.clone());
+        Ok(Some(bytes))
+    }
+
+    /// Opens the module file at guest path `name`: the guest path shown in
+    /// messages and the open file, or `Ok(None)` when nothing is mounted there.
+    fn open(&self, name: &str) -> Result<Option<(String, File)>, EngineError> {
         let parts = guest_parts(name);
         if parts.iter().any(|p| p == "..") {
             return Ok(None);
@@ -70,14 +103,118 @@ impl MountedModules {
         else {
             return Ok(None);
         };
-        let path = parts[root.len()..]
-            .iter()
-            .fold(host.clone(), |p, c| p.join(c));
-        if path.is_dir() {
-            return single_wasm_in(&path, name).map(Some);
+        let shown = format!("/{}", parts.join("/"));
+        let below = &parts[root.len()..];
+        let opened = open_in_mount(host, below).map_err(|error| read_error(&shown, error))?;
+        match opened {
+            None => Ok(None),
+            Some(Opened::File(file)) => Ok(Some((shown, file))),
+            Some(Opened::Dir(dir)) => {
+                let (file_name, file) = single_wasm_in(&dir, &shown)?;
+                Ok(Some((format!("{shown}/{file_name}"), file)))
+            }
         }
-        Ok(path.is_file().then_some(path))
     }
+}
+
+/// What a guest path names inside a mount.
+enum Opened {
+    File(File),
+    Dir(Dir),
+}
+
+/// Opens `below` (guest path components) inside the mount whose host root is
+/// `host`, following symlinks only where they stay inside the mount;
+/// `Ok(None)` when it does not exist.
+fn open_in_mount(host: &Path, below: &[String]) -> std::io::Result<Option<Opened>> {
+    // The mount's root is the host path the job or brine's staging chose (trusted,
+    // as RealHost::mount_tree trusts it); nothing below it is.
+    let root_meta = match std::fs::metadata(host) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let authority = cap_std::ambient_authority();
+    if !root_meta.is_dir() {
+        // A file mount: the guest sees only that one file.
+        if !below.is_empty() {
+            return Ok(None);
+        }
+        let parent = host.parent().filter(|p| !p.as_os_str().is_empty());
+        let parent = Dir::open_ambient_dir(parent.unwrap_or(Path::new(".")), authority)?;
+        let Some(file_name) = host.file_name() else {
+            return Ok(None);
+        };
+        return open_entry(&parent, Path::new(file_name));
+    }
+    let root = Dir::open_ambient_dir(host, authority)?;
+    if below.is_empty() {
+        return Ok(Some(Opened::Dir(root)));
+    }
+    open_entry(&root, &below.iter().collect::<PathBuf>())
+}
+
+/// Opens `path` under `dir` as a regular file or a directory. Anything else
+/// (a FIFO, a device) is refused before it is opened, so no open can block.
+fn open_entry(dir: &Dir, path: &Path) -> std::io::Result<Option<Opened>> {
+    let meta = match dir.metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if meta.is_dir() {
+        return Ok(Some(Opened::Dir(dir.open_dir(path)?)));
+    }
+    if !meta.is_file() {
+        return Err(not_a_module_file());
+    }
+    let file = dir.open(path)?;
+    // The metadata above was looked up by path; this is the file actually opened.
+    if !file.metadata()?.is_file() {
+        return Err(not_a_module_file());
+    }
+    Ok(Some(Opened::File(file)))
+}
+
+fn not_a_module_file() -> std::io::Error {
+    std::io::Error::new(
+        ErrorKind::InvalidInput,
+        "it is neither a regular file nor a directory",
+    )
+}
+
+/// The whole file, refusing one larger than any module brine runs.
+fn read_capped(file: &mut File) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    file.take(MAX_MODULE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_MODULE_BYTES {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidData,
+            format!("it is larger than {} MiB", MAX_MODULE_BYTES >> 20),
+        ));
+    }
+    Ok(bytes)
+}
+
+fn read_error(shown: &str, error: std::io::Error) -> EngineError {
+    EngineError::Read {
+        path: shown.to_string(),
+        error: explain_escape(error),
+    }
+}
+
+/// cap-std's "a path led outside of the filesystem", said in the guest's terms.
+fn explain_escape(error: std::io::Error) -> std::io::Error {
+    if error.kind() == ErrorKind::PermissionDenied
+        && error.to_string() == "a path led outside of the filesystem"
+    {
+        return std::io::Error::new(
+            ErrorKind::PermissionDenied,
+            "it leads outside its mount (through a symlink or `..`), which the guest cannot \
+             reach either",
+        );
+    }
+    error
 }
 
 fn guest_parts(path: &str) -> Vec<String> {
@@ -87,25 +224,46 @@ fn guest_parts(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// The one `.wasm` file in `dir` (Bacalhau's rule for a module target that is a directory).
-fn single_wasm_in(dir: &Path, name: &str) -> Result<PathBuf, EngineError> {
-    let read_error = |error| EngineError::Read {
-        path: dir.display().to_string(),
-        error,
-    };
+/// The one `.wasm` file in `dir` (Bacalhau's rule for a module target that is a
+/// directory), with its name. Entries are judged as the guest would see them
+/// through the mount: a link out of the mount is an error, not a module.
+fn single_wasm_in(dir: &Dir, shown: &str) -> Result<(String, File), EngineError> {
+    let list_error = |error| read_error(shown, error);
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(read_error)? {
-        let path = entry.map_err(read_error)?.path();
-        if path.is_file() && path.extension().is_some_and(|e| e == "wasm") {
-            found.push(path);
+    for entry in dir.entries().map_err(list_error)? {
+        let file_name = entry.map_err(list_error)?.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        if !file_name.ends_with(".wasm") {
+            continue;
+        }
+        let path = format!("{shown}/{file_name}");
+        let meta = match dir.metadata(file_name) {
+            Ok(meta) => meta,
+            // A dangling link names no module.
+            Err(error) if error.kind() == ErrorKind::NotFound => continue,
+            Err(error) => return Err(read_error(&path, error)),
+        };
+        if meta.is_file() {
+            found.push(file_name.to_string());
         }
     }
-    match found.len() {
-        1 => Ok(found.remove(0)),
-        n => Err(EngineError::InvalidModule {
-            module: name.to_string(),
-            message: format!("expected exactly one .wasm file in {name}, found {n}"),
-        }),
+    if found.len() != 1 {
+        return Err(EngineError::InvalidModule {
+            module: shown.to_string(),
+            message: format!(
+                "expected exactly one .wasm file in {shown}, found {}",
+                found.len()
+            ),
+        });
+    }
+    let file_name = found.remove(0);
+    let path = format!("{shown}/{file_name}");
+    match open_entry(dir, Path::new(&file_name)) {
+        Ok(Some(Opened::File(file))) => Ok((file_name, file)),
+        Ok(_) => Err(read_error(&path, not_a_module_file())),
+        Err(error) => Err(read_error(&path, error)),
     }
 }
 
@@ -119,19 +277,18 @@ impl ModuleResolver for MountedModules {
         engine: &Engine,
         name: &str,
     ) -> Result<Option<(String, Module)>, EngineError> {
-        let Some(path) = self.locate(name)? else {
+        let Some(bytes) = self.read_module(name)? else {
             return Ok(None);
         };
-        let bytes = std::fs::read(&path).map_err(|error| EngineError::Read {
-            path: name.to_string(),
-            error,
-        })?;
-        let module = load::compile(engine, &bytes, name)?;
+        // Compiled once per run (the instantiator keeps the instance): the bytes can go.
+        self.read.remove(&self.canonical(name));
+        let module = load::compile_to_run(engine, &bytes, name)?;
         Ok(Some((name.to_string(), module)))
     }
 
     fn knows(&self, name: &str) -> bool {
-        matches!(self.locate(name), Ok(Some(_)) | Err(_))
+        self.read.contains_key(&self.canonical(name))
+            || matches!(self.open(name), Ok(Some(_)) | Err(_))
     }
 
     fn unknown_hint(&self, name: &str) -> String {

@@ -1,12 +1,14 @@
 //! One run, start to end: compile the entry module, instantiate its import
 //! modules and itself, find the function, call it under the limits.
 
+use super::budget::Refusal;
 use super::call::{call, CallLimits, Outcome};
 use super::link::{InstantiateError, Instantiator, ModuleResolver};
+use super::start::DEFERRED_START;
 use super::{load, new_engine, new_store, values, EngineError, Limits};
 use crate::wasi::WasiCtx;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use wasmi::{ExternType, Func, Instance, Module, Store, Val};
 
 /// The function a run calls when none is named: WASI's command entrypoint.
@@ -46,6 +48,9 @@ pub struct Report {
     pub outcome: Outcome,
     /// Fuel used, when metering was on.
     pub fuel_consumed: Option<u64>,
+    /// The latest memory or table growth the memory budget refused (the guest
+    /// saw `memory.grow`/`table.grow` return -1), to explain a failure.
+    pub memory_refusal: Option<Refusal>,
 }
 
 /// Runs `spec` with the guest world `wasi`. An `Err` means nothing of the entrypoint ran.
@@ -53,8 +58,8 @@ pub fn run<R: ModuleResolver>(
     mut spec: RunSpec<R>,
     mut wasi: WasiCtx,
 ) -> Result<Report, EngineError> {
-    let started = Instant::now();
-    wasi.set_deadline(spec.limits.timeout.map(|t| started + t));
+    let deadline = spec.limits.timeout.and_then(deadline_after);
+    wasi.set_deadline(deadline.map(|(at, _)| at));
     let engine = new_engine(&spec.limits);
     let (display, module) = load_entry(&engine, &spec.entry, &mut spec.resolver)?;
     let name = spec
@@ -64,7 +69,11 @@ pub fn run<R: ModuleResolver>(
     let func_type = find_function_type(&module, &display, &name)?;
     let params = parse_params(&name, func_type.params(), &spec.call_args)?;
     let mut store = new_store(&engine, wasi, &spec.limits);
-    let mut instantiator = Instantiator::new(&engine, spec.resolver)?;
+    let limits = CallLimits {
+        fuel: spec.limits.fuel,
+        deadline,
+    };
+    let mut instantiator = Instantiator::new(&engine, spec.resolver, limits)?;
     if spec.network {
         instantiator.enable_network()?;
     }
@@ -81,10 +90,6 @@ pub fn run<R: ModuleResolver>(
             return Ok(finish(&mut store, outcome, &spec.limits))
         }
     };
-    let limits = CallLimits {
-        fuel: spec.limits.fuel,
-        deadline: spec.limits.timeout.map(|t| (started + t, t)),
-    };
     if name != DEFAULT_ENTRYPOINT {
         // A reactor initializes itself before any export is called, as in wasmtime.
         if let Some(init) = instance.get_func(&store, "_initialize") {
@@ -97,6 +102,15 @@ pub fn run<R: ModuleResolver>(
     let func = exported_func(&instance, &store, &module, &display, &name)?;
     let outcome = call(&mut store, func, &params, limits);
     Ok(finish(&mut store, outcome, &spec.limits))
+}
+
+/// When a run started now must stop, with its timeout; `None` when that instant
+/// is too far away to represent (`--timeout 9223372036854775807s`): such a
+/// timeout cannot pass, so the run has no deadline.
+fn deadline_after(timeout: Duration) -> Option<(Instant, Duration)> {
+    Instant::now()
+        .checked_add(timeout)
+        .map(|deadline| (deadline, timeout))
 }
 
 fn load_entry<R: ModuleResolver>(
@@ -146,6 +160,7 @@ fn finish(store: &mut Store<super::StoreData>, outcome: Outcome, limits: &Limits
     Report {
         outcome,
         fuel_consumed,
+        memory_refusal: store.data().budget.refusal(),
     }
 }
 
@@ -156,7 +171,7 @@ fn find_function_type(
     name: &str,
 ) -> Result<wasmi::FuncType, EngineError> {
     match module.get_export(name) {
-        Some(ExternType::Func(ty)) => Ok(ty),
+        Some(ExternType::Func(ty)) if name != DEFERRED_START => Ok(ty),
         _ => Err(missing_entrypoint(module, display, name)),
     }
 }
@@ -176,7 +191,7 @@ fn exported_func(
 fn missing_entrypoint(module: &Module, display: &str, name: &str) -> EngineError {
     let exports = module
         .exports()
-        .filter(|e| matches!(e.ty(), ExternType::Func(_)))
+        .filter(|e| matches!(e.ty(), ExternType::Func(_)) && e.name() != DEFERRED_START)
         .map(|e| e.name().to_string())
         .collect();
     EngineError::MissingEntrypoint {
