@@ -176,6 +176,19 @@ fn wat_that_fails_validation_is_invalid() {
         r#"(module (func (export "_start") (i32.const 0)))"#,
     );
     assert_invalid_module(&path);
+    // The text parsed: the error names the function, not a byte offset of the binary.
+    let path = module_file(
+        &dir,
+        "named.wat",
+        r#"(module (func (export "_start")) (func $helper (result i32) (i64.const 1)))"#,
+    );
+    let o = wasm_run([s(&path)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("the text parses, but the module is not valid: type mismatch: expected i32, found i64 (in function 1 $helper)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("offset"), "{stderr}");
 }
 
 #[test]

@@ -532,3 +532,20 @@ fn memory_grow_fails_once_all_memories_together_reach_the_limit() {
         describe(&o)
     );
 }
+
+#[test]
+fn a_missing_entrypoint_lists_a_bounded_number_of_exports() {
+    let mut wat = String::from("(module (func $f)");
+    for i in 0..100_000 {
+        wat.push_str(&format!(" (export \"f{i}\" (func $f))"));
+    }
+    wat.push(')');
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("many.wasm");
+    std::fs::write(&module, wat::parse_str(&wat).unwrap()).unwrap();
+    let out = common::wasm_run(["--invoke".as_ref(), "nope".as_ref(), module.as_os_str()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(common::EXIT_USAGE), "{stderr}");
+    assert!(stderr.len() < 2_000, "{} bytes of error", stderr.len());
+    assert!(stderr.contains(", and 99980 more (choose one"), "{stderr}");
+}

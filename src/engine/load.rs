@@ -66,6 +66,17 @@ fn describe_compile_error(bytes: &[u8], err: &wasmi::Error) -> String {
     if bytes.starts_with(b"\0asm") {
         return one_line(&message);
     }
+    if let Ok(binary) = wat::parse_bytes(bytes) {
+        // The text parsed; what failed is validating the module it describes, and
+        // wasmi's byte offset means nothing to someone reading the text: name the function.
+        let what = one_line(message.split(" (at offset").next().unwrap_or_default());
+        let offset = wasm_offset(&message);
+        let place = offset
+            .and_then(|at| function_at(&binary, at))
+            .map(|f| format!(" (in {f})"))
+            .unwrap_or_default();
+        return format!("the text parses, but the module is not valid: {what}{place}");
+    }
     let first = message.lines().next().unwrap_or_default().trim();
     let position = message
         .lines()
@@ -78,6 +89,61 @@ fn describe_compile_error(bytes: &[u8], err: &wasmi::Error) -> String {
         })
         .unwrap_or_default();
     format!("not a WebAssembly binary (no \\0asm header), nor valid WebAssembly text: {first}{position}")
+}
+
+/// The byte offset wasmparser appends to its messages (`(at offset 0x25)`).
+fn wasm_offset(message: &str) -> Option<usize> {
+    let hex = message.split("(at offset 0x").nth(1)?.split(')').next()?;
+    usize::from_str_radix(hex, 16).ok()
+}
+
+/// Which function body of `binary` holds byte `offset`: its index, and its
+/// `$name` when the text gave one.
+fn function_at(binary: &[u8], offset: usize) -> Option<String> {
+    use wasmparser::{Name, Payload};
+    let mut imported = 0u32;
+    let mut defined = 0u32;
+    let mut found = None;
+    let mut name = None;
+    for payload in wasmparser::Parser::new(0).parse_all(binary) {
+        match payload.ok()? {
+            Payload::ImportSection(imports) => {
+                imported = imports
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .filter(|i| matches!(i.ty, wasmparser::TypeRef::Func(_)))
+                    .count() as u32;
+            }
+            Payload::CodeSectionEntry(body) => {
+                if body.range().contains(&offset) {
+                    found = Some(imported + defined);
+                }
+                defined += 1;
+            }
+            Payload::CustomSection(section) => {
+                let (Some(index), wasmparser::KnownCustom::Name(names)) =
+                    (found, section.as_known())
+                else {
+                    continue;
+                };
+                for subsection in names.into_iter().filter_map(Result::ok) {
+                    if let Name::Function(map) = subsection {
+                        name = map
+                            .into_iter()
+                            .filter_map(Result::ok)
+                            .find(|n| n.index == index)
+                            .map(|n| n.name.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let index = found?;
+    Some(match name {
+        Some(name) => format!("function {index} ${}", crate::text::printable(&name)),
+        None => format!("function {index}"),
+    })
 }
 
 fn one_line(message: &str) -> String {

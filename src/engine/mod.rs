@@ -64,7 +64,7 @@ pub enum EngineError {
         message: String,
     },
     /// The function to call is not exported.
-    #[error("{module} has no exported function `{name}`{}", exports_hint(.exports))]
+    #[error("{module} has no exported function `{}`{}", crate::text::printable(.name), exports_hint(.exports))]
     MissingEntrypoint {
         /// Which module.
         module: String,
@@ -83,15 +83,25 @@ pub enum EngineError {
     },
 }
 
+/// How many export names an error lists: a hostile module may export 100,000.
+const LISTED_EXPORTS: usize = 20;
+
 fn exports_hint(exports: &[String]) -> String {
     if exports.is_empty() {
-        "; it exports no functions".to_string()
-    } else {
-        format!(
-            "; exported functions: {} (choose one with --invoke)",
-            exports.join(", ")
-        )
+        return "; it exports no functions".to_string();
     }
+    let mut names: Vec<String> = exports
+        .iter()
+        .take(LISTED_EXPORTS)
+        .map(|name| crate::text::printable(name))
+        .collect();
+    if exports.len() > LISTED_EXPORTS {
+        names.push(format!("and {} more", exports.len() - LISTED_EXPORTS));
+    }
+    format!(
+        "; exported functions: {} (choose one with --invoke; `brine inspect` lists them all)",
+        names.join(", ")
+    )
 }
 
 /// Resource limits of one run.
