@@ -362,6 +362,37 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_publish_puts_the_old_results_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("out");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("old"), "old").unwrap();
+        let staging = Staging::prepare(&target, true).unwrap();
+        // The new results vanish: the rename into place fails.
+        std::fs::remove_dir_all(staging.results()).unwrap();
+        assert!(staging.publish().is_err());
+        assert_eq!(std::fs::read_to_string(target.join("old")).unwrap(), "old");
+        let names: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(
+            names.len(),
+            1,
+            "no staging, lock or moved-aside copy is left"
+        );
+    }
+
+    #[test]
+    fn a_second_staging_of_one_target_is_refused_while_the_first_lives() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("out");
+        let first = Staging::prepare(&target, false).unwrap();
+        let second = Staging::prepare(&target, true).unwrap_err();
+        let expected = format!("(pid {})", std::process::id());
+        assert!(second.to_string().contains(&expected), "{second}");
+        first.discard();
+        Staging::prepare(&target, false).unwrap().discard();
+    }
+
+    #[test]
     fn publishing_leaves_no_staging_behind() {
         let tmp = tempfile::tempdir().unwrap();
         let target = tmp.path().join("out");
