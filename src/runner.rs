@@ -14,11 +14,11 @@ use crate::host::replaying::{Divergence, ReplayingHost};
 use crate::host::Host;
 use crate::net::Policy;
 use crate::publish::{Context, Publisher};
-use crate::replay::hash::{file_hashes, hex, tree_hash};
+use crate::replay::hash::{hex, tree_hash, tree_listing};
 use crate::replay::journal::Entry;
 use crate::results::evidence::{Evidence, InputHashes};
-use crate::results::summary::{head, Durations, Status};
-use crate::results::{self, CappedFile, Summary};
+use crate::results::summary::{Durations, Status};
+use crate::results::{self, CappedFile, ResultFiles, Summary};
 use crate::source::{InputSource, StageArea};
 use crate::wasi::WasiCtx;
 use std::path::{Path, PathBuf};
@@ -143,7 +143,14 @@ struct Ran {
 pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions) -> Summary {
     let started = Instant::now();
     let mut summary = new_summary(exec);
-    match stage_and_run(exec, results, work, opts, &mut summary) {
+    let files = match ResultFiles::open(results) {
+        Ok(files) => files,
+        Err(e) => {
+            summary.error = Some(e.to_string());
+            return summary;
+        }
+    };
+    match stage_and_run(exec, &files, work, opts, &mut summary) {
         Ok(ran) => {
             summary.fuel_consumed = ran.fuel;
             summary.stdout_truncated = ran.stdout_truncated.load(Ordering::Relaxed);
@@ -153,30 +160,34 @@ pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions)
         Err(message) => summary.error = Some(message),
     }
     if summary.status == Status::Completed {
-        if let Err(e) = publish_outputs(exec, results, work) {
-            summary.status = Status::Failed;
-            summary.error = Some(e.to_string());
-        } else {
-            summary.outputs = exec.outputs.iter().map(|o| o.name.clone()).collect();
+        match publish_outputs(exec, results, work) {
+            Ok(dropped) => {
+                summary.outputs = exec.outputs.iter().map(|o| o.name.clone()).collect();
+                summary.dropped_links = dropped;
+            }
+            Err(e) => {
+                summary.status = Status::Failed;
+                summary.error = Some(e.to_string());
+            }
         }
     }
     if let Some(code) = summary.exit_code {
-        if let Err(e) = results::write_exit_code(results, code) {
+        if let Err(e) = files.write_new("exitCode", code.to_string().as_bytes()) {
             summary.error.get_or_insert(e.to_string());
         }
     }
     if summary.status == Status::Completed {
         publish_results(exec, results, &mut summary);
     }
-    summary.stdout = head(&results.join("stdout"));
-    summary.stderr = head(&results.join("stderr"));
+    summary.stdout = files.head("stdout");
+    summary.stderr = files.head("stderr");
     summary.durations_ms.total = millis(started);
     if exec.deterministic.is_some() {
         // Wall-clock durations are the one thing a deterministic run cannot repeat;
         // leaving them out keeps its results directory byte-identical.
         summary.durations_ms = Durations::default();
     }
-    write_summary(results, &summary);
+    write_summary(&files, &mut summary);
     summary
 }
 
@@ -196,6 +207,7 @@ fn new_summary(exec: &Execution) -> Summary {
         stderr: String::new(),
         stderr_truncated: false,
         outputs: Vec::new(),
+        dropped_links: Vec::new(),
         fuel_consumed: None,
         published: None,
         durations_ms: Durations::default(),
@@ -234,7 +246,7 @@ fn apply_outcome(summary: &mut Summary, exec: &Execution, outcome: &Outcome, opt
 /// Stages the inputs, prepares the outputs and runs the module.
 fn stage_and_run(
     exec: &Execution,
-    results: &Path,
+    results: &ResultFiles,
     work: &Path,
     opts: &RunOptions,
     summary: &mut Summary,
@@ -333,10 +345,18 @@ fn hash_inputs(inputs: Vec<(String, PathBuf)>) -> Result<Vec<(String, InputHashe
     inputs
         .into_iter()
         .map(|(target, host)| {
-            let files =
-                file_hashes(&host).map_err(|e| format!("cannot hash input {target}: {e}"))?;
-            let tree = tree_hash(&files);
-            Ok((target, InputHashes { tree, files }))
+            let listing =
+                tree_listing(&host).map_err(|e| format!("cannot hash input {target}: {e}"))?;
+            let tree = tree_hash(&listing.files);
+            let (files, skipped) = (listing.files, listing.skipped);
+            Ok((
+                target,
+                InputHashes {
+                    tree,
+                    files,
+                    skipped,
+                },
+            ))
         })
         .collect()
 }
@@ -352,10 +372,12 @@ fn engine_failure(exec: &Execution, err: &EngineError) -> String {
     }
 }
 
-fn capture(results: &Path, name: &str, cap: u64) -> Result<(CappedFile, Arc<AtomicBool>), String> {
-    let path = results.join(name);
-    let file = std::fs::File::create(&path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+fn capture(
+    results: &ResultFiles,
+    name: &str,
+    cap: u64,
+) -> Result<(CappedFile, Arc<AtomicBool>), String> {
+    let file = results.create(name).map_err(|e| e.to_string())?;
     Ok(CappedFile::new(file, cap))
 }
 
@@ -428,15 +450,19 @@ fn guest_world(
     Ok(wasi)
 }
 
+/// Moves each output into the results, without the links the guest left in it; returns those.
 fn publish_outputs(
     exec: &Execution,
     results: &Path,
     work: &Path,
-) -> Result<(), results::ResultsError> {
+) -> Result<Vec<String>, results::ResultsError> {
+    let mut dropped = Vec::new();
     for output in &exec.outputs {
-        results::move_output(&output_dir(work, &output.name), &results.join(&output.name))?;
+        let dir = output_dir(work, &output.name);
+        dropped.extend(results::links::drop_links(&dir, &output.name)?);
+        results::move_output(&dir, &results.join(&output.name))?;
     }
-    Ok(())
+    Ok(dropped)
 }
 
 /// Runs the execution's publisher over `results`, recording what it wrote.
@@ -461,9 +487,14 @@ fn publish_results(exec: &Execution, results: &Path, summary: &mut Summary) {
     summary.durations_ms.publish = millis(started);
 }
 
-fn write_summary(results: &Path, summary: &Summary) {
-    if let Ok(text) = serde_json::to_string_pretty(summary) {
-        let _ = std::fs::write(results.join("brine.json"), text + "\n");
+/// Writes `brine.json`; a failure to create it is recorded in the returned summary.
+fn write_summary(results: &ResultFiles, summary: &mut Summary) {
+    let Ok(text) = serde_json::to_string_pretty(summary) else {
+        return;
+    };
+    if let Err(e) = results.write_new("brine.json", (text + "\n").as_bytes()) {
+        summary.status = Status::Failed;
+        summary.error.get_or_insert(e.to_string());
     }
 }
 

@@ -12,7 +12,7 @@ use crate::replay::job_hash;
 use crate::replay::journal::{self, Header};
 use crate::replay::receipt::{partition_receipt, DeterministicInfo, Receipt, FORMAT};
 use crate::results::summary::Status;
-use crate::results::{Staging, Summary};
+use crate::results::{Protected, Staging, Summary};
 use crate::runner::{execute, Execution, Journaling, RunOptions};
 use crate::source::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
 use crate::source::url::parse_http_url;
@@ -112,7 +112,9 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         )));
     }
     let log = Log::default();
-    let staging = Staging::prepare(&args.output, args.force).map_err(Failure::usage)?;
+    let protected = protected_paths(&args.job, &executions);
+    let staging =
+        Staging::prepare_guarded(&args.output, args.force, &protected).map_err(Failure::usage)?;
     let opts = RunOptions {
         max_output: args.max_output,
         bacalhau_exit_codes: args.bacalhau_exit_codes,
@@ -151,6 +153,36 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     report(&args, &published, &summaries);
     let failed = summaries.iter().any(|s| s.status == Status::Failed);
     Ok(i32::from(failed))
+}
+
+/// What the results directory must keep clear of: the job file and every
+/// input mounted in place from the host.
+fn protected_paths(job_file: &Path, executions: &[Execution]) -> Vec<Protected> {
+    let mut protected = vec![Protected {
+        what: "the job file".to_string(),
+        path: job_file.to_path_buf(),
+        mounted: false,
+    }];
+    let inputs = executions.iter().flat_map(|exec| &exec.inputs);
+    for input in inputs {
+        let Some((path, read_write)) = input.source.local_path() else {
+            continue;
+        };
+        if protected.iter().any(|p| p.path == path) {
+            continue;
+        }
+        let access = if read_write {
+            "read-write"
+        } else {
+            "read-only"
+        };
+        protected.push(Protected {
+            what: format!("the {access} input {}", input.target),
+            path: path.to_path_buf(),
+            mounted: true,
+        });
+    }
+    protected
 }
 
 fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
@@ -279,6 +311,7 @@ fn write_job_journal(
 }
 
 pub(crate) fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
+    warn_left_out(summaries);
     if args.json {
         let text = match summaries {
             [one] => serde_json::to_string_pretty(one),
@@ -314,27 +347,58 @@ pub(crate) fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
     print_tree(dir, 1);
 }
 
-/// Lists the results directory, two levels deep, so a user sees what was written.
+/// Lists the results directory, two levels deep, so a user sees what was
+/// written. Nothing is followed: a link is listed as a link.
 fn print_tree(dir: &Path, depth: usize) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut names: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    names.sort();
-    for path in names {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
         let indent = "  ".repeat(depth);
-        if path.is_dir() {
+        // DirEntry's file type and metadata describe the entry itself, not a link's target.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
             outln!("{indent}{name}/");
             if depth < 3 {
-                print_tree(&path, depth + 1);
+                print_tree(&entry.path(), depth + 1);
             }
-        } else {
-            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        } else if kind.is_file() {
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
             outln!("{indent}{name} ({size} bytes)");
+        } else if kind.is_symlink() {
+            outln!("{indent}{name} (symbolic link, not followed)");
+        } else {
+            outln!("{indent}{name} (special file)");
+        }
+    }
+}
+
+/// Says on stderr what brine left out: links dropped from outputs, special
+/// files in inputs that the receipt does not cover.
+fn warn_left_out(summaries: &[Summary]) {
+    for s in summaries {
+        if !s.dropped_links.is_empty() {
+            eoutln!(
+                "warning: job {}: dropped {} symbolic link(s) from the outputs (brine publishes no links): {}",
+                s.job,
+                s.dropped_links.len(),
+                s.dropped_links.join(", ")
+            );
+        }
+        let inputs = s.evidence.iter().flat_map(|e| &e.inputs);
+        for (target, hashes) in inputs {
+            if !hashes.skipped.is_empty() {
+                eoutln!(
+                    "warning: input {target}: {} special file(s) not hashed for the receipt (never opened): {}",
+                    hashes.skipped.len(),
+                    hashes.skipped.join(", ")
+                );
+            }
         }
     }
 }

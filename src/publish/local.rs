@@ -7,7 +7,7 @@
 //! reader never sees half a result. The destination must not exist yet (an
 //! empty directory is fine).
 
-use super::{describe_files, entries, expand, needs_partition_suffix};
+use super::{describe_files, entries, expand, needs_partition_suffix, open_result};
 use super::{Context, Entry, Params, PublishError, Published, Publisher};
 use std::path::{Path, PathBuf};
 
@@ -126,7 +126,8 @@ fn place(tmp: &Path, dest: &Path) -> std::io::Result<()> {
     std::fs::rename(tmp, dest)
 }
 
-/// Copies the entries into a new directory `dir`.
+/// Copies the entries into a new directory `dir`: files opened without
+/// following links, holes kept (see [`crate::results::sparse`]).
 fn copy_tree(found: &[Entry], dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir(dir)?;
     for entry in found {
@@ -134,7 +135,10 @@ fn copy_tree(found: &[Entry], dir: &Path) -> std::io::Result<()> {
         if entry.is_dir {
             std::fs::create_dir_all(&to)?;
         } else {
-            std::fs::copy(&entry.path, &to)?;
+            let from = open_result(&entry.path)?;
+            let copy = std::fs::File::create_new(&to)?;
+            crate::results::sparse::copy(&from, &copy)?;
+            copy.set_permissions(from.metadata()?.permissions())?;
         }
     }
     Ok(())
@@ -148,9 +152,18 @@ fn write_archive(found: &[Entry], file: &Path) -> std::io::Result<()> {
     tar.follow_symlinks(false);
     for entry in found {
         if entry.is_dir {
-            tar.append_dir(&entry.name, &entry.path)?;
+            let mut header = tar::Header::new_gnu();
+            header.set_metadata_in_mode(
+                &std::fs::symlink_metadata(&entry.path)?,
+                tar::HeaderMode::Complete,
+            );
+            tar.append_data(&mut header, &entry.name, std::io::empty())?;
         } else {
-            tar.append_path_with_name(&entry.path, &entry.name)?;
+            // Opened without following a link; tar stores holes as zeros, bounded by open_result.
+            let mut file = open_result(&entry.path)?;
+            let mut header = tar::Header::new_gnu();
+            header.set_metadata_in_mode(&file.metadata()?, tar::HeaderMode::Complete);
+            tar.append_data(&mut header, &entry.name, &mut file)?;
         }
     }
     let out = tar.into_inner()?.finish()?;

@@ -216,11 +216,36 @@ fn walk(dir: &Path, prefix: &str, depth: usize, found: &mut Vec<Entry>) -> std::
     Ok(())
 }
 
-/// The size and SHA-256 (hex) of a file.
+/// The most a published file may hold in holes (bytes of its length not on
+/// disk). Every published file is read in full to hash it, and most
+/// destinations (an S3 object, a tar archive) store the zeros: a guest's one
+/// byte at offset 1 TiB would take hours. Set `Resources.Disk` to bound what a
+/// guest may write.
+pub const MAX_HOLE_BYTES: u64 = 1 << 30;
+
+/// Opens a result file to publish: a regular file, not through a link, not mostly holes.
+pub fn open_result(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = crate::results::nofollow::open_regular(path)?;
+    let meta = file.metadata()?;
+    let holes = crate::results::sparse::hole_bytes(&meta);
+    if holes > MAX_HOLE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "a sparse file of {} bytes with only {} on disk; brine publishes at most {MAX_HOLE_BYTES} bytes of holes per file (set Resources.Disk to stop a guest earlier)",
+                meta.len(),
+                meta.len() - holes
+            ),
+        ));
+    }
+    Ok(file)
+}
+
+/// The size and SHA-256 (hex) of a file (opened with [`open_result`]).
 pub fn digest(path: &Path) -> std::io::Result<(u64, String)> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let mut file = open_result(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
@@ -246,7 +271,8 @@ pub fn describe_files(
         .iter()
         .filter(|e| !e.is_dir)
         .map(|e| {
-            let (size, sha256) = digest(&e.path)?;
+            let (size, sha256) = digest(&e.path)
+                .map_err(|err| std::io::Error::new(err.kind(), format!("{}: {err}", e.name)))?;
             Ok(PublishedObject {
                 name: name(e),
                 size,

@@ -133,7 +133,9 @@ impl S3Publisher {
         if size > self.multipart_threshold {
             return self.upload_multipart(client, path, key, size).await;
         }
-        let body = ByteStream::from_path(path)
+        let body = ByteStream::read_from()
+            .file(open_async(path)?)
+            .build()
             .await
             .map_err(|e| format!("{}: {e}", path.display()))?;
         client
@@ -201,7 +203,7 @@ impl S3Publisher {
             let number =
                 i32::try_from(parts.len() + 1).map_err(|_| "too many parts".to_string())?;
             let body = ByteStream::read_from()
-                .path(path)
+                .file(open_async(path)?)
                 .offset(offset)
                 .length(Length::Exact(length))
                 .build()
@@ -290,6 +292,13 @@ impl S3Publisher {
             self.put_manifest(&client, manifest_key, manifest).await
         })
     }
+}
+
+/// Opens a result file for upload without following a link (see [`super::open_result`]).
+fn open_async(path: &Path) -> Result<tokio::fs::File, String> {
+    super::open_result(path)
+        .map(tokio::fs::File::from_std)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `prefix/name`, or `name` at the bucket's root.

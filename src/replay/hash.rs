@@ -6,8 +6,10 @@
 //! other than "executable" are left out: they come from each host's umask,
 //! not from the job.
 
+use crate::results::nofollow;
 use std::collections::BTreeMap;
-use std::io;
+use std::fs::File;
+use std::io::{self, Read};
 use std::path::Path;
 
 /// A BLAKE3 digest as lowercase hex.
@@ -15,33 +17,74 @@ pub fn hex(hash: &blake3::Hash) -> String {
     hash.to_hex().to_string()
 }
 
-/// The hash of a file's contents. Large files are memory-mapped and hashed on
-/// every core (BLAKE3 is a tree hash, so the result is the same): receipts hash
-/// every input and output byte, which is most of their cost on I/O-heavy jobs.
+/// The hash of a file's contents. The file must be a regular file (a FIFO or a
+/// device is refused, never opened blocking); links in `path` are followed, as
+/// for a module path brine resolved itself.
 pub fn file_hash(path: &Path) -> io::Result<blake3::Hash> {
+    hash_contents(nofollow::open_regular_following(path)?)
+}
+
+/// Reads `file` to its end in large chunks, each hashed on every core (BLAKE3 is
+/// a tree hash, so the result is the same): receipts hash every input and
+/// output byte, which is most of their cost on I/O-heavy jobs.
+fn hash_contents(mut file: File) -> io::Result<blake3::Hash> {
+    const CHUNK: usize = 8 << 20;
     let mut hasher = blake3::Hasher::new();
-    hasher.update_mmap_rayon(path)?;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        if n >= 1 << 20 {
+            hasher.update_rayon(chunk);
+        } else {
+            hasher.update(chunk);
+        }
+    }
     Ok(hasher.finalize())
 }
 
 /// Every file (and symlink) under `root` with its hash, by `/`-separated relative
 /// path; `root` itself may be a file (then its one entry is named `""`).
+/// Special files (FIFOs, sockets, devices) are left out; see [`tree_listing`].
 pub fn file_hashes(root: &Path) -> io::Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    collect(root, "", &mut out)?;
-    Ok(out)
+    tree_listing(root).map(|listing| listing.files)
 }
 
-fn collect(path: &Path, rel: &str, out: &mut BTreeMap<String, String>) -> io::Result<()> {
+/// What hashing a tree found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// Every directory, regular file and symlink, by relative path, with its hash.
+    pub files: BTreeMap<String, String>,
+    /// Relative paths of special files (FIFOs, sockets, devices): never opened,
+    /// so hashing cannot block on them, and not part of the tree's hash.
+    pub skipped: Vec<String>,
+}
+
+/// Hashes the tree at `root` without following any link (a link is hashed by
+/// its target's text) and without opening anything but regular files.
+pub fn tree_listing(root: &Path) -> io::Result<Listing> {
+    let mut listing = Listing::default();
+    collect(root, "", &mut listing)?;
+    Ok(listing)
+}
+
+fn collect(path: &Path, rel: &str, out: &mut Listing) -> io::Result<()> {
     let meta = std::fs::symlink_metadata(path)?;
-    if meta.file_type().is_symlink() {
+    let kind = meta.file_type();
+    if kind.is_symlink() {
         let target = std::fs::read_link(path)?;
         let digest = blake3::hash(target.to_string_lossy().as_bytes());
-        out.insert(rel.to_string(), format!("symlink:{}", hex(&digest)));
-    } else if meta.is_dir() {
+        out.files
+            .insert(rel.to_string(), format!("symlink:{}", hex(&digest)));
+    } else if kind.is_dir() {
         // The root is implied; every other directory is listed, so empty ones count.
         if !rel.is_empty() {
-            out.insert(format!("{rel}/"), "dir".to_string());
+            out.files.insert(format!("{rel}/"), "dir".to_string());
         }
         let mut names: Vec<_> = std::fs::read_dir(path)?
             .map(|e| e.map(|e| e.file_name()))
@@ -55,12 +98,13 @@ fn collect(path: &Path, rel: &str, out: &mut BTreeMap<String, String>) -> io::Re
             };
             collect(&path.join(&name), &child, out)?;
         }
-    } else {
+    } else if kind.is_file() {
         let kind = if is_executable(&meta) { "exec" } else { "file" };
-        out.insert(
-            rel.to_string(),
-            format!("{kind}:{}", hex(&file_hash(path)?)),
-        );
+        let hash = hash_contents(nofollow::open_regular(path)?)?;
+        out.files
+            .insert(rel.to_string(), format!("{kind}:{}", hex(&hash)));
+    } else {
+        out.skipped.push(rel.to_string());
     }
     Ok(())
 }
@@ -106,5 +150,23 @@ mod tests {
         let listing = file_hashes(b.path()).unwrap();
         assert_ne!(ha, tree_hash(&listing));
         assert!(listing["sub/x.txt"].starts_with("file:"));
+    }
+
+    #[test]
+    fn special_files_are_skipped_and_named_never_opened() {
+        let a = tempfile::tempdir().unwrap();
+        std::fs::write(a.path().join("x.txt"), "x").unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            a.path().join("pipe"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let listing = tree_listing(a.path()).unwrap();
+        assert_eq!(listing.skipped, ["pipe"]);
+        assert_eq!(listing.files.keys().collect::<Vec<_>>(), ["x.txt"]);
+        assert!(file_hash(&a.path().join("pipe")).is_err());
     }
 }

@@ -19,4 +19,8 @@ pub struct InputHashes {
     pub tree: String,
     /// Every file's hash, by path relative to the target (`""` for a file input).
     pub files: BTreeMap<String, String>,
+    /// Special files (FIFOs, sockets, devices) in the input: not hashed, never
+    /// opened, so the receipt does not vouch for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 }

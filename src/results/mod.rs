@@ -8,12 +8,22 @@
 
 pub mod capped;
 pub mod evidence;
+pub mod files;
+pub mod layout;
+pub mod links;
+pub mod nofollow;
+pub mod sparse;
 pub mod summary;
 
 pub use capped::CappedFile;
+pub use files::ResultFiles;
+pub use layout::Protected;
 pub use summary::Summary;
 
-use std::io;
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::fs::Dir;
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Errors while preparing or publishing results.
@@ -22,6 +32,22 @@ pub enum ResultsError {
     /// The output directory exists and holds something.
     #[error("the output directory {0} exists and is not empty; choose another or pass --force to replace it")]
     NotEmpty(PathBuf),
+    /// The output path names something brine must not use or replace.
+    #[error("cannot use {dir} as the results directory: {reason}; choose another")]
+    Refused {
+        /// The results directory as given.
+        dir: PathBuf,
+        /// Why not.
+        reason: String,
+    },
+    /// Another brine run holds the lock on the results directory.
+    #[error("{dir} is in use by another brine run ({holder}); wait for it to finish or choose another results directory")]
+    InUse {
+        /// The results directory as given.
+        dir: PathBuf,
+        /// `pid N`, or `pid unknown`.
+        holder: String,
+    },
     /// A file system operation failed.
     #[error("{what} {path}: {source}")]
     Io {
@@ -43,87 +69,259 @@ fn io_error<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 }
 
 /// A results directory being assembled.
+///
+/// Everything happens through a handle on DIR's parent: the staging directory
+/// `.brine-<name>-PID-HEX`, the lock `.brine-<name>.lock` and the final
+/// renames, so nothing is looked up by path twice. The lock is held until the
+/// `Staging` is dropped; an unpublished staging directory is removed then.
 #[derive(Debug)]
 pub struct Staging {
-    root: PathBuf,
     target: PathBuf,
+    parent: Dir,
+    parent_path: PathBuf,
+    name: OsString,
+    root_name: String,
     force: bool,
+    done: bool,
+    _lock: Lock,
 }
 
 impl Staging {
-    /// Checks `target` can be written (absent, empty, or `force`) and creates a
-    /// staging directory beside it.
+    /// Checks `target` can be written (absent, empty, or `force`), locks it
+    /// and creates a staging directory beside it.
     pub fn prepare(target: &Path, force: bool) -> Result<Self, ResultsError> {
-        if !force && !is_absent_or_empty(target) {
-            return Err(ResultsError::NotEmpty(target.to_path_buf()));
+        Self::prepare_guarded(target, force, &[])
+    }
+
+    /// [`Staging::prepare`], also refusing a `target` that holds one of
+    /// `protected` or lies inside a mounted one (see [`layout::refusal`]).
+    pub fn prepare_guarded(
+        target: &Path,
+        force: bool,
+        protected: &[Protected],
+    ) -> Result<Self, ResultsError> {
+        let resolved = layout::resolve(target).map_err(io_error("cannot resolve", target))?;
+        if let Some(reason) = layout::refusal(&resolved, protected) {
+            return Err(ResultsError::Refused {
+                dir: target.to_path_buf(),
+                reason,
+            });
         }
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent).map_err(io_error("cannot create", &parent))?;
-        let name = target
-            .file_name()
-            .map_or_else(|| "results".into(), |n| n.to_string_lossy().into_owned());
-        let root = parent.join(format!(".brine-{name}-{}", unique_suffix()));
-        for sub in ["results", "work"] {
-            let dir = root.join(sub);
-            std::fs::create_dir_all(&dir).map_err(io_error("cannot create", &dir))?;
-        }
-        Ok(Staging {
-            root,
+        let parent_path = resolved.parent;
+        std::fs::create_dir_all(&parent_path).map_err(io_error("cannot create", &parent_path))?;
+        let parent = Dir::open_ambient_dir(&parent_path, cap_std::ambient_authority())
+            .map_err(io_error("cannot open", &parent_path))?;
+        let name = resolved.name;
+        let lock = Lock::acquire(&parent, &name, target)?;
+        check_target(&parent, &name, target, force)?;
+        let root_name = format!(".brine-{}-{}", name.to_string_lossy(), unique_suffix());
+        let staging = Staging {
             target: target.to_path_buf(),
+            parent,
+            parent_path,
+            name,
+            root_name,
             force,
-        })
+            done: false,
+            _lock: lock,
+        };
+        for sub in ["", "/results", "/work"] {
+            let dir = format!("{}{sub}", staging.root_name);
+            staging
+                .parent
+                .create_dir(&dir)
+                .map_err(io_error("cannot create", &staging.parent_path.join(&dir)))?;
+        }
+        Ok(staging)
     }
 
     /// Where results (stdout, stderr, outputs...) are assembled.
     pub fn results(&self) -> PathBuf {
-        self.root.join("results")
+        self.parent_path.join(&self.root_name).join("results")
     }
 
     /// A private work directory (staged inputs, output directories while the guest writes).
     pub fn work(&self) -> PathBuf {
-        self.root.join("work")
+        self.parent_path.join(&self.root_name).join("work")
     }
 
-    /// Moves the assembled results into the target directory and removes the staging area.
-    pub fn publish(self) -> Result<PathBuf, ResultsError> {
-        if self.target.exists() {
-            if self.force {
-                remove_any(&self.target).map_err(io_error("cannot replace", &self.target))?;
-            } else {
-                // Checked empty in `prepare`; remove_dir fails safely if that changed since.
-                std::fs::remove_dir(&self.target)
-                    .map_err(io_error("cannot replace", &self.target))?;
+    /// Moves the assembled results into the target directory and removes the
+    /// staging area. With `force`, an existing DIR is first renamed aside and
+    /// deleted only once the new results are in place: a failure leaves the
+    /// old results, never neither.
+    pub fn publish(mut self) -> Result<PathBuf, ResultsError> {
+        let aside = self.clear_target()?;
+        let results = format!("{}/results", self.root_name);
+        let placed = self.parent.rename(&results, &self.parent, &self.name);
+        if let Err(e) = placed {
+            if let Some(aside) = &aside {
+                let _ = self.parent.rename(aside, &self.parent, &self.name);
             }
+            return Err(io_error("cannot publish", &self.target)(e));
         }
-        let results = self.results();
-        std::fs::rename(&results, &self.target)
-            .map_err(io_error("cannot publish", &self.target))?;
-        let _ = std::fs::remove_dir_all(&self.root);
+        if let Some(aside) = aside {
+            let _ = self.parent.remove_dir_all(aside);
+        }
+        let _ = self.parent.remove_dir_all(&self.root_name);
+        self.done = true;
         Ok(self.target.clone())
     }
 
+    /// Makes room for the results: moves an existing DIR aside (`force`,
+    /// returning its new name) or removes it when empty.
+    fn clear_target(&self) -> Result<Option<String>, ResultsError> {
+        let meta = match self.parent.symlink_metadata(&self.name) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error("cannot replace", &self.target)(e)),
+        };
+        if !meta.is_dir() {
+            return Err(not_a_directory(&self.target, &meta));
+        }
+        if !self.force {
+            // Checked empty in `prepare`; remove_dir fails safely if that changed since.
+            self.parent
+                .remove_dir(&self.name)
+                .map_err(io_error("cannot replace", &self.target))?;
+            return Ok(None);
+        }
+        let aside = format!(
+            ".brine-old-{}-{}",
+            self.name.to_string_lossy(),
+            unique_suffix()
+        );
+        self.parent
+            .rename(&self.name, &self.parent, &aside)
+            .map_err(io_error("cannot move aside", &self.target))?;
+        Ok(Some(aside))
+    }
+
     /// Drops everything staged (nothing reaches the target).
-    pub fn discard(self) {
-        let _ = std::fs::remove_dir_all(&self.root);
+    pub fn discard(self) {}
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.parent.remove_dir_all(&self.root_name);
+        }
     }
 }
 
-fn remove_any(path: &Path) -> io::Result<()> {
-    if std::fs::symlink_metadata(path)?.is_dir() {
-        std::fs::remove_dir_all(path)
+/// Refuses a target that is a link, not a directory, or (without `force`) not empty.
+fn check_target(
+    parent: &Dir,
+    name: &OsString,
+    target: &Path,
+    force: bool,
+) -> Result<(), ResultsError> {
+    let meta = match parent.symlink_metadata(name) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("cannot inspect", target)(e)),
+    };
+    if !meta.is_dir() {
+        return Err(not_a_directory(target, &meta));
+    }
+    let empty = parent
+        .open_dir_nofollow(name)
+        .and_then(|dir| dir.entries().map(|mut e| e.next().is_none()))
+        .map_err(io_error("cannot read", target))?;
+    if !force && !empty {
+        return Err(ResultsError::NotEmpty(target.to_path_buf()));
+    }
+    Ok(())
+}
+
+fn not_a_directory(target: &Path, meta: &cap_std::fs::Metadata) -> ResultsError {
+    let reason = if meta.is_symlink() {
+        "it is a symbolic link (brine does not follow links for its results; give the real path)"
     } else {
-        std::fs::remove_file(path)
+        "it exists and is not a directory"
+    };
+    ResultsError::Refused {
+        dir: target.to_path_buf(),
+        reason: reason.to_string(),
     }
 }
 
-fn is_absent_or_empty(path: &Path) -> bool {
-    match std::fs::read_dir(path) {
-        Ok(mut entries) => entries.next().is_none(),
-        Err(e) => e.kind() == io::ErrorKind::NotFound,
+/// An exclusive lock on a results directory: `.brine-<name>.lock` beside it,
+/// holding the pid of the run that holds it. Removed (while still held) on drop.
+#[derive(Debug)]
+struct Lock {
+    parent: Dir,
+    name: String,
+    _file: std::fs::File,
+}
+
+/// How often a lock is retried when its holder removed the file as we opened it.
+const LOCK_ATTEMPTS: usize = 8;
+
+impl Lock {
+    fn acquire(parent: &Dir, dir_name: &OsString, target: &Path) -> Result<Lock, ResultsError> {
+        let name = format!(".brine-{}.lock", dir_name.to_string_lossy());
+        let lock_path = target.with_file_name(&name);
+        let failed = |e| io_error("cannot lock", &lock_path)(e);
+        for _ in 0..LOCK_ATTEMPTS {
+            let mut file = parent
+                .open_with(
+                    &name,
+                    cap_std::fs::OpenOptions::new()
+                        .read(true)
+                        .write(true)
+                        .create(true)
+                        .follow(FollowSymlinks::No),
+                )
+                .map_err(failed)?
+                .into_std();
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(ResultsError::InUse {
+                        dir: target.to_path_buf(),
+                        holder: holder(&mut file),
+                    })
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+            }
+            // The previous holder removes the file as it finishes: only a lock on
+            // the file the name still points at counts.
+            if same_file(parent, &name, &file) {
+                file.set_len(0).map_err(failed)?;
+                write!(file, "{}", std::process::id()).map_err(failed)?;
+                return Ok(Lock {
+                    parent: parent.try_clone().map_err(failed)?,
+                    name,
+                    _file: file,
+                });
+            }
+        }
+        Err(failed(io::Error::other("the lock file keeps changing")))
     }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.parent.remove_file(&self.name);
+    }
+}
+
+fn holder(file: &mut std::fs::File) -> String {
+    let mut text = String::new();
+    let _ = file.take(32).read_to_string(&mut text);
+    match text.trim().parse::<u32>() {
+        Ok(pid) => format!("pid {pid}"),
+        Err(_) => "pid unknown".to_string(),
+    }
+}
+
+fn same_file(parent: &Dir, name: &str, file: &std::fs::File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(by_name), Ok(held)) = (parent.symlink_metadata(name), file.metadata()) else {
+        return false;
+    };
+    cap_std::fs::MetadataExt::dev(&by_name) == held.dev()
+        && cap_std::fs::MetadataExt::ino(&by_name) == held.ino()
 }
 
 /// A suffix unique enough for concurrent brine processes on one machine.
@@ -137,12 +335,6 @@ pub(crate) fn unique_suffix() -> String {
 /// Moves a finished output directory into the results (same file system: a rename).
 pub fn move_output(from: &Path, to: &Path) -> Result<(), ResultsError> {
     std::fs::rename(from, to).map_err(io_error("cannot move output to", to))
-}
-
-/// Writes `exitCode`: decimal text, no newline, as Bacalhau does.
-pub fn write_exit_code(results: &Path, code: i64) -> Result<(), ResultsError> {
-    let path = results.join("exitCode");
-    std::fs::write(&path, code.to_string()).map_err(io_error("cannot write", &path))
 }
 
 #[cfg(test)]
@@ -167,6 +359,37 @@ mod tests {
             "hi"
         );
         assert!(!target.join("keep").exists());
+    }
+
+    #[test]
+    fn a_failed_publish_puts_the_old_results_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("out");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("old"), "old").unwrap();
+        let staging = Staging::prepare(&target, true).unwrap();
+        // The new results vanish: the rename into place fails.
+        std::fs::remove_dir_all(staging.results()).unwrap();
+        assert!(staging.publish().is_err());
+        assert_eq!(std::fs::read_to_string(target.join("old")).unwrap(), "old");
+        let names: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(
+            names.len(),
+            1,
+            "no staging, lock or moved-aside copy is left"
+        );
+    }
+
+    #[test]
+    fn a_second_staging_of_one_target_is_refused_while_the_first_lives() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("out");
+        let first = Staging::prepare(&target, false).unwrap();
+        let second = Staging::prepare(&target, true).unwrap_err();
+        let expected = format!("(pid {})", std::process::id());
+        assert!(second.to_string().contains(&expected), "{second}");
+        first.discard();
+        Staging::prepare(&target, false).unwrap().discard();
     }
 
     #[test]

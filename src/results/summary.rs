@@ -36,6 +36,10 @@ pub struct Summary {
     pub stderr_truncated: bool,
     /// The ResultPath names published.
     pub outputs: Vec<String>,
+    /// Symbolic links the guest left in its outputs, removed before publishing
+    /// (brine publishes no links: they could point anywhere on the host).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped_links: Vec<String>,
     /// Fuel used, when metering was on.
     pub fuel_consumed: Option<u64>,
     /// Where the results were published (absent without a publisher, or for `noop`).
@@ -91,14 +95,4 @@ pub struct Durations {
     pub publish: u64,
     /// Everything.
     pub total: u64,
-}
-
-/// The first [`HEAD_BYTES`] of a captured stream, as text.
-pub fn head(path: &std::path::Path) -> String {
-    use std::io::Read;
-    let mut buf = Vec::with_capacity(HEAD_BYTES);
-    if let Ok(file) = std::fs::File::open(path) {
-        let _ = file.take(HEAD_BYTES as u64).read_to_end(&mut buf);
-    }
-    String::from_utf8_lossy(&buf).into_owned()
 }

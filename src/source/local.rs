@@ -5,7 +5,7 @@
 //! as in Bacalhau).
 
 use super::{InputSource, SourceError, StageArea, Staged};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A local file or directory input.
 #[derive(Debug, Clone)]
@@ -27,7 +27,7 @@ impl InputSource for Local {
         if !(meta.is_dir() || meta.is_file()) {
             return Err(error(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
-                "not a regular file or directory",
+                "not a regular file or directory (FIFOs, sockets and devices cannot be inputs)",
             )));
         }
         let host_path = std::fs::canonicalize(&self.path).map_err(error)?;
@@ -35,5 +35,9 @@ impl InputSource for Local {
             host_path,
             read_only: !self.read_write,
         })
+    }
+
+    fn local_path(&self) -> Option<(&Path, bool)> {
+        Some((&self.path, self.read_write))
     }
 }

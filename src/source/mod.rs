@@ -152,4 +152,11 @@ fn remove_any(path: &Path) {
 pub trait InputSource: std::fmt::Debug + Send + Sync {
     /// Makes input number `index` (mounted at guest `target`) available on the host.
     fn stage(&self, area: &StageArea, index: usize, target: &str) -> Result<Staged, SourceError>;
+
+    /// The host path this input mounts in place, and whether the guest may write
+    /// to it (`None` for inputs copied into brine's staging area). The results
+    /// directory is kept clear of these paths.
+    fn local_path(&self) -> Option<(&Path, bool)> {
+        None
+    }
 }

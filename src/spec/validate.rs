@@ -69,7 +69,7 @@ pub(crate) fn env_name(name: &str) -> Result<(), String> {
 }
 
 /// The result names brine writes itself in the results directory.
-const RESERVED_RESULTS: &[&str] = &["stdout", "stderr", "exitCode"];
+const RESERVED_RESULTS: &[&str] = &["stdout", "stderr", "exitCode", "brine.json"];
 
 /// Checks a result name: one safe path component, not a reserved name.
 pub(crate) fn result_name(cx: &mut Collector, site: &Site, name: String) -> Option<String> {
@@ -84,7 +84,7 @@ pub(crate) fn result_name(cx: &mut Collector, site: &Site, name: String) -> Opti
         .any(|r| r.eq_ignore_ascii_case(&name))
     {
         Some(format!(
-            "`{name}` is reserved in the results directory (stdout, stderr, exitCode)"
+            "`{name}` is reserved in the results directory (stdout, stderr, exitCode, brine.json)"
         ))
     } else {
         None
