@@ -170,6 +170,52 @@ fn without_a_total_timeout_staging_stops_at_the_staging_timeout() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
+/// An endpoint that accepts connections and never answers.
+fn silent_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    url
+}
+
+#[test]
+fn an_s3_endpoint_that_never_answers_stops_at_the_total_timeout() {
+    let endpoint = silent_server();
+    let source =
+        format!("{{Type: s3, Params: {{Bucket: b, Key: data.csv, Endpoint: '{endpoint}'}}}}");
+    let job = Job::new(
+        "cat_file.wasm",
+        &["/inputs"],
+        Some(&source),
+        "{TotalTimeout: 2}",
+    );
+    let started = Instant::now();
+    let o = brine()
+        .arg("run")
+        .arg(job.dir.path().join("job.yaml"))
+        .arg("--output")
+        .arg(job.out())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    job.assert_failed(
+        &o,
+        &[
+            "input /inputs (s3 s3://b/data.csv): ",
+            "stopped at the job's TotalTimeout of 2s",
+        ],
+    );
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+}
+
 #[test]
 fn a_total_timeout_shorter_than_the_execution_timeout_stops_a_looping_guest() {
     let job = Job::new(

@@ -4,11 +4,12 @@
 //! `http://127.0.0.1:8080`) for the trustless TAR form of the CID:
 //! `GET {gateway}/ipfs/{CID}?format=tar` with `Accept: application/x-tar`.
 //! The tar's single top-level entry is the CID itself: a file becomes a file
-//! at Target, a directory becomes a directory at Target. Extraction accepts
-//! only relative paths without `..`, regular files and directories (links are
-//! refused, so nothing written can land outside the input), and caps the
-//! extracted size at the download limit. Content under a CID never changes,
-//! so a cached TAR is used without asking the gateway again.
+//! at Target, a directory becomes a directory at Target. Extraction (see
+//! [`super::extract`]) accepts only relative paths without `..`, regular files and
+//! directories (links are refused, so nothing written can land outside the
+//! input), caps the extracted size at the download limit, and stops at the
+//! staging deadline. Content under a CID never changes, so a cached TAR is
+//! used without asking the gateway again.
 
 use super::deadline::Deadline;
 use super::extract::{self, ExtractError, Rules};

@@ -208,7 +208,8 @@ impl S3 {
         let Some(left) = deadline.remaining() else {
             return runtime.block_on(fetch);
         };
-        match runtime.block_on(tokio::time::timeout(left, fetch)) {
+        // The timer is made inside the runtime: it needs its time driver.
+        match runtime.block_on(async { tokio::time::timeout(left, fetch).await }) {
             Ok(fetched) => fetched,
             Err(_) => {
                 // The downloads were dropped mid-way: nothing partial may stay.
