@@ -10,6 +10,7 @@ use crate::publish::{self, Publisher};
 use crate::replay::hash::hex;
 use crate::replay::job_hash;
 use crate::runner::{Execution, PlannedInput, PlannedOutput};
+use crate::source::deadline::{TimeBudget, DEFAULT_STAGING_TIMEOUT};
 use crate::source::http::{Remote, RemoteOptions};
 use crate::source::{
     inline::Inline, ipfs::Ipfs, local::Local, once::StagedOnce, s3::S3, url::UrlDownload,
@@ -99,6 +100,9 @@ pub struct PlanOptions {
     /// A journal is being replayed: the network is never used, so a
     /// deterministic job may have it enabled.
     pub replaying: bool,
+    /// How long staging may take when the job gives no TotalTimeout
+    /// (`--staging-timeout`; default [`DEFAULT_STAGING_TIMEOUT`]).
+    pub staging_timeout: Option<Duration>,
 }
 
 /// The deterministic settings of a job (the base seed partitions derive theirs from).
@@ -180,6 +184,7 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
                 entrypoint: job.task.engine.entrypoint.clone(),
                 argv: argv.clone(),
                 limits: limits(job, settings.is_some()),
+                time_budget: time_budget(job, options),
                 deterministic: settings.map(|s| partition_settings(s, index)),
                 publisher: publisher.clone(),
                 network: network.clone(),
@@ -383,6 +388,16 @@ fn limits(job: &Job, deterministic: bool) -> Limits {
         timeout: job.task.timeouts.execution.filter(|d| *d > Duration::ZERO),
         max_memory: Some(pages * PAGE),
         deterministic,
+    }
+}
+
+/// `Timeouts.TotalTimeout` covers staging and the run; without it staging
+/// alone gets `--staging-timeout`. (QueueTimeout is accepted and has no
+/// effect: a local runner has no queue to wait in.)
+fn time_budget(job: &Job, options: &PlanOptions) -> TimeBudget {
+    match job.task.timeouts.total {
+        Some(total) => TimeBudget::Total(total),
+        None => TimeBudget::Staging(options.staging_timeout.unwrap_or(DEFAULT_STAGING_TIMEOUT)),
     }
 }
 

@@ -19,6 +19,7 @@ use crate::replay::journal::Entry;
 use crate::results::evidence::{Evidence, InputHashes};
 use crate::results::summary::{Durations, Status};
 use crate::results::{self, CappedFile, ResultFiles, Summary};
+use crate::source::deadline::{Deadline, TimeBudget};
 use crate::source::{InputSource, StageArea};
 use crate::wasi::WasiCtx;
 use std::path::{Path, PathBuf};
@@ -73,6 +74,8 @@ pub struct Execution {
     pub env: Vec<(String, String)>,
     /// Fuel, time and memory limits.
     pub limits: Limits,
+    /// How long staging (with a TotalTimeout: staging and the run) may take.
+    pub time_budget: TimeBudget,
     /// Deterministic settings of this partition (`None`: an ordinary run).
     pub deterministic: Option<Settings>,
     /// Where the results go when the execution completed (besides the results directory).
@@ -131,6 +134,8 @@ impl Default for RunOptions {
 /// What running the module produced, beyond its outcome.
 struct Ran {
     outcome: Outcome,
+    /// The TotalTimeout, not ExecutionTimeout, set the run's time limit.
+    limited_by_total: Option<Deadline>,
     fuel: Option<u64>,
     stdout_truncated: Arc<AtomicBool>,
     stderr_truncated: Arc<AtomicBool>,
@@ -156,6 +161,9 @@ pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions)
             summary.stdout_truncated = ran.stdout_truncated.load(Ordering::Relaxed);
             summary.stderr_truncated = ran.stderr_truncated.load(Ordering::Relaxed);
             apply_outcome(&mut summary, exec, &ran.outcome, opts);
+            if let (Outcome::TimedOut(_), Some(deadline)) = (&ran.outcome, ran.limited_by_total) {
+                summary.error = Some(format!("Job timed out: {}", deadline.expired_error()));
+            }
         }
         Err(message) => summary.error = Some(message),
     }
@@ -254,7 +262,8 @@ fn stage_and_run(
     let (stdout, stdout_truncated) = capture(results, "stdout", opts.max_output)?;
     let (stderr, stderr_truncated) = capture(results, "stderr", opts.max_output)?;
     let staging_started = Instant::now();
-    let mounts = stage_mounts(exec, work)?;
+    let deadline = exec.time_budget.start();
+    let mounts = stage_mounts(exec, work, deadline)?;
     // Read-only inputs cannot change while the guest runs, so they are hashed on
     // another thread meanwhile; modules and writable inputs are hashed first.
     let mut resolver = MountedModules::default();
@@ -268,6 +277,10 @@ fn stage_and_run(
         read_only_inputs = read_only;
     }
     summary.durations_ms.staging = millis(staging_started);
+    deadline
+        .check()
+        .map_err(|expired| format!("staging the inputs: {expired}"))?;
+    let (run_timeout, by_total) = deadline.run_timeout(exec.limits.timeout);
     let run_started = Instant::now();
     let stdio = Stdio {
         stdin: Box::new(std::io::empty()),
@@ -282,7 +295,10 @@ fn stage_and_run(
         call_args: Vec::new(),
         preload: exec.import_modules.clone(),
         resolver,
-        limits: exec.limits.clone(),
+        limits: Limits {
+            timeout: run_timeout,
+            ..exec.limits.clone()
+        },
         network: exec.network.is_some(),
     };
     let (report, input_hashes) = std::thread::scope(|scope| {
@@ -303,6 +319,7 @@ fn stage_and_run(
     durations.run = millis(run_started);
     Ok(Ran {
         outcome: report.outcome,
+        limited_by_total: by_total.then_some(deadline),
         fuel: report.fuel_consumed,
         stdout_truncated,
         stderr_truncated,
@@ -381,12 +398,16 @@ fn capture(
     Ok(CappedFile::new(file, cap))
 }
 
-/// Stages every input and creates every output directory; returns the mounts.
-fn stage_mounts(exec: &Execution, work: &Path) -> Result<Vec<MountSpec>, String> {
+/// Stages every input before `deadline` and creates every output directory; returns the mounts.
+fn stage_mounts(
+    exec: &Execution,
+    work: &Path,
+    deadline: Deadline,
+) -> Result<Vec<MountSpec>, String> {
     let inputs_dir = work.join("inputs");
     std::fs::create_dir_all(&inputs_dir)
         .map_err(|e| format!("cannot create {}: {e}", inputs_dir.display()))?;
-    let area = StageArea::new(inputs_dir);
+    let area = StageArea::new(inputs_dir).with_deadline(deadline);
     let mut mounts = Vec::new();
     for (index, input) in exec.inputs.iter().enumerate() {
         let staged = input

@@ -94,6 +94,10 @@ pub struct Args {
     /// How long a download may wait for more data before the attempt fails.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     read_timeout: Duration,
+    /// How long staging the inputs (downloads, extraction) may take when the job
+    /// sets no Timeouts.TotalTimeout (which covers staging and the run together).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30m")]
+    staging_timeout: Duration,
     /// Refuse the guest's HTTP requests to loopback, private, link-local and cloud-metadata
     /// addresses unless a Network.Domains entry names the host (also BRINE_BLOCK_PRIVATE=1).
     #[arg(long)]
@@ -204,6 +208,7 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
         block_private: args.block_private || block_private_from_env(),
         replaying: false,
         remote: remote_options(args)?,
+        staging_timeout: Some(args.staging_timeout),
     })
 }
 

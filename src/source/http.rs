@@ -15,6 +15,7 @@
 //! Range count the bytes on the wire.
 
 use super::cache::{Cache, Validators};
+use super::deadline::{Deadline, Expired};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -117,6 +118,8 @@ pub struct Get<'a> {
     pub revalidate: Option<&'a Validators>,
     /// What the progress bar calls it.
     pub label: &'a str,
+    /// When staging must be done: no attempt, pause or read outlasts it.
+    pub deadline: Deadline,
 }
 
 /// How a download ended well.
@@ -178,6 +181,9 @@ pub enum FetchError {
     /// Content that arrived whole but cannot be used (e.g. not a tar archive).
     #[error("{0}")]
     Content(String),
+    /// Staging's deadline passed during the download.
+    #[error("{0}")]
+    Deadline(Expired),
     /// A retryable error that kept happening.
     #[error("{last} (gave up after {attempts} attempts)")]
     GaveUp {
@@ -265,9 +271,14 @@ impl Downloader {
         let mut transfer = Transfer::default();
         let mut attempt: u32 = 1;
         let result = loop {
+            if let Err(expired) = get.deadline.check() {
+                break Err(FetchError::Deadline(expired));
+            }
             info!(url = get.url, attempt, offset = transfer.have, "GET");
             let error = match self.attempt(get, &mut file, dest, &mut transfer, &bar) {
                 Ok(fetched) => break Ok(fetched),
+                // Whatever failed (a timeout, a reset), the deadline is the reason to stop.
+                Err(_) if get.deadline.expired() => break Err(deadline_error(get.deadline)),
                 Err(error) => error,
             };
             if !error.is_retryable() {
@@ -279,7 +290,7 @@ impl Downloader {
             let pause = backoff(self.options.retry_base, attempt);
             let retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
             warn!(url = get.url, attempt, error = %error, retry_in_ms, "download failed; retrying");
-            std::thread::sleep(pause);
+            std::thread::sleep(get.deadline.cap(pause));
             attempt += 1;
         };
         bar.finish_and_clear();
@@ -323,7 +334,7 @@ impl Downloader {
             Some(total) => bar.set_length(total),
             None => bar.unset_length(),
         }
-        self.receive(response, file, dest, transfer, bar)?;
+        self.receive(response, file, dest, transfer, bar, get.deadline)?;
         Ok(Fetched::Complete {
             bytes: transfer.have,
             validators: transfer.validators.clone(),
@@ -337,7 +348,15 @@ impl Downloader {
         transfer: &Transfer,
         resume: bool,
     ) -> Result<Response<ureq::Body>, FetchError> {
-        let mut request = self.agent.get(get.url);
+        // The whole exchange (connect, headers, body) ends at the deadline, and
+        // no single read waits past it.
+        let mut request = self
+            .agent
+            .get(get.url)
+            .config()
+            .timeout_global(get.deadline.remaining())
+            .timeout_per_read(Some(get.deadline.cap(self.options.read_timeout)))
+            .build();
         if let Some(accept) = get.accept {
             request = request.header("Accept", accept);
         }
@@ -401,10 +420,13 @@ impl Downloader {
         dest: &Path,
         transfer: &mut Transfer,
         bar: &ProgressBar,
+        deadline: Deadline,
     ) -> Result<(), FetchError> {
         let mut reader = response.into_body().into_reader();
         let mut buf = vec![0u8; CHUNK];
         loop {
+            // A server trickling bytes never trips the per-read timeout: check between reads.
+            deadline.check().map_err(FetchError::Deadline)?;
             let n = match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
@@ -449,6 +471,11 @@ impl Downloader {
         bar.set_message(label.to_string());
         bar
     }
+}
+
+/// The error for a download the deadline stopped.
+fn deadline_error(deadline: Deadline) -> FetchError {
+    FetchError::Deadline(deadline.expired_error())
 }
 
 /// The error after the last of several attempts; a first-attempt error stays as it is.

@@ -1,10 +1,14 @@
 //! `inline`: data carried in the job itself as a `data:` URL.
 //!
 //! Plain (percent-encoded) and `;base64` bodies are decoded to a file; an
-//! `application/gzip` payload is a tar.gz, extracted to a directory. The
-//! extracted size is capped so a small archive cannot fill the disk.
+//! `application/gzip` payload is a tar.gz, extracted to a directory by
+//! [`extract`]: in time linear in its size, under the staging deadline, with
+//! depth, entry and size caps so a small archive cannot fill the disk. Links
+//! are kept when they stay inside the archive.
 
-use super::{InputSource, SourceError, StageArea, Staged};
+use super::deadline::Deadline;
+use super::extract::{self, ExtractError, Rules};
+use super::{InputSource, Scratch, SourceError, StageArea, Staged};
 use data_url::DataUrl;
 use std::io::Read;
 use std::path::Path;
@@ -46,19 +50,28 @@ impl InputSource for Inline {
         let (essence, body) = decode(&self.url).map_err(invalid)?;
         let host_path = if is_gzip(&essence) {
             let dir = area.input_path(index, "");
-            let partial = area.input_path(index, ".partial");
-            extract_tar_gz(&body, &partial).map_err(|e| invalid(format!("inline tar.gz: {e}")))?;
-            rename(&partial, &dir, target)?;
+            let partial = Scratch::new(area.input_path(index, ".partial"));
+            extract_tar_gz(&body, partial.path(), area.deadline()).map_err(|e| match e {
+                ExtractError::Deadline(expired) => SourceError::Deadline {
+                    target: target.to_string(),
+                    kind: "inline",
+                    location: "data: URL".to_string(),
+                    expired,
+                },
+                other => invalid(format!("inline tar.gz: {other}")),
+            })?;
+            partial
+                .persist(&dir)
+                .map_err(|source| stage_error(&dir, target, source))?;
             dir
         } else {
             let file = area.input_path(index, ".bin");
-            let partial = area.input_path(index, ".bin.partial");
-            std::fs::write(&partial, &body).map_err(|source| SourceError::Stage {
-                target: target.to_string(),
-                path: partial.clone(),
-                source,
-            })?;
-            rename(&partial, &file, target)?;
+            let partial = Scratch::new(area.input_path(index, ".bin.partial"));
+            std::fs::write(partial.path(), &body)
+                .map_err(|source| stage_error(partial.path(), target, source))?;
+            partial
+                .persist(&file)
+                .map_err(|source| stage_error(&file, target, source))?;
             file
         };
         Ok(Staged {
@@ -68,28 +81,29 @@ impl InputSource for Inline {
     }
 }
 
-fn rename(from: &Path, to: &Path, target: &str) -> Result<(), SourceError> {
-    std::fs::rename(from, to).map_err(|source| SourceError::Stage {
+fn stage_error(path: &Path, target: &str, source: std::io::Error) -> SourceError {
+    SourceError::Stage {
         target: target.to_string(),
-        path: to.to_path_buf(),
+        path: path.to_path_buf(),
         source,
-    })
+    }
 }
 
-/// Extracts a tar.gz into `dir`; entries may not leave it, and the total is capped.
-fn extract_tar_gz(body: &[u8], dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let decoder = flate2::read::GzDecoder::new(body).take(MAX_EXTRACTED_BYTES + 1);
-    let mut archive = tar::Archive::new(decoder);
-    archive.set_preserve_permissions(false);
-    archive.set_overwrite(true);
-    // `unpack` refuses entries with `..` or absolute paths and keeps links inside `dir`.
-    let unpacked = archive.unpack(dir);
-    if archive.into_inner().limit() == 0 {
-        return Err(std::io::Error::other(format!(
-            "the archive expands beyond {} MiB",
-            MAX_EXTRACTED_BYTES >> 20
-        )));
+/// Extracts a tar.gz into the new directory `dir` (see [`extract`] for the rules).
+fn extract_tar_gz(body: &[u8], dir: &Path, deadline: Deadline) -> Result<(), ExtractError> {
+    // The decompressed stream is capped too: headers and long names are not file bytes.
+    let mut decoder = flate2::read::GzDecoder::new(body).take(MAX_EXTRACTED_BYTES + 1);
+    let rules = Rules {
+        max_bytes: MAX_EXTRACTED_BYTES,
+        max_bytes_name: "the inline archive limit",
+        links: true,
+    };
+    let unpacked = extract::unpack(&mut decoder, dir, rules, deadline);
+    if decoder.limit() == 0 {
+        return Err(ExtractError::TooLarge {
+            limit: MAX_EXTRACTED_BYTES,
+            name: rules.max_bytes_name,
+        });
     }
     unpacked
 }

@@ -4,17 +4,20 @@
 //! `http://127.0.0.1:8080`) for the trustless TAR form of the CID:
 //! `GET {gateway}/ipfs/{CID}?format=tar` with `Accept: application/x-tar`.
 //! The tar's single top-level entry is the CID itself: a file becomes a file
-//! at Target, a directory becomes a directory at Target. Extraction accepts
-//! only relative paths without `..`, regular files and directories (links are
-//! refused, so nothing written can land outside the input), and caps the
-//! extracted size at the download limit. Content under a CID never changes,
-//! so a cached TAR is used without asking the gateway again.
+//! at Target, a directory becomes a directory at Target. Extraction (see
+//! [`super::extract`]) accepts only relative paths without `..`, regular files and
+//! directories (links are refused, so nothing written can land outside the
+//! input), caps the extracted size at the download limit, and stops at the
+//! staging deadline. Content under a CID never changes, so a cached TAR is
+//! used without asking the gateway again.
 
+use super::deadline::Deadline;
+use super::extract::{self, ExtractError, Rules};
 use super::http::{FetchError, Get, Remote};
 use super::{InputSource, Scratch, SourceError, StageArea, Staged};
 use std::fs::File;
-use std::io::{BufReader, Read};
-use std::path::{Component, Path, PathBuf};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::{info, warn};
 
@@ -41,7 +44,7 @@ impl Ipfs {
     }
 
     /// The TAR for the CID: the cached one, or a download into `scratch`.
-    fn tar(&self, scratch: &Path) -> Result<PathBuf, FetchError> {
+    fn tar(&self, scratch: &Path, deadline: Deadline) -> Result<PathBuf, FetchError> {
         let cache = self.remote.cache.as_ref();
         if let Some(cached) = cache.and_then(|c| c.ipfs(&self.cid)) {
             info!(cid = %self.cid, "using the cached copy");
@@ -53,6 +56,7 @@ impl Ipfs {
             accept: Some("application/x-tar"),
             revalidate: None,
             label: &self.cid,
+            deadline,
         };
         self.remote.downloader.fetch(&get, scratch)?;
         if let Some(cache) = cache {
@@ -66,24 +70,20 @@ impl Ipfs {
     /// Fetches, extracts and moves the content into place; returns its host path.
     fn fetch_into(&self, area: &StageArea, index: usize) -> Result<PathBuf, FetchError> {
         let download = Scratch::new(area.input_path(index, ".tar.partial"));
-        let tar = self.tar(download.path())?;
+        let tar = self.tar(download.path(), area.deadline())?;
         let extracted = Scratch::new(area.input_path(index, ".partial"));
         let cap = self.remote.downloader.options().max_bytes;
-        extract(&tar, extracted.path(), cap).map_err(FetchError::Content)?;
+        extract(&tar, extracted.path(), cap, area.deadline())?;
         place(extracted, area, index)
     }
 }
 
 impl InputSource for Ipfs {
     fn stage(&self, area: &StageArea, index: usize, target: &str) -> Result<Staged, SourceError> {
-        let host_path = self
-            .fetch_into(area, index)
-            .map_err(|error| SourceError::Fetch {
-                target: target.to_string(),
-                kind: "ipfs",
-                location: format!("{} via {}", self.cid, self.remote.ipfs_gateway),
-                error,
-            })?;
+        let host_path = self.fetch_into(area, index).map_err(|error| {
+            let location = format!("{} via {}", self.cid, self.remote.ipfs_gateway);
+            SourceError::fetch(target, "ipfs", location, error)
+        })?;
         Ok(Staged {
             host_path,
             read_only: true,
@@ -152,78 +152,23 @@ pub fn validate_cid(cid: &str) -> Result<(), String> {
 }
 
 /// Unpacks the tar at `tar` into the new directory `dir`, safely (see the module docs).
-fn extract(tar: &Path, dir: &Path, cap: u64) -> Result<(), String> {
-    let file = File::open(tar).map_err(|e| format!("cannot read the archive: {e}"))?;
-    std::fs::create_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut archive = tar::Archive::new(BufReader::new(file));
-    let entries = archive.entries().map_err(not_tar)?;
-    let mut total: u64 = 0;
-    for entry in entries {
-        let mut entry = entry.map_err(not_tar)?;
-        let path = entry.path().map_err(not_tar)?.into_owned();
-        let Some(rel) = safe_relative(&path) else {
-            return Err(format!(
-                "the archive has an unsafe path `{}`",
-                path.display()
-            ));
-        };
-        if rel.as_os_str().is_empty() {
-            continue;
-        }
-        let dest = dir.join(&rel);
-        let kind = entry.header().entry_type();
-        if kind.is_pax_global_extensions() {
-            // Archive-wide metadata (e.g. a comment), not content.
-            continue;
-        } else if kind.is_dir() {
-            std::fs::create_dir_all(&dest).map_err(|e| write_error(&dest, &e))?;
-        } else if kind.is_file() {
-            total = total.saturating_add(entry.size());
-            if total > cap {
-                return Err(format!(
-                    "the archive expands beyond the download limit of {cap} bytes (--max-download)"
-                ));
-            }
-            write_file(&mut entry, &dest)?;
-        } else {
-            return Err(format!(
-                "the archive entry `{}` is a {kind:?}; only files and directories are supported",
-                path.display()
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Copies one file entry to `dest`, creating its parent directories.
-fn write_file(entry: &mut impl Read, dest: &Path) -> Result<(), String> {
-    if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| write_error(parent, &e))?;
-    }
-    let mut out = File::create(dest).map_err(|e| write_error(dest, &e))?;
-    std::io::copy(entry, &mut out).map_err(|e| format!("the archive is truncated: {e}"))?;
-    Ok(())
-}
-
-/// `path` without `.` components, if it is relative and has no `..`.
-fn safe_relative(path: &Path) -> Option<PathBuf> {
-    let mut rel = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::Normal(part) => rel.push(part),
-            Component::CurDir => {}
-            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(rel)
-}
-
-fn not_tar(error: std::io::Error) -> String {
-    format!("the gateway's reply is not a valid tar archive: {error}")
-}
-
-fn write_error(path: &Path, error: &std::io::Error) -> String {
-    format!("cannot write {}: {error}", path.display())
+fn extract(tar: &Path, dir: &Path, cap: u64, deadline: Deadline) -> Result<(), FetchError> {
+    let file = File::open(tar).map_err(|source| FetchError::Local {
+        path: tar.to_path_buf(),
+        source,
+    })?;
+    let rules = Rules {
+        max_bytes: cap,
+        max_bytes_name: "the download limit (--max-download)",
+        links: false,
+    };
+    extract::unpack(BufReader::new(file), dir, rules, deadline).map_err(|e| match e {
+        ExtractError::Deadline(expired) => FetchError::Deadline(expired),
+        ExtractError::NotTar(e) => FetchError::Content(format!(
+            "the gateway's reply is not a valid tar archive: {e}"
+        )),
+        other => FetchError::Content(other.to_string()),
+    })
 }
 
 #[cfg(test)]
@@ -244,15 +189,5 @@ mod tests {
         assert!(
             validate_cid("bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/x").is_err()
         );
-    }
-
-    #[test]
-    fn unsafe_paths_are_refused() {
-        assert_eq!(
-            safe_relative(Path::new("a/./b")),
-            Some(PathBuf::from("a/b"))
-        );
-        assert_eq!(safe_relative(Path::new("a/../b")), None);
-        assert_eq!(safe_relative(Path::new("/etc/passwd")), None);
     }
 }

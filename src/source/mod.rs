@@ -8,6 +8,8 @@
 //! an optional [`cache::Cache`] through [`http::Remote`].
 
 pub mod cache;
+pub mod deadline;
+pub mod extract;
 pub mod http;
 pub mod inline;
 pub mod ipfs;
@@ -16,6 +18,7 @@ pub mod once;
 pub mod s3;
 pub mod url;
 
+use deadline::{Deadline, Expired};
 use std::path::{Path, PathBuf};
 
 /// What went wrong while staging an input.
@@ -55,6 +58,19 @@ pub enum SourceError {
         /// What went wrong.
         error: http::FetchError,
     },
+    /// Staging ran out of time; names the input and the limit to raise, e.g.
+    /// `input /inputs (urlDownload http://host/x): stopped at the job's TotalTimeout of 3s; ...`.
+    #[error("input {target} ({kind} {location}): {expired}")]
+    Deadline {
+        /// The guest target.
+        target: String,
+        /// The source type as written in job files.
+        kind: &'static str,
+        /// The URL, CID or bucket; empty for inline data.
+        location: String,
+        /// Which limit passed.
+        expired: Expired,
+    },
     /// Writing into the work directory failed.
     #[error("input {target}: cannot stage it in {path}: {source}")]
     Stage {
@@ -67,6 +83,32 @@ pub enum SourceError {
     },
 }
 
+impl SourceError {
+    /// A failed fetch of a remote input; a passed deadline gets its own message.
+    pub fn fetch(
+        target: &str,
+        kind: &'static str,
+        location: String,
+        error: http::FetchError,
+    ) -> SourceError {
+        let target = target.to_string();
+        match error {
+            http::FetchError::Deadline(expired) => SourceError::Deadline {
+                target,
+                kind,
+                location,
+                expired,
+            },
+            error => SourceError::Fetch {
+                target,
+                kind,
+                location,
+                error,
+            },
+        }
+    }
+}
+
 /// An input, staged: the host file or directory to mount at its target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staged {
@@ -76,16 +118,32 @@ pub struct Staged {
     pub read_only: bool,
 }
 
-/// Where inputs are staged: a work directory private to one execution.
+/// Where inputs are staged: a work directory private to one execution, and
+/// the deadline staging must meet.
 #[derive(Debug, Clone)]
 pub struct StageArea {
     root: PathBuf,
+    deadline: Deadline,
 }
 
 impl StageArea {
-    /// A stage area in `root` (created by the caller).
+    /// A stage area in `root` (created by the caller), with no deadline.
     pub fn new(root: PathBuf) -> Self {
-        StageArea { root }
+        StageArea {
+            root,
+            deadline: Deadline::none(),
+        }
+    }
+
+    /// The same area, with staging bounded by `deadline`.
+    pub fn with_deadline(mut self, deadline: Deadline) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// When staging must be done by.
+    pub fn deadline(&self) -> Deadline {
+        self.deadline
     }
 
     /// The final path of input number `index` (with `suffix`, e.g. `.bin`).

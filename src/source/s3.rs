@@ -13,7 +13,8 @@
 //! most [`MAX_CONCURRENT`]) into a `.partial` path that is renamed into place
 //! only when every object arrived and verified.
 
-use super::{InputSource, SourceError, StageArea, Staged};
+use super::deadline::Expired;
+use super::{InputSource, Scratch, SourceError, StageArea, Staged};
 use crate::spec::Source;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{
@@ -75,6 +76,9 @@ pub enum S3Error {
     /// The parameters do not make sense together.
     #[error("{0}")]
     Params(String),
+    /// Staging's deadline passed before every object arrived.
+    #[error("{0}")]
+    Deadline(Expired),
     /// Writing a downloaded object failed.
     #[error("{path}: {source}")]
     Io {
@@ -185,20 +189,35 @@ impl S3 {
         (self.key.is_empty() || self.key.ends_with('/')).then_some(self.key.as_str())
     }
 
-    /// Downloads the object or prefix; returns the staged file or directory.
+    /// Downloads the object or prefix before the area's deadline; returns the
+    /// staged file or directory.
     pub fn fetch(&self, area: &StageArea, index: usize) -> Result<PathBuf, S3Error> {
         self.check().map_err(S3Error::Params)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(S3Error::Runtime)?;
-        runtime.block_on(async {
+        let deadline = area.deadline();
+        let fetch = async {
             let client = client(self.region.as_deref(), self.endpoint.as_deref()).await?;
             match self.prefix() {
                 None => self.fetch_object(&client, area, index).await,
                 Some(prefix) => self.fetch_prefix(&client, prefix, area, index).await,
             }
-        })
+        };
+        let Some(left) = deadline.remaining() else {
+            return runtime.block_on(fetch);
+        };
+        // The timer is made inside the runtime: it needs its time driver.
+        match runtime.block_on(async { tokio::time::timeout(left, fetch).await }) {
+            Ok(fetched) => fetched,
+            Err(_) => {
+                // The downloads were dropped mid-way: nothing partial may stay.
+                drop(Scratch::new(area.input_path(index, ".bin.partial")));
+                drop(Scratch::new(area.input_path(index, ".partial")));
+                Err(S3Error::Deadline(deadline.expired_error()))
+            }
+        }
     }
 
     async fn fetch_object(
@@ -277,9 +296,17 @@ impl S3 {
 
 impl InputSource for S3 {
     fn stage(&self, area: &StageArea, index: usize, target: &str) -> Result<Staged, SourceError> {
-        let host_path = self.fetch(area, index).map_err(|e| SourceError::Invalid {
-            target: target.to_string(),
-            message: e.to_string(),
+        let host_path = self.fetch(area, index).map_err(|e| match e {
+            S3Error::Deadline(expired) => SourceError::Deadline {
+                target: target.to_string(),
+                kind: "s3",
+                location: s3_url(&self.bucket, &self.key),
+                expired,
+            },
+            e => SourceError::Invalid {
+                target: target.to_string(),
+                message: e.to_string(),
+            },
         })?;
         Ok(Staged {
             host_path,

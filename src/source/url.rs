@@ -9,6 +9,7 @@
 //! directory is renamed to `input-N/` only once the download is complete.
 
 use super::cache::link_or_copy;
+use super::deadline::Deadline;
 use super::http::{FetchError, Fetched, Get, Remote};
 use super::{InputSource, Scratch, SourceError, StageArea, Staged};
 use percent_encoding::percent_decode_str;
@@ -44,8 +45,8 @@ impl UrlDownload {
         &self.file_name
     }
 
-    /// Downloads (or takes from the cache) the body into `dest`.
-    fn fetch(&self, dest: &Path) -> Result<(), FetchError> {
+    /// Downloads (or takes from the cache) the body into `dest` before `deadline`.
+    fn fetch(&self, dest: &Path, deadline: Deadline) -> Result<(), FetchError> {
         let cache = self.remote.cache.as_ref();
         let cached = cache.and_then(|c| c.url(&self.url));
         let get = Get {
@@ -53,6 +54,7 @@ impl UrlDownload {
             accept: None,
             revalidate: cached.as_ref().map(|c| &c.validators),
             label: &self.file_name,
+            deadline,
         };
         match self.remote.downloader.fetch(&get, dest)? {
             Fetched::NotModified => {
@@ -60,7 +62,7 @@ impl UrlDownload {
                     return Err(FetchError::BadReply("304 to a plain GET".to_string()));
                 };
                 info!(url = %self.url, "not modified: using the cached copy");
-                self.take_cached(&cached.path, dest)
+                self.take_cached(&cached.path, dest, deadline)
             }
             Fetched::Complete { validators, .. } => {
                 if let Some(cache) = cache.filter(|_| !validators.is_empty()) {
@@ -75,7 +77,12 @@ impl UrlDownload {
 
     /// Puts the cached body at `dest`; if another run replaced the entry
     /// meanwhile, downloads it again instead.
-    fn take_cached(&self, cached: &Path, dest: &Path) -> Result<(), FetchError> {
+    fn take_cached(
+        &self,
+        cached: &Path,
+        dest: &Path,
+        deadline: Deadline,
+    ) -> Result<(), FetchError> {
         let _ = std::fs::remove_file(dest);
         if link_or_copy(cached, dest).is_ok() {
             return Ok(());
@@ -86,6 +93,7 @@ impl UrlDownload {
             accept: None,
             revalidate: None,
             label: &self.file_name,
+            deadline,
         };
         self.remote.downloader.fetch(&get, dest).map(|_| ())
     }
@@ -101,13 +109,8 @@ impl InputSource for UrlDownload {
         let dir = area.input_path(index, "");
         let partial = Scratch::new(area.input_path(index, ".partial"));
         std::fs::create_dir(partial.path()).map_err(|e| stage_error(partial.path(), e))?;
-        self.fetch(&partial.path().join(&self.file_name))
-            .map_err(|error| SourceError::Fetch {
-                target: target.to_string(),
-                kind: "urlDownload",
-                location: self.url.clone(),
-                error,
-            })?;
+        self.fetch(&partial.path().join(&self.file_name), area.deadline())
+            .map_err(|error| SourceError::fetch(target, "urlDownload", self.url.clone(), error))?;
         partial.persist(&dir).map_err(|e| stage_error(&dir, e))?;
         Ok(Staged {
             host_path: dir,
