@@ -180,6 +180,7 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
                 entrypoint: job.task.engine.entrypoint.clone(),
                 argv: argv.clone(),
                 limits: limits(job, settings.is_some()),
+                disk_limit: Some(job.task.resources.disk_limit()),
                 deterministic: settings.map(|s| partition_settings(s, index)),
                 publisher: publisher.clone(),
                 network: network.clone(),

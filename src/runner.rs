@@ -8,6 +8,7 @@ use crate::engine::resolve::MountedModules;
 use crate::engine::run::{run as run_module, EntryModule, RunSpec, DEFAULT_ENTRYPOINT};
 use crate::engine::{EngineError, Limits, Outcome};
 use crate::host::deterministic::{DeterministicHost, Settings};
+use crate::host::quota::DiskQuota;
 use crate::host::real::{MountSpec, RealHost, Stdio};
 use crate::host::recording::{Log, RecordingHost};
 use crate::host::replaying::{Divergence, ReplayingHost};
@@ -73,6 +74,9 @@ pub struct Execution {
     pub env: Vec<(String, String)>,
     /// Fuel, time and memory limits.
     pub limits: Limits,
+    /// How many bytes the guest's writes may add to its outputs and writable
+    /// inputs (`Resources.Disk`; `None`: no cap).
+    pub disk_limit: Option<u64>,
     /// Deterministic settings of this partition (`None`: an ordinary run).
     pub deterministic: Option<Settings>,
     /// Where the results go when the execution completed (besides the results directory).
@@ -134,6 +138,8 @@ struct Ran {
     fuel: Option<u64>,
     stdout_truncated: Arc<AtomicBool>,
     stderr_truncated: Arc<AtomicBool>,
+    /// The guest was refused disk space: the run fails, whatever its exit code.
+    disk_full: Option<String>,
 }
 
 /// Runs `exec`, writing `stdout`, `stderr`, `exitCode`, outputs and `brine.json`
@@ -149,6 +155,13 @@ pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions)
             summary.stdout_truncated = ran.stdout_truncated.load(Ordering::Relaxed);
             summary.stderr_truncated = ran.stderr_truncated.load(Ordering::Relaxed);
             apply_outcome(&mut summary, exec, &ran.outcome, opts);
+            if let Some(message) = ran.disk_full {
+                summary.status = Status::Failed;
+                summary.error = Some(match summary.error.take() {
+                    Some(other) => format!("{message} (then: {other})"),
+                    None => message,
+                });
+            }
         }
         Err(message) => summary.error = Some(message),
     }
@@ -259,7 +272,10 @@ fn stage_and_run(
         stderr: Box::new(std::io::BufWriter::with_capacity(8 * 1024, stderr)),
         terminals: [false; 3],
     };
-    let wasi = guest_world(exec, stdio, &mounts, &opts.journal)?;
+    let quota = exec
+        .disk_limit
+        .map(|limit| DiskQuota::new(limit, "Resources.Disk"));
+    let wasi = guest_world(exec, stdio, &mounts, &opts.journal, quota.clone())?;
     let mut resolver = MountedModules::default();
     for mount in &mounts {
         resolver.add(&mount.guest, mount.host.clone());
@@ -294,6 +310,7 @@ fn stage_and_run(
         fuel: report.fuel_consumed,
         stdout_truncated,
         stderr_truncated,
+        disk_full: quota.filter(|q| q.reached()).map(|q| q.message()),
     })
 }
 
@@ -400,8 +417,12 @@ fn guest_world(
     stdio: Stdio,
     mounts: &[MountSpec],
     journal: &Journaling,
+    quota: Option<Arc<DiskQuota>>,
 ) -> Result<WasiCtx, String> {
     let mut host = RealHost::new(stdio);
+    if let Some(quota) = quota {
+        host.set_disk_quota(quota);
+    }
     let root = host
         .mount_tree(mounts)
         .map_err(|e| format!("cannot build the guest's file system: {e}"))?;
