@@ -5,7 +5,11 @@
 //! pwrite at 16 TiB, `fd_filestat_set_size`, `fd_allocate`) plus a fixed
 //! [`ENTRY_COST`] per new directory or symlink, and credits shrinking (a
 //! truncation, an unlink of a file nobody else holds). Apparent size is what
-//! the results copy, hash and publish, so a sparse 16 TiB file counts as 16 TiB.
+//! the results copy, hash and publish, so a sparse 16 TiB file counts as 16 TiB
+//! and a file with several names (hard links) counts once per name.
+//!
+//! The count is net: shrinking a writable input the job brought in frees room
+//! too. Renaming over an existing file frees nothing (conservative).
 //!
 //! When a write would pass the limit the guest gets a short write up to it, then
 //! `ENOSPC`; the quota remembers that it was hit so the runner can fail the run
@@ -104,9 +108,10 @@ impl DiskQuota {
     }
 
     /// How many of `len` bytes written at `offset` into a file of `size` bytes
-    /// fit under the limit (a short count is a short write; 0 is `ENOSPC`).
-    /// Overwriting inside the file is free; the gap before `offset` counts.
-    pub fn writable(&self, size: u64, offset: u64, len: usize) -> WasiResult<usize> {
+    /// with `links` names fit under the limit (a short count is a short write;
+    /// 0 is `ENOSPC`). Overwriting inside the file is free; the gap before
+    /// `offset` counts, once per name (each name is copied and hashed).
+    pub fn writable(&self, size: u64, offset: u64, len: usize, links: u64) -> WasiResult<usize> {
         if len == 0 {
             // Writing nothing changes nothing, wherever it is aimed.
             return Ok(0);
@@ -116,7 +121,7 @@ impl DiskQuota {
         if end <= size {
             return Ok(len);
         }
-        let allowed_end = size.saturating_add(self.available());
+        let allowed_end = size.saturating_add(self.available() / links.max(1));
         if end <= allowed_end {
             return Ok(len);
         }
@@ -159,14 +164,21 @@ mod tests {
     #[test]
     fn writes_inside_a_file_are_free_and_growth_is_capped() {
         let quota = DiskQuota::new(100, "Resources.Disk");
-        assert_eq!(quota.writable(1000, 0, 500), Ok(500));
-        assert_eq!(quota.writable(0, 0, 100), Ok(100));
+        assert_eq!(quota.writable(1000, 0, 500, 1), Ok(500));
+        assert_eq!(quota.writable(0, 0, 100, 1), Ok(100));
         assert!(!quota.reached());
-        assert_eq!(quota.writable(0, 60, 100), Ok(40));
+        assert_eq!(quota.writable(0, 60, 100, 1), Ok(40));
         assert!(quota.reached());
-        assert_eq!(quota.writable(0, 100, 1), Err(Errno::Nospc));
-        assert_eq!(quota.writable(0, 16 << 40, 1), Err(Errno::Nospc));
-        assert_eq!(quota.writable(0, 16 << 40, 0), Ok(0));
+        assert_eq!(quota.writable(0, 100, 1, 1), Err(Errno::Nospc));
+        assert_eq!(quota.writable(0, 16 << 40, 1, 1), Err(Errno::Nospc));
+        assert_eq!(quota.writable(0, 16 << 40, 0, 1), Ok(0));
+    }
+
+    #[test]
+    fn growth_of_a_file_with_many_names_counts_once_per_name() {
+        let quota = DiskQuota::new(100, "Resources.Disk");
+        assert_eq!(quota.writable(0, 0, 100, 4), Ok(25));
+        assert_eq!(quota.writable(10, 0, 100, 4), Ok(35));
     }
 
     #[test]

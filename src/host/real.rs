@@ -551,9 +551,10 @@ impl RealHost {
         dir.open_with(path, &options)
     }
 
-    /// What unlinking `path` frees: a regular file's size when this was its last
-    /// link and the guest holds no descriptor to it (an open file keeps its
-    /// data), a symlink's [`ENTRY_COST`], nothing otherwise.
+    /// What unlinking `path` frees: a regular file's size (every name counts
+    /// its size) unless this was its last name and the guest still holds a
+    /// descriptor to it (an open file keeps its data); a symlink's
+    /// [`ENTRY_COST`]; nothing otherwise.
     fn bytes_freed_by_unlink(&self, base: &Dir, path: &str) -> u64 {
         use cap_fs_ext::MetadataExt;
         let Ok(meta) = base.symlink_metadata(path) else {
@@ -562,8 +563,11 @@ impl RealHost {
         if meta.file_type().is_symlink() {
             return ENTRY_COST;
         }
-        if !meta.is_file() || meta.nlink() != 1 {
+        if !meta.is_file() {
             return 0;
+        }
+        if meta.nlink() > 1 {
+            return meta.len();
         }
         let held_open = self.objects.iter().flatten().any(|object| match object {
             Object::File { file, .. } => file
@@ -823,16 +827,18 @@ impl Host for RealHost {
         let Some(quota) = quota else {
             return Ok(file.set_len(size)?);
         };
-        let old = file.metadata()?.len();
+        // Every name of the file shows the new size.
+        let (old, links) = size_and_links(file)?;
         if size > old {
-            quota.reserve(size - old)?;
+            let growth = (size - old).saturating_mul(links);
+            quota.reserve(growth)?;
             if let Err(e) = file.set_len(size) {
-                quota.credit(size - old);
+                quota.credit(growth);
                 return Err(e.into());
             }
         } else {
             file.set_len(size)?;
-            quota.credit(old - size);
+            quota.credit((old - size).saturating_mul(links));
         }
         Ok(())
     }
@@ -1026,7 +1032,23 @@ impl Host for RealHost {
         to: &str,
     ) -> WasiResult<()> {
         let (from, target, to) = self.same_mount_pair(from_dir, from, to_dir, to)?;
-        Ok(self.base_dir(from.0)?.hard_link(from.1, &target, to)?)
+        let base = self.base_dir(from.0)?;
+        let Some(quota) = &self.quota else {
+            return Ok(base.hard_link(from.1, &target, to)?);
+        };
+        // A new name is copied and hashed like a new file: it costs the file's size.
+        let cost = base.symlink_metadata(&from.1).map_or(0, |m| {
+            if m.is_file() {
+                m.len()
+            } else {
+                ENTRY_COST
+            }
+        });
+        quota.reserve(cost)?;
+        base.hard_link(from.1, &target, to).map_err(|e| {
+            quota.credit(cost);
+            Errno::from(e)
+        })
     }
 
     fn set_deadline(&mut self, deadline: Option<Instant>) {
@@ -1163,9 +1185,10 @@ fn open_host(
         return Err(SPECIAL_FILE);
     }
     if req.truncate && meta.len() > 0 {
+        let (old, links) = size_and_links(&file)?;
         file.set_len(0)?;
         if let Some(quota) = quota {
-            quota.credit(meta.len());
+            quota.credit(old.saturating_mul(links));
         }
     }
     let object = Object::File {
@@ -1218,11 +1241,20 @@ fn write_counted(
     let Some(quota) = quota else {
         return Ok(write(file, buf)?);
     };
-    let size = file.metadata()?.len();
-    let fits = quota.writable(size, offset, buf.len())?;
+    let (size, links) = size_and_links(file)?;
+    let fits = quota.writable(size, offset, buf.len(), links)?;
     let written = write(file, &buf[..fits])?;
-    quota.charge((offset + written as u64).saturating_sub(size));
+    let growth = (offset + written as u64).saturating_sub(size);
+    quota.charge(growth.saturating_mul(links));
     Ok(written)
+}
+
+/// A file's apparent size and its number of names (at least 1: an unlinked
+/// file the guest still holds counts once).
+fn size_and_links(file: &File) -> io::Result<(u64, u64)> {
+    use cap_fs_ext::MetadataExt;
+    let meta = file.metadata()?;
+    Ok((meta.len(), meta.nlink().max(1)))
 }
 
 /// Creates a directory or symlink with `create`, counting [`ENTRY_COST`] against `quota`.
@@ -1436,6 +1468,32 @@ mod tests {
         host.open_at(root, "out/new", truncating).unwrap();
         assert_eq!(quota.available(), 50);
         assert!(quota.reached());
+    }
+
+    /// Hard links cannot multiply what the results copy: each name costs the file's size.
+    #[test]
+    fn every_name_of_a_file_counts_against_the_quota() {
+        let (ro, rw) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let quota = DiskQuota::new(100, "Resources.Disk");
+        let (mut host, root) = host_with(ro.path(), rw.path(), Some(quota.clone()));
+        let create = OpenRequest {
+            create: true,
+            write: true,
+            ..OpenRequest::default()
+        };
+        let file = host.open_at(root, "out/a", create).unwrap().handle;
+        assert_eq!(host.write(file, &[b'a'; 40]), Ok(40));
+        host.link_at(root, "out/a", root, "out/b").unwrap();
+        assert_eq!(quota.available(), 20);
+        assert_eq!(
+            host.link_at(root, "out/a", root, "out/c"),
+            Err(Errno::Nospc)
+        );
+        // Growing a file with two names grows both.
+        assert_eq!(host.write(file, &[b'a'; 20]), Ok(10));
+        assert_eq!(quota.available(), 0);
+        host.unlink_at(root, "out/b").unwrap();
+        assert_eq!(quota.available(), 50);
     }
 
     /// A FIFO is refused before it is opened, so the open cannot block.
