@@ -320,3 +320,41 @@ fn the_fifo_battery_gets_enotsup_for_every_open() {
     assert_battery_passed(&job, &o, 3);
     assert_eq!(job.summary()["status"], "completed", "{}", describe(&o));
 }
+
+/// Item 10 for `brine wasm run`: no cap by default (as wasmtime), `--max-disk`
+/// gives ENOSPC past it and a one-line error naming the flag.
+#[test]
+fn wasm_run_max_disk_caps_the_guests_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let module = tmp.path().join("m.wasm");
+    std::fs::write(&module, pwrite_guest(0, 64 * 1024, 2 << 20)).unwrap();
+    let dir = tmp.path().join("d");
+    std::fs::create_dir_all(dir.join("outputs")).unwrap();
+    let dir_arg = format!("{}::/d", dir.display());
+    let module_arg = module.display().to_string();
+    let o = common::wasm_run(["--dir", &dir_arg, "--max-disk", "1MiB", &module_arg]);
+    assert_eq!(
+        o.status.code(),
+        Some(51),
+        "the guest exits with ENOSPC\n{}",
+        describe(&o)
+    );
+    assert_eq!(
+        common::stderr(&o),
+        "error: the guest reached the disk limit of 1 MiB (--max-disk); raise it or make the guest write less\n"
+    );
+    assert_eq!(
+        std::fs::metadata(dir.join("outputs/big.bin"))
+            .unwrap()
+            .len(),
+        1 << 20
+    );
+    let o = common::wasm_run(["--dir", &dir_arg, &module_arg]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    assert_eq!(
+        std::fs::metadata(dir.join("outputs/big.bin"))
+            .unwrap()
+            .len(),
+        2 << 20
+    );
+}
