@@ -185,6 +185,7 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
                 argv: argv.clone(),
                 limits: limits(job, settings.is_some()),
                 time_budget: time_budget(job, options),
+                disk_limit: Some(job.task.resources.disk_limit()),
                 deterministic: settings.map(|s| partition_settings(s, index)),
                 publisher: publisher.clone(),
                 network: network.clone(),

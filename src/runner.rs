@@ -8,6 +8,7 @@ use crate::engine::resolve::MountedModules;
 use crate::engine::run::{run as run_module, EntryModule, RunSpec, DEFAULT_ENTRYPOINT};
 use crate::engine::{EngineError, Limits, Outcome};
 use crate::host::deterministic::{DeterministicHost, Settings};
+use crate::host::quota::DiskQuota;
 use crate::host::real::{MountSpec, RealHost, Stdio};
 use crate::host::recording::{Log, RecordingHost};
 use crate::host::replaying::{Divergence, ReplayingHost};
@@ -76,6 +77,9 @@ pub struct Execution {
     pub limits: Limits,
     /// How long staging (with a TotalTimeout: staging and the run) may take.
     pub time_budget: TimeBudget,
+    /// How many bytes the guest's writes may add to its outputs and writable
+    /// inputs (`Resources.Disk`; `None`: no cap).
+    pub disk_limit: Option<u64>,
     /// Deterministic settings of this partition (`None`: an ordinary run).
     pub deterministic: Option<Settings>,
     /// Where the results go when the execution completed (besides the results directory).
@@ -139,6 +143,8 @@ struct Ran {
     fuel: Option<u64>,
     stdout_truncated: Arc<AtomicBool>,
     stderr_truncated: Arc<AtomicBool>,
+    /// The guest was refused disk space: the run fails, whatever its exit code.
+    disk_full: Option<String>,
 }
 
 /// Runs `exec`, writing `stdout`, `stderr`, `exitCode`, outputs and `brine.json`
@@ -163,6 +169,13 @@ pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions)
             apply_outcome(&mut summary, exec, &ran.outcome, opts);
             if let (Outcome::TimedOut(_), Some(deadline)) = (&ran.outcome, ran.limited_by_total) {
                 summary.error = Some(format!("Job timed out: {}", deadline.expired_error()));
+            }
+            if let Some(message) = ran.disk_full {
+                summary.status = Status::Failed;
+                summary.error = Some(match summary.error.take() {
+                    Some(other) => format!("{message} (then: {other})"),
+                    None => message,
+                });
             }
         }
         Err(message) => summary.error = Some(message),
@@ -288,7 +301,10 @@ fn stage_and_run(
         stderr: Box::new(std::io::BufWriter::with_capacity(8 * 1024, stderr)),
         terminals: [false; 3],
     };
-    let wasi = guest_world(exec, stdio, &mounts, &opts.journal)?;
+    let quota = exec
+        .disk_limit
+        .map(|limit| DiskQuota::new(limit, "Resources.Disk"));
+    let wasi = guest_world(exec, stdio, &mounts, &opts.journal, quota.clone())?;
     let spec = RunSpec {
         entry: EntryModule::Named(exec.entry_module.clone()),
         invoke: (exec.entrypoint != DEFAULT_ENTRYPOINT).then(|| exec.entrypoint.clone()),
@@ -323,6 +339,7 @@ fn stage_and_run(
         fuel: report.fuel_consumed,
         stdout_truncated,
         stderr_truncated,
+        disk_full: quota.filter(|q| q.reached()).map(|q| q.message()),
     })
 }
 
@@ -443,8 +460,12 @@ fn guest_world(
     stdio: Stdio,
     mounts: &[MountSpec],
     journal: &Journaling,
+    quota: Option<Arc<DiskQuota>>,
 ) -> Result<WasiCtx, String> {
     let mut host = RealHost::new(stdio);
+    if let Some(quota) = quota {
+        host.set_disk_quota(quota);
+    }
     let root = host
         .mount_tree(mounts)
         .map_err(|e| format!("cannot build the guest's file system: {e}"))?;

@@ -633,3 +633,59 @@ fn the_adversarial_battery_gets_its_errnos_and_changes_nothing_outside() {
         "inside\n"
     );
 }
+
+/// The battery's job sections (fixtures/abuse.c): a read-only input's file and
+/// directory keep their data and times, a FIFO in an input is refused at once,
+/// and growth past `Resources.Disk` gets ENOSPC, after which the job fails
+/// naming the limit.
+#[test]
+fn the_adversarial_battery_in_a_job_meets_read_only_inputs_fifos_and_the_disk_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = tmp.path().join("inputs");
+    fs::create_dir(&inputs).unwrap();
+    fs::write(inputs.join("data.txt"), "input data\n").unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(inputs.join("pipe"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mtime = |p: &Path| fs::symlink_metadata(p).unwrap().modified().unwrap();
+    let (file_before, dir_before) = (mtime(&inputs.join("data.txt")), mtime(&inputs));
+    let job = format!(
+        "Name: abuse\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/abuse.wasm\n        Parameters: ['-', 'readonly=/inputs/data.txt', 'fifo=/inputs/pipe', 'disk=/outputs']\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '{ROOT}/fixtures/abuse.wasm'}}}}\n        Target: /wasm/abuse.wasm\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '{}'}}}}\n        Target: /inputs\n    ResultPaths:\n      - Name: outputs\n        Path: /outputs\n    Resources: {{Disk: 1MiB}}\n    Timeouts: {{ExecutionTimeout: 10}}\n",
+        inputs.display()
+    );
+    fs::write(tmp.path().join("job.yaml"), job).unwrap();
+    let out = tmp.path().join("out");
+    let started = std::time::Instant::now();
+    let o = run(["run", s(&tmp.path().join("job.yaml")), "--output", s(&out)]);
+    assert_no_panic(&o);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "{}",
+        describe(&o)
+    );
+    let printed = fs::read_to_string(out.join("stdout")).unwrap();
+    let failures: Vec<&str> = printed.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(failures.is_empty(), "{}\n{printed}", failures.join("\n"));
+    let attempts: usize = printed
+        .lines()
+        .last()
+        .and_then(|l| l.strip_suffix(" attempts"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(attempts >= 25, "{printed}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("brine.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "failed");
+    assert!(summary["error"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("the guest reached the disk limit of 1 MiB (Resources.Disk)"));
+    assert_eq!(mtime(&inputs.join("data.txt")), file_before);
+    assert_eq!(mtime(&inputs), dir_before);
+    assert_eq!(
+        fs::read_to_string(inputs.join("data.txt")).unwrap(),
+        "input data\n"
+    );
+}

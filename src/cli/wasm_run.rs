@@ -5,6 +5,7 @@ use crate::engine::resolve::NamedModules;
 use crate::engine::run::{run as run_module, EntryModule, Report, RunSpec};
 use crate::engine::{values, Limits, Outcome};
 use crate::host::deterministic::{DeterministicHost, Settings, DEFAULT_EPOCH_NS};
+use crate::host::quota::DiskQuota;
 use crate::host::real::{RealHost, Stdio};
 use crate::host::recording::{Log, RecordingHost};
 use crate::host::Host;
@@ -42,6 +43,10 @@ pub struct Args {
     /// default 4GiB); memory.grow past it returns -1.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<u64>,
+    /// Cap how much the guest's writes may grow files in its --dir directories
+    /// (e.g. 1GiB); past it writes get ENOSPC and brine exits 1. No cap by default, as wasmtime.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_disk: Option<u64>,
     /// Run reproducibly: virtual clocks driven by fuel, seeded randomness, sorted
     /// directories, stable inodes and timestamps (see README, "Deterministic runs").
     #[arg(long)]
@@ -160,7 +165,13 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let policy = args.network_policy()?;
     let network = policy.is_some();
     let log = Log::default();
+    let quota = args
+        .max_disk
+        .map(|limit| DiskQuota::new(limit, "--max-disk"));
     let wrap = |mut real: RealHost| -> Box<dyn Host + Send> {
+        if let Some(quota) = &quota {
+            real.set_disk_quota(quota.clone());
+        }
         if let Some(policy) = policy {
             real.set_network(policy);
         }
@@ -186,7 +197,15 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             error: e,
         })?;
     }
-    Ok(report_outcome(&invocation, report))
+    let status = report_outcome(&invocation, report);
+    match quota.filter(|q| q.reached()) {
+        // The guest was told ENOSPC; it may have carried on, but the run did not do its work.
+        Some(quota) => {
+            eoutln!("error: {}", quota.message());
+            Ok(if status == 0 { 1 } else { status })
+        }
+        None => Ok(status),
+    }
 }
 
 /// Runs `invocation` with the host `wrap` builds around the real one;

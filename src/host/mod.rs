@@ -12,6 +12,7 @@
 
 pub mod deterministic;
 pub mod mounts;
+pub mod quota;
 pub mod real;
 pub mod record;
 pub mod recording;

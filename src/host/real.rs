@@ -8,6 +8,7 @@
 use super::mounts::{
     guest_components, lexical_join, lowest_depth, MountKind, MountPoint, MountTable, Resolved,
 };
+use super::quota::{DiskQuota, ENTRY_COST};
 use super::{Clock, DirEntry, Filestat, Filetype, Handle, Host, OpenRequest, Opened, SetTime};
 use crate::net::client::Client;
 use crate::net::{HttpError, HttpRequest, HttpResult, Policy};
@@ -18,7 +19,7 @@ use cap_fs_ext::{
 use cap_std::fs::{Dir, File, Metadata, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The guest's standard streams, as the embedder provides them.
@@ -94,11 +95,15 @@ enum Object {
     File {
         file: File,
         append: bool,
+        /// It lies in a read-only mount: its data and metadata never change.
+        read_only: bool,
     },
     /// A host directory; `loc` places it in the mount tree (None: a plain preopen).
     Dir {
         dir: Dir,
         loc: Option<MountLoc>,
+        /// It lies in a read-only mount: its metadata never changes.
+        read_only: bool,
     },
     /// A synthesized directory of the mount tree (guest path components).
     Virtual(Vec<String>),
@@ -265,6 +270,8 @@ pub struct RealHost {
     terminals: [bool; 3],
     /// The guest's HTTP client (`None`: the run has no network).
     network: Option<Client>,
+    /// The cap on what the guest writes (`None`: no cap).
+    quota: Option<Arc<DiskQuota>>,
 }
 
 impl RealHost {
@@ -282,7 +289,14 @@ impl RealHost {
             mount_dirs: Vec::new(),
             terminals: stdio.terminals,
             network: None,
+            quota: None,
         }
+    }
+
+    /// Caps how much the guest may grow the files of its writable mounts and
+    /// preopens; the runner reads back from `quota` whether the cap was reached.
+    pub fn set_disk_quota(&mut self, quota: Arc<DiskQuota>) {
+        self.quota = Some(quota);
     }
 
     /// Lets the guest's HTTP requests out, under `policy`.
@@ -339,6 +353,7 @@ impl RealHost {
                         mount: m,
                         rel: Vec::new(),
                     }),
+                    read_only: self.mounts.points[m].read_only,
                 },
                 HostMount::File { .. } => {
                     return Err(io::Error::new(
@@ -366,7 +381,11 @@ impl RealHost {
     /// this is the one place a host path is trusted) and returns its handle.
     pub fn open_host_dir(&mut self, path: &Path) -> io::Result<Handle> {
         let dir = Dir::open_ambient_dir(path, cap_std::ambient_authority())?;
-        Ok(self.insert(Object::Dir { dir, loc: None }))
+        Ok(self.insert(Object::Dir {
+            dir,
+            loc: None,
+            read_only: false,
+        }))
     }
 
     fn insert(&mut self, object: Object) -> Handle {
@@ -387,6 +406,19 @@ impl RealHost {
 
     fn file(&mut self, handle: Handle) -> WasiResult<&mut File> {
         match self.object(handle)? {
+            Object::File { file, .. } => Ok(file),
+            Object::Dir { .. } | Object::Virtual(_) => Err(Errno::Isdir),
+            _ => Err(Errno::Spipe),
+        }
+    }
+
+    /// A file whose data or metadata is about to change: `EROFS` in a read-only
+    /// mount, whatever the descriptor's rights or the host file's permissions say.
+    fn file_to_change(&mut self, handle: Handle) -> WasiResult<&mut File> {
+        match self.object(handle)? {
+            Object::File {
+                read_only: true, ..
+            } => Err(Errno::Rofs),
             Object::File { file, .. } => Ok(file),
             Object::Dir { .. } | Object::Virtual(_) => Err(Errno::Isdir),
             _ => Err(Errno::Spipe),
@@ -502,11 +534,14 @@ impl RealHost {
         // std refuses to create or truncate without write access, which POSIX allows
         // (O_RDONLY|O_CREAT); the descriptor's WASI rights still forbid writing.
         let write = req.write || req.append || req.create || req.truncate;
+        options.read(req.read || !write).write(write);
+        // Non-blocking, so that even a FIFO swapped in after `refuse_special`
+        // looked cannot hang the open; regular files ignore the flag.
         options
-            .read(req.read || !write)
-            .write(write)
-            .truncate(req.truncate);
-        options.sync(req.sync).dsync(req.dsync).rsync(req.rsync);
+            .sync(req.sync)
+            .dsync(req.dsync)
+            .rsync(req.rsync)
+            .nonblock(true);
         if req.create && req.exclusive {
             options.create_new(true);
         } else if req.create {
@@ -514,6 +549,37 @@ impl RealHost {
         }
         options.follow(follow(req.follow_symlinks));
         dir.open_with(path, &options)
+    }
+
+    /// What unlinking `path` frees: a regular file's size (every name counts
+    /// its size) unless this was its last name and the guest still holds a
+    /// descriptor to it (an open file keeps its data); a symlink's
+    /// [`ENTRY_COST`]; nothing otherwise.
+    fn bytes_freed_by_unlink(&self, base: &Dir, path: &str) -> u64 {
+        use cap_fs_ext::MetadataExt;
+        let Ok(meta) = base.symlink_metadata(path) else {
+            return 0;
+        };
+        if meta.file_type().is_symlink() {
+            return ENTRY_COST;
+        }
+        if !meta.is_file() {
+            return 0;
+        }
+        if meta.nlink() > 1 {
+            return meta.len();
+        }
+        let held_open = self.objects.iter().flatten().any(|object| match object {
+            Object::File { file, .. } => file
+                .metadata()
+                .is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino()),
+            _ => false,
+        });
+        if held_open {
+            0
+        } else {
+            meta.len()
+        }
     }
 }
 
@@ -675,16 +741,24 @@ impl Host for RealHost {
     }
 
     fn write(&mut self, handle: Handle, buf: &[u8]) -> WasiResult<usize> {
+        let quota = self.quota.clone();
         match self.object(handle)? {
             Object::Output(out) => {
                 out.write_all(buf)?;
                 Ok(buf.len())
             }
-            Object::File { file, append } => {
-                if *append {
-                    file.seek(SeekFrom::End(0))?;
-                }
-                Ok(file.write(buf)?)
+            Object::File {
+                read_only: true, ..
+            } => Err(Errno::Rofs),
+            Object::File { file, append, .. } => {
+                let position = if *append {
+                    file.seek(SeekFrom::End(0))?
+                } else if quota.is_some() {
+                    file.stream_position()?
+                } else {
+                    0
+                };
+                write_counted(quota.as_deref(), file, position, buf, |f, b| f.write(b))
             }
             Object::Dir { .. } | Object::Virtual(_) => Err(Errno::Isdir),
             Object::Stdin(_) | Object::StdinPump(_) => Err(Errno::Badf),
@@ -706,7 +780,11 @@ impl Host for RealHost {
     fn pwrite(&mut self, handle: Handle, buf: &[u8], offset: u64) -> WasiResult<usize> {
         use cap_std::fs::FileExt;
         // pwrite writes at the offset it is given, append mode or not.
-        Ok(self.file(handle)?.write_at(buf, offset)?)
+        let quota = self.quota.clone();
+        let file = self.file_to_change(handle)?;
+        write_counted(quota.as_deref(), file, offset, buf, |f, b| {
+            f.write_at(b, offset)
+        })
     }
 
     fn seek(&mut self, handle: Handle, pos: SeekFrom) -> WasiResult<u64> {
@@ -744,7 +822,25 @@ impl Host for RealHost {
     }
 
     fn set_size(&mut self, handle: Handle, size: u64) -> WasiResult<()> {
-        Ok(self.file(handle)?.set_len(size)?)
+        let quota = self.quota.clone();
+        let file = self.file_to_change(handle)?;
+        let Some(quota) = quota else {
+            return Ok(file.set_len(size)?);
+        };
+        // Every name of the file shows the new size.
+        let (old, links) = size_and_links(file)?;
+        if size > old {
+            let growth = (size - old).saturating_mul(links);
+            quota.reserve(growth)?;
+            if let Err(e) = file.set_len(size) {
+                quota.credit(growth);
+                return Err(e.into());
+            }
+        } else {
+            file.set_len(size)?;
+            quota.credit((old - size).saturating_mul(links));
+        }
+        Ok(())
     }
 
     fn close(&mut self, handle: Handle) -> WasiResult<()> {
@@ -774,10 +870,16 @@ impl Host for RealHost {
                 read_only: true, ..
             } if modifies => return Err(Errno::Rofs),
             Target::Host {
-                base, path, loc, ..
+                base,
+                path,
+                loc,
+                read_only,
+                ..
             } => {
+                let quota = self.quota.clone();
                 let base = self.base_dir(base)?;
-                open_host(base, &path, req, loc)?
+                let place = Place { loc, read_only };
+                open_host(base, &path, req, place, quota.as_deref())?
             }
         };
         let handle = self.insert(object);
@@ -820,14 +922,19 @@ impl Host for RealHost {
             } => Err(Errno::Exist),
             _ => {
                 let (base, path) = self.writable_target(dir, path)?;
-                Ok(self.base_dir(base)?.create_dir(path)?)
+                let base = self.base_dir(base)?;
+                grow_by_entry(self.quota.as_deref(), || base.create_dir(path))
             }
         }
     }
 
     fn remove_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()> {
         let (base, path) = self.writable_target(dir, path)?;
-        Ok(self.base_dir(base)?.remove_dir(path)?)
+        self.base_dir(base)?.remove_dir(path)?;
+        if let Some(quota) = &self.quota {
+            quota.credit(ENTRY_COST);
+        }
+        Ok(())
     }
 
     fn unlink_at(&mut self, dir: Handle, path: &str) -> WasiResult<()> {
@@ -835,7 +942,15 @@ impl Host for RealHost {
             return Err(Errno::Isdir);
         }
         let (base, path) = self.writable_target(dir, path)?;
-        Ok(self.base_dir(base)?.remove_file_or_symlink(path)?)
+        let freed = match &self.quota {
+            Some(_) => self.bytes_freed_by_unlink(self.base_dir(base)?, &path),
+            None => 0,
+        };
+        self.base_dir(base)?.remove_file_or_symlink(path)?;
+        if let Some(quota) = &self.quota {
+            quota.credit(freed);
+        }
+        Ok(())
     }
 
     fn rename_at(
@@ -861,6 +976,14 @@ impl Host for RealHost {
 
     fn set_times(&mut self, handle: Handle, atim: SetTime, mtim: SetTime) -> WasiResult<()> {
         match self.object(handle)? {
+            // A descriptor opened read-only may still change times on the host
+            // (futimens needs ownership, not write access): the mount decides.
+            Object::File {
+                read_only: true, ..
+            }
+            | Object::Dir {
+                read_only: true, ..
+            } => Err(Errno::Rofs),
             Object::File { file, .. } => {
                 let std_file = file.try_clone()?.into_std();
                 Ok(std_file.set_times(file_times(atim, mtim))?)
@@ -897,7 +1020,8 @@ impl Host for RealHost {
 
     fn symlink_at(&mut self, target: &str, dir: Handle, path: &str) -> WasiResult<()> {
         let (base, path) = self.writable_target(dir, path)?;
-        Ok(self.base_dir(base)?.symlink(target, path)?)
+        let base = self.base_dir(base)?;
+        grow_by_entry(self.quota.as_deref(), || base.symlink(target, path))
     }
 
     fn link_at(
@@ -908,7 +1032,23 @@ impl Host for RealHost {
         to: &str,
     ) -> WasiResult<()> {
         let (from, target, to) = self.same_mount_pair(from_dir, from, to_dir, to)?;
-        Ok(self.base_dir(from.0)?.hard_link(from.1, &target, to)?)
+        let base = self.base_dir(from.0)?;
+        let Some(quota) = &self.quota else {
+            return Ok(base.hard_link(from.1, &target, to)?);
+        };
+        // A new name is copied and hashed like a new file: it costs the file's size.
+        let cost = base.symlink_metadata(&from.1).map_or(0, |m| {
+            if m.is_file() {
+                m.len()
+            } else {
+                ENTRY_COST
+            }
+        });
+        quota.reserve(cost)?;
+        base.hard_link(from.1, &target, to).map_err(|e| {
+            quota.credit(cost);
+            Errno::from(e)
+        })
     }
 
     fn set_deadline(&mut self, deadline: Option<Instant>) {
@@ -992,13 +1132,23 @@ impl RealHost {
     }
 }
 
+/// Where an opened object sits: its place in the mount tree and whether that mount is read-only.
+struct Place {
+    loc: Option<MountLoc>,
+    read_only: bool,
+}
+
 /// Opens `path` under host directory `base`; a directory becomes a directory handle.
+/// Only regular files and directories are ever opened (see [`refuse_special`]).
+/// `O_TRUNC` happens after that check, so the quota can credit what it frees.
 fn open_host(
     base: &Dir,
     path: &str,
     req: OpenRequest,
-    loc: Option<MountLoc>,
+    place: Place,
+    quota: Option<&DiskQuota>,
 ) -> WasiResult<(Object, Filetype)> {
+    let Place { loc, read_only } = place;
     if req.directory {
         if req.create {
             return Err(Errno::Inval);
@@ -1011,22 +1161,116 @@ fn open_host(
         } else {
             base.open_dir_nofollow(path)?
         };
-        return Ok((Object::Dir { dir, loc }, Filetype::Directory));
+        let object = Object::Dir {
+            dir,
+            loc,
+            read_only,
+        };
+        return Ok((object, Filetype::Directory));
     }
+    refuse_special(base, path, req.follow_symlinks)?;
     let file = RealHost::open_file(base, path, req)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
         let dir = Dir::from_std_file(file.into_std());
-        return Ok((Object::Dir { dir, loc }, Filetype::Directory));
+        let object = Object::Dir {
+            dir,
+            loc,
+            read_only,
+        };
+        return Ok((object, Filetype::Directory));
     }
-    let filetype = filetype_of(meta.file_type());
-    Ok((
-        Object::File {
-            file,
-            append: req.append,
-        },
-        filetype,
-    ))
+    if !meta.is_file() {
+        // Swapped in between the check above and the open.
+        return Err(SPECIAL_FILE);
+    }
+    if req.truncate && meta.len() > 0 {
+        let (old, links) = size_and_links(&file)?;
+        file.set_len(0)?;
+        if let Some(quota) = quota {
+            quota.credit(old.saturating_mul(links));
+        }
+    }
+    let object = Object::File {
+        file,
+        append: req.append,
+        read_only,
+    };
+    Ok((object, Filetype::RegularFile))
+}
+
+/// What the guest gets for opening a FIFO, socket or device: `ENOTSUP`.
+///
+/// wasmtime opens them and blocks (a FIFO without a writer never answers, past
+/// every timeout); brine refuses them instead. `ENOTSUP` says what happened:
+/// the file exists and is readable, brine just does not serve that kind of
+/// file (`EACCES` would send the user to permissions, `ENXIO` is obscure).
+const SPECIAL_FILE: Errno = Errno::Notsup;
+
+/// Refuses a FIFO, socket or device before opening it: opening one can block
+/// (a FIFO waits for its other end) or have effects (a tape rewinds).
+/// The open that follows is non-blocking and checked again, so a file swapped
+/// in between cannot block either.
+fn refuse_special(base: &Dir, path: &str, follow_symlinks: bool) -> WasiResult<()> {
+    let meta = if follow_symlinks {
+        base.metadata(path)
+    } else {
+        base.symlink_metadata(path)
+    };
+    match meta {
+        Ok(meta) if is_special(meta.file_type()) => Err(SPECIAL_FILE),
+        // A missing file is created (or reported) by the open itself.
+        _ => Ok(()),
+    }
+}
+
+/// Whether a file is neither a regular file, a directory nor a symlink.
+fn is_special(ft: cap_std::fs::FileType) -> bool {
+    !(ft.is_file() || ft.is_dir() || ft.is_symlink())
+}
+
+/// Writes `buf` at `offset` with `write`, letting the file grow only as far as
+/// `quota` allows (a short write up to the limit, then `ENOSPC`).
+fn write_counted(
+    quota: Option<&DiskQuota>,
+    file: &mut File,
+    offset: u64,
+    buf: &[u8],
+    write: impl FnOnce(&mut File, &[u8]) -> io::Result<usize>,
+) -> WasiResult<usize> {
+    let Some(quota) = quota else {
+        return Ok(write(file, buf)?);
+    };
+    let (size, links) = size_and_links(file)?;
+    let fits = quota.writable(size, offset, buf.len(), links)?;
+    let written = write(file, &buf[..fits])?;
+    let growth = (offset + written as u64).saturating_sub(size);
+    quota.charge(growth.saturating_mul(links));
+    Ok(written)
+}
+
+/// A file's apparent size and its number of names (at least 1: an unlinked
+/// file the guest still holds counts once).
+fn size_and_links(file: &File) -> io::Result<(u64, u64)> {
+    use cap_fs_ext::MetadataExt;
+    let meta = file.metadata()?;
+    Ok((meta.len(), meta.nlink().max(1)))
+}
+
+/// Creates a directory or symlink with `create`, counting [`ENTRY_COST`] against `quota`.
+fn grow_by_entry(
+    quota: Option<&DiskQuota>,
+    create: impl FnOnce() -> io::Result<()>,
+) -> WasiResult<()> {
+    if let Some(quota) = quota {
+        quota.reserve(ENTRY_COST)?;
+    }
+    create().map_err(|e| {
+        if let Some(quota) = quota {
+            quota.credit(ENTRY_COST);
+        }
+        Errno::from(e)
+    })
 }
 
 /// Every entry of a host directory, `.` and `..` first.
@@ -1117,4 +1361,155 @@ fn os_bytes(name: &std::ffi::OsStr) -> Vec<u8> {
 #[cfg(not(unix))]
 fn os_bytes(name: &std::ffi::OsStr) -> Vec<u8> {
     name.to_string_lossy().into_owned().into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host_with(
+        read_only: &Path,
+        writable: &Path,
+        quota: Option<Arc<DiskQuota>>,
+    ) -> (RealHost, Handle) {
+        let mut host = RealHost::new(Stdio {
+            stdin: Box::new(io::empty()),
+            stdout: Box::new(io::sink()),
+            stderr: Box::new(io::sink()),
+            terminals: [false; 3],
+        });
+        if let Some(quota) = quota {
+            host.set_disk_quota(quota);
+        }
+        let spec = |guest: &str, host: &Path, read_only| MountSpec {
+            guest: guest.to_string(),
+            host: host.to_path_buf(),
+            read_only,
+        };
+        let root = host
+            .mount_tree(&[spec("/in", read_only, true), spec("/out", writable, false)])
+            .unwrap();
+        (host, root)
+    }
+
+    fn read_only_request() -> OpenRequest {
+        OpenRequest {
+            read: true,
+            ..OpenRequest::default()
+        }
+    }
+
+    /// Whatever a descriptor's rights, nothing changes a file or directory of a read-only mount.
+    #[test]
+    fn every_change_through_a_read_only_mount_handle_is_erofs() {
+        let (ro, rw) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(ro.path().join("f"), "data").unwrap();
+        let (mut host, root) = host_with(ro.path(), rw.path(), None);
+        let file = host
+            .open_at(root, "in/f", read_only_request())
+            .unwrap()
+            .handle;
+        assert_eq!(
+            host.set_times(file, SetTime::At(0), SetTime::At(0)),
+            Err(Errno::Rofs)
+        );
+        assert_eq!(host.set_size(file, 0), Err(Errno::Rofs));
+        assert_eq!(host.pwrite(file, b"x", 0), Err(Errno::Rofs));
+        assert_eq!(host.write(file, b"x"), Err(Errno::Rofs));
+        let dir = host
+            .open_at(root, "in", read_only_request())
+            .unwrap()
+            .handle;
+        assert_eq!(
+            host.set_times(dir, SetTime::Now, SetTime::Now),
+            Err(Errno::Rofs)
+        );
+        assert_eq!(std::fs::read(ro.path().join("f")).unwrap(), b"data");
+        // The same file in a writable mount may change its times.
+        std::fs::write(rw.path().join("f"), "data").unwrap();
+        let file = host
+            .open_at(root, "out/f", read_only_request())
+            .unwrap()
+            .handle;
+        assert_eq!(host.set_times(file, SetTime::At(0), SetTime::At(0)), Ok(()));
+    }
+
+    /// Unlinking credits a file's size only when no descriptor still holds its data.
+    #[test]
+    fn unlinking_credits_only_files_nobody_holds_open() {
+        let (ro, rw) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let quota = DiskQuota::new(100, "Resources.Disk");
+        let (mut host, root) = host_with(ro.path(), rw.path(), Some(quota.clone()));
+        let create = OpenRequest {
+            create: true,
+            write: true,
+            ..OpenRequest::default()
+        };
+        let held = host.open_at(root, "out/held", create).unwrap().handle;
+        assert_eq!(host.write(held, &[b'h'; 40]), Ok(40));
+        let closed = host.open_at(root, "out/closed", create).unwrap().handle;
+        assert_eq!(host.write(closed, &[b'c'; 40]), Ok(40));
+        host.close(closed).unwrap();
+        assert_eq!(quota.available(), 20);
+        host.unlink_at(root, "out/held").unwrap();
+        assert_eq!(quota.available(), 20, "an open file keeps its data");
+        host.unlink_at(root, "out/closed").unwrap();
+        assert_eq!(quota.available(), 60);
+        // Truncating on open credits what it drops.
+        assert_eq!(host.write(held, &[b'h'; 10]), Ok(10));
+        assert_eq!(quota.available(), 50);
+        let again = host.open_at(root, "out/new", create).unwrap().handle;
+        assert_eq!(host.write(again, &[b'n'; 50]), Ok(50));
+        assert_eq!(host.write(again, b"!"), Err(Errno::Nospc));
+        let truncating = OpenRequest {
+            truncate: true,
+            ..create
+        };
+        host.open_at(root, "out/new", truncating).unwrap();
+        assert_eq!(quota.available(), 50);
+        assert!(quota.reached());
+    }
+
+    /// Hard links cannot multiply what the results copy: each name costs the file's size.
+    #[test]
+    fn every_name_of_a_file_counts_against_the_quota() {
+        let (ro, rw) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let quota = DiskQuota::new(100, "Resources.Disk");
+        let (mut host, root) = host_with(ro.path(), rw.path(), Some(quota.clone()));
+        let create = OpenRequest {
+            create: true,
+            write: true,
+            ..OpenRequest::default()
+        };
+        let file = host.open_at(root, "out/a", create).unwrap().handle;
+        assert_eq!(host.write(file, &[b'a'; 40]), Ok(40));
+        host.link_at(root, "out/a", root, "out/b").unwrap();
+        assert_eq!(quota.available(), 20);
+        assert_eq!(
+            host.link_at(root, "out/a", root, "out/c"),
+            Err(Errno::Nospc)
+        );
+        // Growing a file with two names grows both.
+        assert_eq!(host.write(file, &[b'a'; 20]), Ok(10));
+        assert_eq!(quota.available(), 0);
+        host.unlink_at(root, "out/b").unwrap();
+        assert_eq!(quota.available(), 50);
+    }
+
+    /// A FIFO is refused before it is opened, so the open cannot block.
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let (ro, rw) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let status = std::process::Command::new("mkfifo")
+            .arg(ro.path().join("pipe"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let (mut host, root) = host_with(ro.path(), rw.path(), None);
+        assert_eq!(
+            host.open_at(root, "in/pipe", read_only_request())
+                .map(|o| o.handle),
+            Err(SPECIAL_FILE)
+        );
+    }
 }

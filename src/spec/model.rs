@@ -9,6 +9,14 @@ use std::time::Duration;
 /// The memory limit when `Resources.Memory` is not given: 512 MiB, as in Bacalhau.
 pub const DEFAULT_MEMORY: u64 = 512 << 20;
 
+/// The disk limit when `Resources.Disk` is not given: 10 GiB.
+///
+/// Bacalhau sizes disk by what the compute node offers; brine writes results
+/// to the local disk it runs on, so it needs a cap of its own: big enough for
+/// any batch job's results, small enough that a runaway or hostile guest
+/// cannot fill the host's disk (a one-byte write at offset 16 TiB is refused).
+pub const DEFAULT_DISK: u64 = 10 << 30;
+
 /// Where the spec form's entry module is mounted in the guest.
 pub const LEGACY_ENTRY_TARGET: &str = "/wasm/entry.wasm";
 
@@ -237,6 +245,12 @@ impl Resources {
     /// The memory limit in bytes: `memory`, or [`DEFAULT_MEMORY`].
     pub fn memory_limit(&self) -> u64 {
         self.memory.unwrap_or(DEFAULT_MEMORY)
+    }
+
+    /// The disk limit in bytes: `disk`, or [`DEFAULT_DISK`]. It caps how much the
+    /// guest's writes may grow its outputs and writable inputs (see `host::quota`).
+    pub fn disk_limit(&self) -> u64 {
+        self.disk.unwrap_or(DEFAULT_DISK)
     }
 }
 
