@@ -61,12 +61,6 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             invoke,
             call_args,
         } => {
-            if args.output.is_some() {
-                return Err(usage(
-                    "--output is for a recorded job; a recorded module writes where its --dir \
-                     directories are",
-                ));
-            }
             let recorded = RecordedModule {
                 module,
                 module_hash,
@@ -92,34 +86,14 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             argv,
             env,
         } => {
-            if !args.dirs.is_empty() || !args.imports.is_empty() {
-                return Err(usage(
-                    "--dir and --import are for a recorded module; a job's mounts and modules \
-                     come from its job file",
-                ));
-            }
-            let Some(given) = args.target.clone() else {
-                return Err(usage(format!(
-                    "{} records the job `{}`: give its job file (brine replay {} JOB --output DIR); \
-                     a journal is not trusted to choose host files",
-                    args.journal.display(),
-                    shown(&job_file.display().to_string()),
-                    args.journal.display()
-                )));
-            };
-            let output = args.output.clone().ok_or_else(|| {
-                usage(format!(
-                    "{} records a job: give the replay's results directory with --output DIR",
-                    args.journal.display()
-                ))
-            })?;
             let recorded = RecordedJob {
-                job_file: given,
+                job_file,
                 job_hash,
                 argv,
                 env,
             };
-            replay_job(&recorded, entries, &output, args.force)
+            let (job_file, output) = recorded.paths_given(&args)?;
+            replay_job(&recorded, &job_file, entries, &output, args.force)
         }
     }
 }
@@ -145,6 +119,12 @@ struct RecordedModule {
 impl RecordedModule {
     /// The module from the command line, if it is the one that was recorded.
     fn module_given(&self, args: &Args) -> Result<PathBuf, Failure> {
+        if args.output.is_some() {
+            return Err(usage(
+                "--output is for a recorded job; a recorded module writes where its --dir \
+                 directories are",
+            ));
+        }
         let Some(module) = args.target.clone() else {
             return Err(usage(format!(
                 "{} records a run of `{}`: give the module (brine replay {} MODULE, with the \
@@ -246,7 +226,7 @@ fn listing(keys: &[&str]) -> String {
         .join(", ")
 }
 
-/// What a journal says about the job it recorded.
+/// What a journal says about the job it recorded (its job file is only shown as a hint).
 struct RecordedJob {
     job_file: PathBuf,
     job_hash: String,
@@ -254,18 +234,46 @@ struct RecordedJob {
     env: Vec<(String, String)>,
 }
 
+impl RecordedJob {
+    /// The job file and results directory from the command line.
+    fn paths_given(&self, args: &Args) -> Result<(PathBuf, PathBuf), Failure> {
+        if !args.dirs.is_empty() || !args.imports.is_empty() {
+            return Err(usage(
+                "--dir and --import are for a recorded module; a job's mounts and modules \
+                 come from its job file",
+            ));
+        }
+        let Some(job_file) = args.target.clone() else {
+            return Err(usage(format!(
+                "{} records the job `{}`: give its job file (brine replay {} JOB --output DIR); \
+                 a journal is not trusted to choose host files",
+                args.journal.display(),
+                shown(&self.job_file.display().to_string()),
+                args.journal.display()
+            )));
+        };
+        let output = args.output.clone().ok_or_else(|| {
+            usage(format!(
+                "{} records a job: give the replay's results directory with --output DIR",
+                args.journal.display()
+            ))
+        })?;
+        Ok((job_file, output))
+    }
+}
+
 fn replay_job(
     recorded: &RecordedJob,
+    job_file: &Path,
     entries: Vec<Entry>,
     output: &Path,
     force: bool,
 ) -> Result<i32, Failure> {
-    let job = crate::spec::load(&recorded.job_file)
-        .map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
+    let job = crate::spec::load(job_file).map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
     if job_hash(&job) != recorded.job_hash {
         return Err(Failure::usage(anyhow!(
-            "{} is not the job that was recorded (its hash changed)",
-            recorded.job_file.display()
+            "{} is not the job that was recorded (its hash differs from the journal's)",
+            job_file.display()
         )));
     }
     let options = PlanOptions {
