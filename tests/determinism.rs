@@ -198,7 +198,12 @@ fn a_recorded_run_replays_identically() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let recorded = stdout(&o);
     for _ in 0..3 {
-        let o = brine().arg("replay").arg(&journal).output().unwrap();
+        let o = brine()
+            .arg("replay")
+            .arg(&journal)
+            .arg("fixtures/time_random.wasm")
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert_eq!(stdout(&o), recorded);
     }
@@ -224,6 +229,7 @@ fn a_recorded_job_replays_to_identical_results() {
     let o = brine()
         .arg("replay")
         .arg(&journal)
+        .arg(d.join("job.yaml"))
         .arg("--output")
         .arg(d.join("rep"))
         .output()
@@ -271,7 +277,12 @@ fn a_divergence_names_the_call_and_what_differed() {
     gz.write_all((edited.join("\n") + "\n").as_bytes()).unwrap();
     let tampered: PathBuf = dir.path().join("tampered.journal");
     std::fs::write(&tampered, gz.finish().unwrap()).unwrap();
-    let o = brine().arg("replay").arg(&tampered).output().unwrap();
+    let o = brine()
+        .arg("replay")
+        .arg(&tampered)
+        .arg("fixtures/hello.wasm")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("diverged from the journal at call #"), "{err}");

@@ -753,7 +753,7 @@ fn a_recorded_request_replays_without_the_network() {
         "{}",
         request.args
     );
-    let replayed = run(["replay", journal_arg]);
+    let replayed = run(["replay", journal_arg, GET]);
     assert_code(&replayed, 0);
     assert_eq!(stdout(&replayed), stdout(&out), "{}", describe(&replayed));
     assert_eq!(
@@ -909,6 +909,7 @@ fn a_recorded_job_replays_its_requests() {
     let replayed = run([
         "replay",
         journal.to_str().unwrap(),
+        job.to_str().unwrap(),
         "--output",
         again.to_str().unwrap(),
     ]);

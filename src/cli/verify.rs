@@ -5,11 +5,15 @@ use super::run::{build_receipt, run_partitions};
 use super::Failure;
 use crate::plan::{plan, PlanOptions};
 use crate::replay::hash::{file_hashes, hex};
-use crate::replay::receipt::Receipt;
+use crate::replay::job_hash;
+use crate::replay::receipt::{parse_seed, PartitionReceipt, Receipt};
 use crate::replay::verify::{consensus, first_difference};
 use crate::results::Staging;
 use crate::runner::RunOptions;
+use crate::spec::Job;
 use anyhow::{anyhow, Context};
+use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `brine verify`.
@@ -18,7 +22,8 @@ pub struct Args {
     /// The receipt to verify (written by `brine run --receipt`).
     #[arg(required_unless_present = "receipts")]
     receipt: Option<PathBuf>,
-    /// The job file (default: the one the receipt names).
+    /// The job file to re-run. Required to re-run: a receipt is not trusted to choose
+    /// which file brine runs (the one it names is shown as a hint).
     job: Option<PathBuf>,
     /// Also check that this results directory holds what the receipt says.
     #[arg(long, value_name = "DIR")]
@@ -61,25 +66,66 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             return Ok(report(args.json, Some(&difference)));
         }
     }
-    let job_file = args
-        .job
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&expected.job_file));
-    let actual = rerun(&expected, &job_file)?;
+    let job_file = args.job.clone().ok_or_else(|| {
+        Failure::usage(anyhow!(
+            "give the job file to re-run: brine verify {} JOB (the receipt names `{}`; a receipt \
+             is not trusted to choose what brine runs)",
+            path.display(),
+            expected.job_file.escape_debug()
+        ))
+    })?;
+    let job = crate::spec::load(&job_file).map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
+    if job_hash(&job) != expected.job_hash {
+        // Nothing to re-run: a different job cannot reproduce the receipt.
+        return Ok(report(
+            args.json,
+            Some("the job differs (its normalized hash changed)"),
+        ));
+    }
+    let actual = rerun(&expected, &job)?;
     let difference = first_difference(&expected, &actual);
     Ok(report(args.json, difference.as_deref()))
 }
 
+/// The most a receipt file may hold: receipts list one hash per output file,
+/// far below this; a larger file is not a receipt and is not read into memory.
+const MAX_RECEIPT: u64 = 256 << 20;
+
 fn read_receipt(path: &Path) -> anyhow::Result<Receipt> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a brine receipt", path.display()))
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut json = Vec::new();
+    file.take(MAX_RECEIPT + 1)
+        .read_to_end(&mut json)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if json.len() as u64 > MAX_RECEIPT {
+        return Err(anyhow!(
+            "{} is not a brine receipt: it is larger than {} MiB",
+            path.display(),
+            MAX_RECEIPT >> 20
+        ));
+    }
+    Receipt::parse(&json)
+        .with_context(|| format!("{} is not a valid brine receipt", path.display()))
+}
+
+/// A fresh scratch directory for a re-run, removed when dropped. `tempfile`
+/// creates it under an unpredictable name, exclusively and private (0700), so
+/// nothing planted in the temporary directory is followed, reused or deleted.
+fn scratch_dir() -> std::io::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("brine-verify-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // tempfile's default is 0777 less the umask; the re-run's inputs and results are private.
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    builder.tempdir()
 }
 
 /// Runs the job again with the receipt's deterministic settings, in a scratch directory.
-fn rerun(expected: &Receipt, job_file: &Path) -> Result<Receipt, Failure> {
-    let job = crate::spec::load(job_file).map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
+fn rerun(expected: &Receipt, job: &Job) -> Result<Receipt, Failure> {
     let deterministic = expected.deterministic.as_ref().ok_or_else(|| {
         Failure::usage(anyhow!(
             "the receipt is not from a deterministic run; only those can be verified by re-running"
@@ -91,9 +137,15 @@ fn rerun(expected: &Receipt, job_file: &Path) -> Result<Receipt, Failure> {
         epoch_ns: Some(deterministic.epoch_ns),
         ..PlanOptions::default()
     };
-    let executions = plan(&job, &options).map_err(Failure::usage)?;
-    let scratch = std::env::temp_dir().join(format!("brine-verify-{}", std::process::id()));
-    let staging = Staging::prepare(&scratch.join("results"), true).map_err(Failure::usage)?;
+    let executions = plan(job, &options).map_err(Failure::usage)?;
+    let scratch = scratch_dir().map_err(|e| {
+        Failure::usage(anyhow!(
+            "cannot create a scratch directory in {}: {e} (set TMPDIR to a writable directory)",
+            std::env::temp_dir().display()
+        ))
+    })?;
+    let staging =
+        Staging::prepare(&scratch.path().join("results"), false).map_err(Failure::usage)?;
     let opts = RunOptions {
         evidence: true,
         ..RunOptions::default()
@@ -105,32 +157,23 @@ fn rerun(expected: &Receipt, job_file: &Path) -> Result<Receipt, Failure> {
     };
     let summaries = run_partitions(&executions, &staging, &opts, parallel).map_err(failure)?;
     let dir = staging.publish().map_err(|e| failure(e.into()))?;
-    let receipt = build_receipt(
+    build_receipt(
         Path::new(&expected.job_file),
-        &job,
+        job,
         &options,
         &dir,
         &summaries,
     )
-    .map_err(failure);
-    let _ = std::fs::remove_dir_all(&scratch);
-    receipt
-}
-
-fn parse_seed(text: &str) -> anyhow::Result<[u8; 32]> {
-    let mut seed = [0u8; 32];
-    if text.len() != 64 {
-        return Err(anyhow!("the receipt's seed is not 64 hex digits"));
-    }
-    for (i, byte) in seed.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)
-            .map_err(|_| anyhow!("the receipt's seed is not hex"))?;
-    }
-    Ok(seed)
+    .map_err(failure)
 }
 
 /// Checks a results directory against the receipt: streams and every output file.
+/// Output paths were validated when the receipt was read; each file read must
+/// also resolve inside DIR, so a link in the results cannot make brine read elsewhere.
 fn check_results(receipt: &Receipt, dir: &Path) -> anyhow::Result<Option<String>> {
+    let root = dir
+        .canonicalize()
+        .with_context(|| format!("cannot read the results directory {}", dir.display()))?;
     let many = receipt.partitions.len() > 1;
     for p in &receipt.partitions {
         let results = if many {
@@ -138,28 +181,58 @@ fn check_results(receipt: &Receipt, dir: &Path) -> anyhow::Result<Option<String>
         } else {
             dir.to_path_buf()
         };
-        for (name, expected) in [("stdout", &p.stdout), ("stderr", &p.stderr)] {
-            let actual = hex(&crate::replay::hash::file_hash(&results.join(name))?);
-            if &actual != expected {
-                return Ok(Some(format!(
-                    "{}: content differs",
-                    results.join(name).display()
-                )));
-            }
-        }
-        for (path, expected) in &p.outputs {
-            let name = path.split('/').next().unwrap_or_default();
-            let rel = path
-                .strip_prefix(name)
-                .unwrap_or_default()
-                .trim_start_matches('/');
-            let listing = file_hashes(&results.join(name)).unwrap_or_default();
-            if listing.get(rel) != Some(expected) {
-                return Ok(Some(format!("outputs/{path}: content differs")));
-            }
+        if let Some(difference) = check_partition(p, &root, &results)? {
+            return Ok(Some(difference));
         }
     }
     Ok(None)
+}
+
+fn check_partition(
+    p: &PartitionReceipt,
+    root: &Path,
+    results: &Path,
+) -> anyhow::Result<Option<String>> {
+    for (name, expected) in [("stdout", &p.stdout), ("stderr", &p.stderr)] {
+        let path = results.join(name);
+        if let Some(outside) = outside(root, &path) {
+            return Ok(Some(outside));
+        }
+        let actual = hex(&crate::replay::hash::file_hash(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?);
+        if &actual != expected {
+            return Ok(Some(format!("{}: content differs", path.display())));
+        }
+    }
+    // One listing per output name (a receipt lists each of its files).
+    let mut listings: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+    for (path, expected) in &p.outputs {
+        let (name, rel) = path.split_once('/').unwrap_or((path, ""));
+        if !listings.contains_key(name) {
+            let top = results.join(name);
+            if let Some(outside) = outside(root, &top) {
+                return Ok(Some(outside));
+            }
+            listings.insert(name, file_hashes(&top).unwrap_or_default());
+        }
+        if listings.get(name).and_then(|l| l.get(rel)) != Some(expected) {
+            return Ok(Some(format!("outputs/{path}: content differs")));
+        }
+    }
+    Ok(None)
+}
+
+/// A difference when `path` exists and resolves outside `root` (through a link);
+/// `None` when it stays inside or is missing (a missing file is a difference found later).
+fn outside(root: &Path, path: &Path) -> Option<String> {
+    let resolved = path.canonicalize().ok()?;
+    (!resolved.starts_with(root)).then(|| {
+        format!(
+            "{}: resolves outside the results directory {} (not read)",
+            path.display(),
+            root.display()
+        )
+    })
 }
 
 fn compare_receipts(paths: &[PathBuf], json: bool) -> Result<i32, Failure> {
@@ -196,4 +269,38 @@ fn compare_receipts(paths: &[PathBuf], json: bool) -> Result<i32, Failure> {
         }
     }
     Ok(i32::from(!verdict.dissenters.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_scratch_directory_is_fresh_and_private() {
+        let a = scratch_dir().unwrap();
+        let b = scratch_dir().unwrap();
+        assert_ne!(a.path(), b.path());
+        for dir in [&a, &b] {
+            let name = dir
+                .path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            assert!(name.starts_with("brine-verify-"), "{name}");
+            // Not the old predictable name.
+            assert_ne!(name, format!("brine-verify-{}", std::process::id()));
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+            let meta = std::fs::symlink_metadata(dir.path()).unwrap();
+            assert!(meta.is_dir() && !meta.file_type().is_symlink());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+            }
+        }
+        let path = a.path().to_path_buf();
+        drop(a);
+        assert!(!path.exists(), "the scratch directory is removed when done");
+    }
 }

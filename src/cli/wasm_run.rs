@@ -337,14 +337,14 @@ fn build_wasi(
 }
 
 /// `HOST::GUEST`, or `HOST` mapped to the same path.
-fn split_dir(spec: &str) -> (String, String) {
+pub(crate) fn split_dir(spec: &str) -> (String, String) {
     match spec.split_once("::") {
         Some((host, guest)) => (host.to_string(), guest.to_string()),
         None => (spec.to_string(), spec.to_string()),
     }
 }
 
-fn split_import(spec: &str) -> anyhow::Result<(String, PathBuf)> {
+pub(crate) fn split_import(spec: &str) -> anyhow::Result<(String, PathBuf)> {
     match spec.split_once('=') {
         Some((name, path)) if !name.is_empty() && !path.is_empty() => {
             Ok((name.to_string(), PathBuf::from(path)))

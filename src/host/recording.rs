@@ -3,8 +3,8 @@
 
 use super::record::{answer_of, Record};
 use super::{Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime};
-use crate::net::{HttpRequest, HttpResult};
-use crate::replay::journal::{Answer, Entry};
+use crate::net::{HttpError, HttpRequest, HttpResult};
+use crate::replay::journal::{Answer, Entry, MAX_LINE, MAX_RECORDED_BYTES};
 use crate::wasi::errno::WasiResult;
 use std::io::SeekFrom;
 use std::sync::{Arc, Mutex};
@@ -50,6 +50,30 @@ impl RecordingHost {
     }
 }
 
+/// `buf` cut to at most [`MAX_RECORDED_BYTES`].
+fn first_chunk(buf: &mut [u8]) -> &mut [u8] {
+    let len = buf.len().min(MAX_RECORDED_BYTES);
+    &mut buf[..len]
+}
+
+/// `buf` in chunks of at most [`MAX_RECORDED_BYTES`]; an empty buffer is one empty chunk
+/// (journaled as before chunking, so older journals replay alike).
+pub(crate) fn recorded_chunks(buf: &mut [u8]) -> Vec<&mut [u8]> {
+    if buf.is_empty() {
+        return vec![buf];
+    }
+    buf.chunks_mut(MAX_RECORDED_BYTES).collect()
+}
+
+/// How many response body bytes a journal line has room for beside a request
+/// whose arguments take `args_len` bytes (hex doubles the body; 1 MiB is left
+/// for the status, headers and JSON); `None` when there is no room.
+fn journal_room(args_len: usize) -> Option<u64> {
+    const FRAME: usize = 1 << 20;
+    let room = MAX_LINE.checked_sub(args_len)?.checked_sub(FRAME)? / 2;
+    (room > 0).then_some(room as u64)
+}
+
 /// Records each listed method: the call's name, its arguments (formatted) and its result.
 macro_rules! record {
     ($( fn $name:ident(&mut self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {$(
@@ -62,31 +86,33 @@ macro_rules! record {
 }
 
 impl Host for RecordingHost {
+    /// Journals random bytes in chunks of at most [`MAX_RECORDED_BYTES`] (the
+    /// replaying host asks in the same chunks), so every entry fits a journal line.
     fn random_fill(&mut self, buf: &mut [u8]) -> WasiResult<()> {
-        let result = self.inner.random_fill(buf);
-        let n = if result.is_ok() {
-            Ok(buf.len())
-        } else {
-            result.map(|_| 0)
-        };
-        self.note_bytes("random_fill", format!("{}", buf.len()), &n, buf);
-        result
+        for chunk in recorded_chunks(buf) {
+            let result = self.inner.random_fill(chunk);
+            let n = result.map(|()| chunk.len());
+            self.note_bytes("random_fill", format!("{}", chunk.len()), &n, chunk);
+            result?;
+        }
+        Ok(())
     }
 
+    /// Reads at most [`MAX_RECORDED_BYTES`] (a short read, which any reader must
+    /// accept), so every journaled read fits a journal line.
     fn read(&mut self, handle: Handle, buf: &mut [u8]) -> WasiResult<usize> {
-        let result = self.inner.read(handle, buf);
-        self.note_bytes("read", format!("{} {}", handle.0, buf.len()), &result, buf);
+        let args = format!("{} {}", handle.0, buf.len());
+        let chunk = first_chunk(buf);
+        let result = self.inner.read(handle, chunk);
+        self.note_bytes("read", args, &result, chunk);
         result
     }
 
     fn pread(&mut self, handle: Handle, buf: &mut [u8], offset: u64) -> WasiResult<usize> {
-        let result = self.inner.pread(handle, buf, offset);
-        self.note_bytes(
-            "pread",
-            format!("{} {} {offset}", handle.0, buf.len()),
-            &result,
-            buf,
-        );
+        let args = format!("{} {} {offset}", handle.0, buf.len());
+        let chunk = first_chunk(buf);
+        let result = self.inner.pread(handle, chunk, offset);
+        self.note_bytes("pread", args, &result, chunk);
         result
     }
 
@@ -115,9 +141,22 @@ impl Host for RecordingHost {
     }
 
     /// Records the request (method, URL, headers, body) and the whole response or error.
+    /// The response body is capped so that the entry fits a journal line (a larger
+    /// one is the guest's "response too large"); a request too large to journal is not sent.
     fn http_request(&mut self, req: &HttpRequest) -> HttpResult {
-        let result = self.inner.http_request(req);
-        self.push("http_request", req.journal_args(), result.to_answer());
+        let args = req.journal_args();
+        let result = match journal_room(args.len()) {
+            Some(room) => {
+                let mut capped = req.clone();
+                capped.max_body = capped.max_body.min(room);
+                self.inner.http_request(&capped)
+            }
+            None => Err(HttpError::Network(format!(
+                "the request is too large to record: a journal line holds at most {} MiB",
+                MAX_LINE >> 20
+            ))),
+        };
+        self.push("http_request", args, result.to_answer());
         result
     }
 
@@ -145,5 +184,64 @@ impl Host for RecordingHost {
         fn symlink_at(&mut self, target: &str, dir: Handle, path: &str) -> WasiResult<()>;
         fn link_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str) -> WasiResult<()>;
         fn flush(&mut self) -> WasiResult<()>;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::real::{RealHost, Stdio};
+    use crate::host::replaying::{Divergence, ReplayingHost};
+
+    fn real_host(stdin: Vec<u8>) -> Box<dyn Host + Send> {
+        Box::new(RealHost::new(Stdio {
+            stdin: Box::new(std::io::Cursor::new(stdin)),
+            stdout: Box::new(std::io::sink()),
+            stderr: Box::new(std::io::sink()),
+            terminals: [false; 3],
+        }))
+    }
+
+    #[test]
+    fn big_reads_and_random_fills_journal_lines_that_fit_and_replay_alike() {
+        let big = MAX_RECORDED_BYTES + 4096;
+        let input: Vec<u8> = (0..big).map(|i| (i % 251) as u8).collect();
+        let log = Log::default();
+        let mut recording = RecordingHost::new(real_host(input.clone()), log.clone());
+        let mut buf = vec![0u8; big];
+        let n = recording.read(Handle::STDIN, &mut buf).unwrap();
+        assert_eq!(n, MAX_RECORDED_BYTES, "a short read, not the whole buffer");
+        assert_eq!(&buf[..n], &input[..n]);
+        let mut random = vec![0u8; big];
+        recording.random_fill(&mut random).unwrap();
+        recording.random_fill(&mut []).unwrap();
+
+        let entries = log.lock().unwrap().clone();
+        assert_eq!(
+            entries.len(),
+            1 + 2 + 1,
+            "one read, two random chunks, one empty fill"
+        );
+        for entry in &entries {
+            assert!(serde_json::to_string(entry).unwrap().len() <= MAX_LINE);
+        }
+
+        let divergence = Divergence::default();
+        let mut replaying = ReplayingHost::new(real_host(Vec::new()), entries, divergence.clone());
+        let mut again = vec![0u8; big];
+        assert_eq!(replaying.read(Handle::STDIN, &mut again).unwrap(), n);
+        assert_eq!(&again[..n], &input[..n]);
+        let mut random_again = vec![0u8; big];
+        replaying.random_fill(&mut random_again).unwrap();
+        replaying.random_fill(&mut []).unwrap();
+        assert_eq!(random_again, random);
+        assert_eq!(*divergence.lock().unwrap(), None);
+    }
+
+    #[test]
+    fn a_journal_line_has_room_for_a_request_and_its_response() {
+        let room = journal_room(1000).unwrap();
+        assert!(room * 2 + 1000 + (1 << 20) <= MAX_LINE as u64);
+        assert_eq!(journal_room(MAX_LINE), None);
     }
 }

@@ -10,6 +10,7 @@
 //! reported by call index, function and difference, and every later call fails.
 
 use super::record::{answer_of, Record};
+use super::recording::recorded_chunks;
 use super::{Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime};
 use crate::net::{HttpError, HttpRequest, HttpResult};
 use crate::replay::journal::{Answer, Entry};
@@ -140,10 +141,13 @@ macro_rules! act {
 }
 
 impl Host for ReplayingHost {
+    /// Serves random bytes in the chunks the recording host journaled them in.
     fn random_fill(&mut self, buf: &mut [u8]) -> WasiResult<()> {
-        let len = buf.len();
-        self.serve_bytes("random_fill", format!("{len}"), buf)
-            .map(|_| ())
+        for chunk in recorded_chunks(buf) {
+            let len = chunk.len();
+            self.serve_bytes("random_fill", format!("{len}"), chunk)?;
+        }
+        Ok(())
     }
 
     fn read(&mut self, handle: Handle, buf: &mut [u8]) -> WasiResult<usize> {

@@ -113,4 +113,128 @@ impl Receipt {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
     }
+
+    /// Reads a receipt from untrusted JSON: the format is checked first, then
+    /// every field brine acts on (output paths, the seed) is validated.
+    pub fn parse(json: &[u8]) -> Result<Receipt, ReceiptError> {
+        #[derive(Deserialize)]
+        struct Format {
+            format: Option<String>,
+        }
+        let format: Format =
+            serde_json::from_slice(json).map_err(|e| ReceiptError::Invalid(e.to_string()))?;
+        match format.format {
+            Some(f) if f == FORMAT => {}
+            Some(found) => return Err(ReceiptError::Format(found.escape_debug().to_string())),
+            None => {
+                return Err(ReceiptError::Invalid(format!(
+                    "it has no format (expected {FORMAT})"
+                )))
+            }
+        }
+        let receipt: Receipt =
+            serde_json::from_slice(json).map_err(|e| ReceiptError::Invalid(e.to_string()))?;
+        receipt.validate()?;
+        Ok(receipt)
+    }
+
+    fn validate(&self) -> Result<(), ReceiptError> {
+        if let Some(deterministic) = &self.deterministic {
+            parse_seed(&deterministic.seed)?;
+        }
+        let keys = self.partitions.iter().flat_map(|p| p.outputs.keys());
+        match keys.into_iter().find(|key| !is_output_path(key)) {
+            Some(key) => Err(ReceiptError::OutputPath(key.escape_debug().to_string())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why a receipt is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptError {
+    /// Not JSON, or not a receipt's fields.
+    #[error("{0}")]
+    Invalid(String),
+    /// A format this brine does not read.
+    #[error("it is a `{0}` receipt; this brine reads {FORMAT} only")]
+    Format(String),
+    /// An output path that is not a plain relative path.
+    #[error("output path `{0}` is not a relative path inside the results directory")]
+    OutputPath(String),
+    /// The seed is not 32 bytes of hex.
+    #[error("its seed is not 64 hex digits")]
+    Seed,
+}
+
+/// The seed of a deterministic run, from its receipt's 64 hex digits.
+pub fn parse_seed(text: &str) -> Result<[u8; 32], ReceiptError> {
+    // Checked as ASCII hex first: slicing text with multi-byte characters by byte index would panic.
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ReceiptError::Seed);
+    }
+    let bytes = super::journal::from_hex(text).ok_or(ReceiptError::Seed)?;
+    bytes.try_into().map_err(|_| ReceiptError::Seed)
+}
+
+/// Whether `key` is an output path as brine writes them: `NAME` or `NAME/...`
+/// (a directory ends in one `/`), with no empty, `.` or `..` component, no
+/// leading `/`, backslash or NUL, so joining it to a directory stays inside.
+pub fn is_output_path(key: &str) -> bool {
+    let body = key.strip_suffix('/').unwrap_or(key);
+    !body.is_empty()
+        && !body.contains(['\\', '\0'])
+        && body
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_paths_stay_inside() {
+        for good in [
+            "outputs",
+            "outputs/a.csv",
+            "outputs/sub/",
+            "o/.hidden",
+            "o/..x",
+        ] {
+            assert!(is_output_path(good), "{good}");
+        }
+        for bad in [
+            "",
+            "/",
+            "../x",
+            "/etc/passwd",
+            "o/../x",
+            "o//x",
+            "o/./x",
+            "o\\x",
+            "o/\0",
+            "o//",
+            ".",
+            "o/.",
+        ] {
+            assert!(!is_output_path(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn seeds_are_ascii_hex_of_the_right_length() {
+        assert_eq!(parse_seed(&"0f".repeat(32)).unwrap(), [15u8; 32]);
+        // 64 bytes, but multi-byte characters: refused, not a panic on a char boundary.
+        let multibyte = format!("{}{}", "é".repeat(2), "0".repeat(60));
+        assert_eq!(multibyte.len(), 64);
+        for bad in [
+            multibyte.as_str(),
+            &"0".repeat(63),
+            &"g".repeat(64),
+            "+1".repeat(32).as_str(),
+        ] {
+            assert!(matches!(parse_seed(bad), Err(ReceiptError::Seed)), "{bad}");
+        }
+    }
 }
