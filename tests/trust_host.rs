@@ -283,7 +283,7 @@ fn a_fifo_in_an_input_is_refused_at_once_and_never_outlives_the_timeout() {
     let started = Instant::now();
     let o = job.run();
     assert!(
-        started.elapsed() < Duration::from_secs(4),
+        started.elapsed() < Duration::from_secs(15),
         "took {:?}\n{}",
         started.elapsed(),
         describe(&o)
@@ -313,7 +313,7 @@ fn the_fifo_battery_gets_enotsup_for_every_open() {
     let started = Instant::now();
     let o = job.run();
     assert!(
-        started.elapsed() < Duration::from_secs(4),
+        started.elapsed() < Duration::from_secs(15),
         "{}",
         describe(&o)
     );

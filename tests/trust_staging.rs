@@ -143,7 +143,7 @@ fn a_trickling_download_stops_at_the_total_timeout() {
             "raise Timeouts.TotalTimeout",
         ],
     );
-    assert!(took < Duration::from_secs(6), "took {took:?}");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
     assert!(took >= Duration::from_secs(3), "took {took:?}");
 }
 
@@ -167,7 +167,7 @@ fn without_a_total_timeout_staging_stops_at_the_staging_timeout() {
             "--staging-timeout",
         ],
     );
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
 /// An endpoint that accepts connections and never answers.
@@ -213,7 +213,7 @@ fn an_s3_endpoint_that_never_answers_stops_at_the_total_timeout() {
             "stopped at the job's TotalTimeout of 2s",
         ],
     );
-    assert!(took < Duration::from_secs(6), "took {took:?}");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
 #[test]
@@ -227,7 +227,7 @@ fn a_total_timeout_shorter_than_the_execution_timeout_stops_a_looping_guest() {
     let (o, took) = job.run(&[]);
     let error = job.assert_failed(&o, &["Job timed out", "TotalTimeout of 2s"]);
     assert!(!error.contains("Execution timed out"), "{error}");
-    assert!(took < Duration::from_secs(6), "took {took:?}");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
     assert!(took >= Duration::from_secs(2), "took {took:?}");
 }
 
@@ -242,7 +242,7 @@ fn a_shorter_execution_timeout_keeps_bacalhaus_message() {
     let (o, took) = job.run(&[]);
     assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
     assert_eq!(job.summary()["error"], "Execution timed out");
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn an_archive_nested_3000_deep_is_refused_at_once() {
         ],
     );
     assert!(error.len() < 600, "the path is shortened: {error}");
-    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
 #[test]
@@ -334,7 +334,7 @@ fn an_archive_nested_to_the_limit_unpacks_in_linear_time() {
         std::fs::read(job.out().join("stdout")).unwrap(),
         b"at the bottom\n"
     );
-    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
 #[test]
@@ -350,7 +350,7 @@ fn an_archive_inside_the_archive_stays_a_file() {
     let (o, took) = job.run(&[]);
     assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     assert_eq!(std::fs::read(job.out().join("stdout")).unwrap(), inner);
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
 #[test]
