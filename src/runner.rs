@@ -145,6 +145,8 @@ struct Ran {
     stderr_truncated: Arc<AtomicBool>,
     /// The guest was refused disk space: the run fails, whatever its exit code.
     disk_full: Option<String>,
+    /// The guest was refused memory (memory.grow answered -1) by the run's budget.
+    memory_refusal: Option<crate::engine::budget::Refusal>,
 }
 
 /// Runs `exec`, writing `stdout`, `stderr`, `exitCode`, outputs and `brine.json`
@@ -167,6 +169,12 @@ pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions)
             summary.stdout_truncated = ran.stdout_truncated.load(Ordering::Relaxed);
             summary.stderr_truncated = ran.stderr_truncated.load(Ordering::Relaxed);
             apply_outcome(&mut summary, exec, &ran.outcome, opts);
+            if let (Outcome::Trapped(_), Some(refusal), Some(error)) =
+                (&ran.outcome, &ran.memory_refusal, summary.error.as_mut())
+            {
+                // The guest saw only -1 from memory.grow, then trapped: say which limit it met.
+                error.push_str(&format!(" (the guest was refused memory: {refusal})"));
+            }
             if let (Outcome::TimedOut(_), Some(deadline)) = (&ran.outcome, ran.limited_by_total) {
                 summary.error = Some(format!("Job timed out: {}", deadline.expired_error()));
             }
@@ -340,6 +348,7 @@ fn stage_and_run(
         stdout_truncated,
         stderr_truncated,
         disk_full: quota.filter(|q| q.reached()).map(|q| q.message()),
+        memory_refusal: report.memory_refusal,
     })
 }
 

@@ -557,3 +557,27 @@ fn a_missing_entrypoint_lists_a_bounded_number_of_exports() {
     assert!(stderr.len() < 2_000, "{} bytes of error", stderr.len());
     assert!(stderr.contains(", and 99980 more (choose one"), "{stderr}");
 }
+
+#[test]
+fn a_job_that_traps_after_a_refused_growth_names_the_memory_limit() {
+    let wat = r#"(module (memory 1)
+      (func (export "_start")
+        (if (i32.eq (memory.grow (i32.const 100)) (i32.const -1)) (then unreachable))))"#;
+    let modules = tempfile::tempdir().unwrap();
+    let module = modules.path().join("m.wasm");
+    std::fs::write(&module, wat::parse_str(wat).unwrap()).unwrap();
+    let job = Job::new(&job_yaml(
+        "/wasm/m.wasm",
+        &local_input(&module, "/wasm/m.wasm"),
+        "    Resources: {Memory: 1MiB}\n",
+    ));
+    let o = job.run();
+    assert_code(&o, 1);
+    let error = job.error();
+    assert!(error.contains("wasm trap"), "{error}");
+    assert!(
+        error.contains("the guest was refused memory: the guest's memories and tables need more than the memory limit"),
+        "{error}"
+    );
+    assert!(error.contains("Resources.Memory"), "{error}");
+}
