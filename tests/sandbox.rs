@@ -661,7 +661,7 @@ fn the_adversarial_battery_in_a_job_meets_read_only_inputs_fifos_and_the_disk_li
     let o = run(["run", s(&tmp.path().join("job.yaml")), "--output", s(&out)]);
     assert_no_panic(&o);
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(8),
+        started.elapsed() < std::time::Duration::from_secs(15),
         "{}",
         describe(&o)
     );
@@ -687,5 +687,37 @@ fn the_adversarial_battery_in_a_job_meets_read_only_inputs_fifos_and_the_disk_li
     assert_eq!(
         fs::read_to_string(inputs.join("data.txt")).unwrap(),
         "input data\n"
+    );
+}
+
+#[test]
+fn the_adversarial_battery_plants_links_in_its_outputs_and_none_is_published() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = format!(
+        "Name: abuse\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/abuse.wasm\n        Parameters: ['-', 'links=/outputs']\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '{ROOT}/fixtures/abuse.wasm'}}}}\n        Target: /wasm/abuse.wasm\n    ResultPaths:\n      - Name: outputs\n        Path: /outputs\n"
+    );
+    fs::write(tmp.path().join("job.yaml"), job).unwrap();
+    let out = tmp.path().join("out");
+    let o = run(["run", s(&tmp.path().join("job.yaml")), "--output", s(&out)]);
+    assert_no_panic(&o);
+    let printed = fs::read_to_string(out.join("stdout")).unwrap();
+    assert!(!printed.contains("FAIL"), "{printed}");
+    assert!(printed.ends_with("4 attempts\n"), "{printed}");
+    let listing = String::from_utf8_lossy(&o.stdout);
+    assert!(!listing.contains("passwd"), "{listing}");
+    assert!(
+        fs::symlink_metadata(out.join("outputs/up")).is_err(),
+        "the link was published"
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("outputs/kept.txt")).unwrap(),
+        "kept\n"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("brine.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "completed", "{summary}");
+    assert!(
+        summary["dropped_links"].to_string().contains("up"),
+        "{summary}"
     );
 }
