@@ -203,3 +203,61 @@ fn bad_modules_never_run_anything_else() {
     ]);
     assert_one_line_error(&o, EXIT_USAGE, "error: invalid module", &[s(&path)]);
 }
+
+#[test]
+fn a_function_with_more_locals_than_wasmi_runs_is_invalid_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let locals = vec!["i32"; 50_000].join(" ");
+    let wat = format!("(module (func (export \"_start\") (local {locals})))");
+    let path = module_file(&dir, "locals.wasm", wat::parse_str(&wat).unwrap());
+    let o = wasm_run([s(&path)]);
+    assert_one_line_error(&o, EXIT_USAGE, "error: invalid module", &[s(&path)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("function 0 has 50000 parameters and locals; wasmi can run at most 30000"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_import_of_the_wrong_type_is_described_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = module_file(
+        &dir,
+        "lib.wasm",
+        wat::parse_str(r#"(module (table (export "t") 1 externref))"#).unwrap(),
+    );
+    let main = module_file(
+        &dir,
+        "main.wasm",
+        wat::parse_str(r#"(module (import "env" "t" (table 1 funcref)) (func (export "_start")))"#)
+            .unwrap(),
+    );
+    let o = wasm_run([
+        "--import".to_string(),
+        format!("env={}", s(&lib)),
+        s(&main).to_string(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(EXIT_USAGE), "{stderr}");
+    assert!(
+        stderr.contains("imports `env`.`t` (table funcref 1.. elements), but the definition found is table externref 1.. elements"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("TableType"), "{stderr}");
+}
+
+#[test]
+fn an_element_segment_out_of_its_table_names_no_store_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat =
+        r#"(module (table 1 funcref) (func $f) (elem (i32.const 5) $f) (func (export "_start")))"#;
+    let path = module_file(&dir, "elem.wasm", wat::parse_str(wat).unwrap());
+    let o = wasm_run([s(&path)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("an element segment of 1 elements at offset 5 does not fit its table"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Stored"), "{stderr}");
+}

@@ -313,12 +313,96 @@ impl<R: ModuleResolver> Instantiator<R> {
                     |r| r.to_string(),
                 ),
             },
-            ErrorKind::Instantiation(e) => EngineError::Instantiate {
-                module: display.to_string(),
-                message: e.to_string(),
-            },
+            ErrorKind::Instantiation(e) => instantiation_failure(display, e),
             _ => return InstantiateError::Guest(classify_error(err)),
         };
         InstantiateError::Engine(engine_error)
+    }
+}
+
+/// wasmi's instantiation errors in words: its own messages print types and
+/// store handles with Debug formatting (`TableType { core: … }`, `Table(Stored { … })`).
+fn instantiation_failure(display: &str, error: &InstantiationError) -> EngineError {
+    use super::describe::{func_type, global_type, memory_type, table_type};
+    let mismatch = |(module, field): (&str, &str), expected: String, found: String| {
+        EngineError::MissingImport {
+            importer: display.to_string(),
+            module: module.to_string(),
+            field: field.to_string(),
+            expected,
+            why: format!("the definition found is {found}"),
+        }
+    };
+    match error {
+        InstantiationError::FuncTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => mismatch(
+            (name.module(), name.name()),
+            format!("func {}", func_type(expected)),
+            format!("func {}", func_type(actual)),
+        ),
+        InstantiationError::TableTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => mismatch(
+            (name.module(), name.name()),
+            format!("table {}", table_type(expected)),
+            format!("table {}", table_type(actual)),
+        ),
+        InstantiationError::MemoryTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => mismatch(
+            (name.module(), name.name()),
+            format!("memory {}", memory_type(expected)),
+            format!("memory {}", memory_type(actual)),
+        ),
+        InstantiationError::GlobalTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => mismatch(
+            (name.module(), name.name()),
+            format!("global {}", global_type(expected)),
+            format!("global {}", global_type(actual)),
+        ),
+        InstantiationError::ImportTypeMismatch {
+            name,
+            expected,
+            actual,
+        } => mismatch(
+            (name.module(), name.name()),
+            extern_type(expected),
+            extern_kind(actual).to_string(),
+        ),
+        InstantiationError::ElementSegmentDoesNotFit {
+            table_index: offset,
+            len,
+            ..
+        } => EngineError::Instantiate {
+            module: display.to_string(),
+            message: format!(
+                "out of bounds table access: an element segment of {len} elements at offset \
+                 {offset} does not fit its table"
+            ),
+        },
+        other => EngineError::Instantiate {
+            module: display.to_string(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// What kind of definition `actual` is.
+fn extern_kind(actual: &wasmi::Extern) -> &'static str {
+    match actual {
+        wasmi::Extern::Func(_) => "a function",
+        wasmi::Extern::Table(_) => "a table",
+        wasmi::Extern::Memory(_) => "a memory",
+        wasmi::Extern::Global(_) => "a global",
     }
 }

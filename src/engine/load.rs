@@ -25,6 +25,70 @@ pub fn compile_to_run(engine: &Engine, bytes: &[u8], name: &str) -> Result<Modul
         wat::parse_bytes(bytes).ok()
     };
     let binary = binary.as_deref().unwrap_or(bytes);
+    let module = compile_deferring_start(engine, bytes, binary, name)?;
+    // wasmi translates function bodies lazily when unmetered, so a body it cannot
+    // translate would otherwise surface as a trap in the middle of the run.
+    if let Some(problem) = too_many_locals(binary) {
+        return Err(invalid(name, &problem));
+    }
+    Ok(module)
+}
+
+/// The most parameters and locals wasmi translates in one function.
+const MAX_LOCALS: u64 = 30_000;
+
+/// The first function of a valid module `binary` with more parameters and
+/// locals than wasmi can translate, described.
+fn too_many_locals(binary: &[u8]) -> Option<String> {
+    use wasmparser::Payload;
+    let mut params: Vec<u64> = Vec::new();
+    let mut function_types: Vec<u32> = Vec::new();
+    let mut imported = 0u32;
+    let mut defined = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(binary) {
+        match payload.ok()? {
+            Payload::TypeSection(types) => {
+                for ty in types.into_iter_err_on_gc_types() {
+                    params.push(ty.ok().map_or(0, |f| f.params().len() as u64));
+                }
+            }
+            Payload::ImportSection(imports) => {
+                imported = imports
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .filter(|i| matches!(i.ty, wasmparser::TypeRef::Func(_)))
+                    .count() as u32;
+            }
+            Payload::FunctionSection(functions) => {
+                function_types = functions.into_iter().filter_map(Result::ok).collect();
+            }
+            Payload::CodeSectionEntry(body) => {
+                let type_index = function_types.get(defined).copied().unwrap_or(0);
+                let mut count = params.get(type_index as usize).copied().unwrap_or(0);
+                for local in body.get_locals_reader().ok()? {
+                    count = count.saturating_add(u64::from(local.ok()?.0));
+                }
+                if count > MAX_LOCALS {
+                    return Some(format!(
+                        "function {} has {count} parameters and locals; wasmi can run at most {MAX_LOCALS}",
+                        imported as usize + defined
+                    ));
+                }
+                defined += 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Compiles `binary` (the module given as `bytes`) with its start function deferred.
+fn compile_deferring_start(
+    engine: &Engine,
+    bytes: &[u8],
+    binary: &[u8],
+    name: &str,
+) -> Result<Module, EngineError> {
     let Some(deferred) = defer_start(binary) else {
         return compile(engine, bytes, name);
     };
