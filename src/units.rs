@@ -64,14 +64,28 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
-/// A byte count as people read it: a whole unit when exact, MiB and up to a tenth, bytes otherwise.
+/// A byte count as people read it: a whole binary or decimal unit when exact,
+/// MiB and up to a tenth, bytes otherwise.
 pub fn format_size(bytes: u64) -> String {
-    const UNITS: [(u32, &str); 4] = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")];
-    for (shift, unit) in UNITS {
-        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
-            return format!("{} {unit}", bytes >> shift);
+    const BINARY: [(u32, &str); 4] = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")];
+    const DECIMAL: [(u64, &str); 4] = [
+        (1_000_000_000_000, "TB"),
+        (1_000_000_000, "GB"),
+        (1_000_000, "MB"),
+        (1_000, "KB"),
+    ];
+    // A limit reads best in the unit it was most likely written in: exact binary,
+    // then exact decimal, then binary with one decimal place.
+    let exact_binary = BINARY
+        .into_iter()
+        .map(|(shift, unit)| (1u64 << shift, unit));
+    for (size, unit) in exact_binary.chain(DECIMAL) {
+        if bytes >= size && bytes.is_multiple_of(size) {
+            return format!("{} {unit}", bytes / size);
         }
-        if bytes >= 1 << shift && shift >= 20 {
+    }
+    for (shift, unit) in BINARY.into_iter().filter(|(shift, _)| *shift >= 20) {
+        if bytes >= 1 << shift {
             return format!("{:.1} {unit}", bytes as f64 / (1u64 << shift) as f64);
         }
     }
@@ -109,6 +123,7 @@ mod tests {
         assert_eq!(format_size(1536), "1536 bytes");
         assert_eq!(format_size(0), "0 bytes");
         assert_eq!(format_size(3 << 10), "3 KiB");
-        assert_eq!(format_size(80_000_000), "76.3 MiB");
+        assert_eq!(format_size(80_000_001), "76.3 MiB");
+        assert_eq!(format_size(1_000_000), "1 MB");
     }
 }

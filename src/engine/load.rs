@@ -52,13 +52,7 @@ fn too_many_locals(binary: &[u8]) -> Option<String> {
                     params.push(ty.ok().map_or(0, |f| f.params().len() as u64));
                 }
             }
-            Payload::ImportSection(imports) => {
-                imported = imports
-                    .into_iter()
-                    .filter_map(Result::ok)
-                    .filter(|i| matches!(i.ty, wasmparser::TypeRef::Func(_)))
-                    .count() as u32;
-            }
+            Payload::ImportSection(imports) => imported = imported_functions(imports),
             Payload::FunctionSection(functions) => {
                 function_types = functions.into_iter().filter_map(Result::ok).collect();
             }
@@ -171,13 +165,7 @@ fn function_at(binary: &[u8], offset: usize) -> Option<String> {
     let mut name = None;
     for payload in wasmparser::Parser::new(0).parse_all(binary) {
         match payload.ok()? {
-            Payload::ImportSection(imports) => {
-                imported = imports
-                    .into_iter()
-                    .filter_map(Result::ok)
-                    .filter(|i| matches!(i.ty, wasmparser::TypeRef::Func(_)))
-                    .count() as u32;
-            }
+            Payload::ImportSection(imports) => imported = imported_functions(imports),
             Payload::CodeSectionEntry(body) => {
                 if body.range().contains(&offset) {
                     found = Some(imported + defined);
@@ -208,6 +196,16 @@ fn function_at(binary: &[u8], offset: usize) -> Option<String> {
         Some(name) => format!("function {index} ${}", crate::text::printable(&name)),
         None => format!("function {index}"),
     })
+}
+
+/// How many functions an import section imports (function indices start after them).
+fn imported_functions(imports: wasmparser::ImportSectionReader<'_>) -> u32 {
+    let functions = imports
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|i| matches!(i.ty, wasmparser::TypeRef::Func(_)))
+        .count();
+    u32::try_from(functions).unwrap_or(u32::MAX)
 }
 
 fn one_line(message: &str) -> String {

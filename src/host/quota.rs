@@ -15,6 +15,7 @@
 //! `ENOSPC`; the quota remembers that it was hit so the runner can fail the run
 //! afterwards with [`DiskQuota::message`].
 
+use crate::units::format_size;
 use crate::wasi::errno::{Errno, WasiResult};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
@@ -133,28 +134,6 @@ impl DiskQuota {
         self.refuse();
         Ok(usize::try_from(fits).unwrap_or(len))
     }
-}
-
-/// `n` bytes as people write limits: `1 MiB`, `500 MB`, `1234 bytes`.
-pub fn format_size(n: u64) -> String {
-    const BINARY: [(u64, &str); 4] = [
-        (1 << 40, "TiB"),
-        (1 << 30, "GiB"),
-        (1 << 20, "MiB"),
-        (1 << 10, "KiB"),
-    ];
-    const DECIMAL: [(u64, &str); 4] = [
-        (1_000_000_000_000, "TB"),
-        (1_000_000_000, "GB"),
-        (1_000_000, "MB"),
-        (1_000, "KB"),
-    ];
-    for (unit, name) in BINARY.into_iter().chain(DECIMAL) {
-        if n >= unit && n.is_multiple_of(unit) {
-            return format!("{} {name}", n / unit);
-        }
-    }
-    format!("{n} bytes")
 }
 
 #[cfg(test)]
