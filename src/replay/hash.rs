@@ -7,6 +7,8 @@
 //! not from the job.
 
 use crate::results::nofollow;
+use cap_fs_ext::DirExt;
+use cap_std::fs::Dir;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read};
@@ -67,46 +69,96 @@ pub struct Listing {
 
 /// Hashes the tree at `root` without following any link (a link is hashed by
 /// its target's text) and without opening anything but regular files.
+///
+/// Below `root`, everything is reached through open directory handles, never by
+/// path: a guest of another partition writing the same tree while it is hashed
+/// can swap a directory for a link, and a walk by path would follow it.
 pub fn tree_listing(root: &Path) -> io::Result<Listing> {
     let mut listing = Listing::default();
-    collect(root, "", &mut listing)?;
+    let meta = std::fs::symlink_metadata(root)?;
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        let target = std::fs::read_link(root)?;
+        listing.files.insert(String::new(), link_entry(&target));
+    } else if kind.is_dir() {
+        let dir = Dir::open_ambient_dir(root, cap_std::ambient_authority())?;
+        collect_dir(&dir, "", &mut listing)?;
+    } else if kind.is_file() {
+        let file = nofollow::open_regular(root)?;
+        listing.files.insert(String::new(), file_entry(file)?);
+    } else {
+        listing.skipped.push(String::new());
+    }
     Ok(listing)
 }
 
-fn collect(path: &Path, rel: &str, out: &mut Listing) -> io::Result<()> {
-    let meta = std::fs::symlink_metadata(path)?;
-    let kind = meta.file_type();
-    if kind.is_symlink() {
-        let target = std::fs::read_link(path)?;
-        let digest = blake3::hash(target.to_string_lossy().as_bytes());
-        out.files
-            .insert(rel.to_string(), format!("symlink:{}", hex(&digest)));
-    } else if kind.is_dir() {
-        // The root is implied; every other directory is listed, so empty ones count.
-        if !rel.is_empty() {
-            out.files.insert(format!("{rel}/"), "dir".to_string());
+/// Lists directory `dir` (at `rel`) and everything below it.
+fn collect_dir(dir: &Dir, rel: &str, out: &mut Listing) -> io::Result<()> {
+    // The root is implied; every other directory is listed, so empty ones count.
+    if !rel.is_empty() {
+        out.files.insert(format!("{rel}/"), "dir".to_string());
+    }
+    let mut entries = Vec::new();
+    for entry in dir.entries()? {
+        let entry = entry?;
+        // The entry's own type (`d_type`, or an lstat): never through a link.
+        entries.push((entry.file_name(), entry.file_type()?));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, kind) in entries {
+        let child = if rel.is_empty() {
+            name.to_string_lossy().into_owned()
+        } else {
+            format!("{rel}/{}", name.to_string_lossy())
+        };
+        if kind.is_symlink() {
+            let entry = link_entry(&dir.read_link(&name)?);
+            out.files.insert(child, entry);
+        } else if kind.is_dir() {
+            collect_dir(&dir.open_dir_nofollow(&name)?, &child, out)?;
+        } else if kind.is_file() {
+            let entry = file_entry(open_regular_in(dir, &name)?)?;
+            out.files.insert(child, entry);
+        } else {
+            out.skipped.push(child);
         }
-        let mut names: Vec<_> = std::fs::read_dir(path)?
-            .map(|e| e.map(|e| e.file_name()))
-            .collect::<io::Result<_>>()?;
-        names.sort();
-        for name in names {
-            let child = if rel.is_empty() {
-                name.to_string_lossy().into_owned()
-            } else {
-                format!("{rel}/{}", name.to_string_lossy())
-            };
-            collect(&path.join(&name), &child, out)?;
-        }
-    } else if kind.is_file() {
-        let kind = if is_executable(&meta) { "exec" } else { "file" };
-        let hash = hash_contents(nofollow::open_regular(path)?)?;
-        out.files
-            .insert(rel.to_string(), format!("{kind}:{}", hex(&hash)));
-    } else {
-        out.skipped.push(rel.to_string());
     }
     Ok(())
+}
+
+/// Opens `name` in `dir` for reading: not through a link, never blocking, and
+/// only when what was opened is a regular file (it may have changed since it was listed).
+fn open_regular_in(dir: &Dir, name: &std::ffi::OsStr) -> io::Result<File> {
+    use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt, OpenOptionsSyncExt};
+    let mut options = cap_std::fs::OpenOptions::new();
+    options
+        .read(true)
+        .follow(FollowSymlinks::No)
+        .nonblock(true);
+    let file = dir.open_with(name, &options)?.into_std();
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (FIFOs, sockets and devices are never opened)",
+        ));
+    }
+    Ok(file)
+}
+
+/// A link's entry: the hash of its target's text.
+fn link_entry(target: &Path) -> String {
+    let digest = blake3::hash(target.to_string_lossy().as_bytes());
+    format!("symlink:{}", hex(&digest))
+}
+
+/// A regular file's entry: its kind (executable or not) and the hash of its contents.
+fn file_entry(file: File) -> io::Result<String> {
+    let kind = if is_executable(&file.metadata()?) {
+        "exec"
+    } else {
+        "file"
+    };
+    Ok(format!("{kind}:{}", hex(&hash_contents(file)?)))
 }
 
 #[cfg(unix)]
