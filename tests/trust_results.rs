@@ -122,7 +122,9 @@ fn planter_job(read_write: bool) -> (tempfile::TempDir, PathBuf) {
     let dir = tmp.path().join("job");
     std::fs::create_dir(&dir).unwrap();
     write_file(&dir, "secret.txt", "TOP-SECRET\n");
-    let module = staging_planter(&dir);
+    // The module lives outside the mounted directory: one inside a read-write
+    // input is refused (a guest could swap it for a link before the next run).
+    let module = staging_planter(tmp.path());
     let mount = format!(
         "      - Source: {{Type: localDirectory, Params: {{SourcePath: ., ReadWrite: {read_write}}}}}\n        Target: /work\n"
     );
@@ -574,4 +576,58 @@ fn an_output_that_is_a_link_or_a_file_is_refused_before_running() {
         "a file"
     );
     assert_eq!(brine_leftovers(tmp.path()), Vec::<String>::new());
+}
+
+/// A hello job with a read-write input `data/` and the given extra task lines
+/// (more input entries first, then anything else).
+fn job_with_read_write_data(tmp: &Path, extra: &str) -> PathBuf {
+    std::fs::create_dir_all(tmp.join("data/models")).unwrap();
+    let hello = Path::new(ROOT).join("fixtures/hello.wasm");
+    let text = format!(
+        "      - Source: {{Type: localDirectory, Params: {{SourcePath: '{}', ReadWrite: true}}}}\n        Target: /data\n{extra}",
+        s(&tmp.join("data"))
+    );
+    write_file(tmp, "job.yaml", job_yaml(&hello, &text))
+}
+
+#[test]
+fn paths_brine_reaches_by_name_inside_a_read_write_input_are_refused() {
+    // A guest could replace any of them with a link: another input's root (mounted
+    // by the next run or partition), the publisher's destination, the receipt.
+    let tmp = tempfile::tempdir().unwrap();
+    let nested = format!(
+        "      - Source: {{Type: localDirectory, Params: {{SourcePath: '{}'}}}}\n        Target: /models\n",
+        s(&tmp.path().join("data/models"))
+    );
+    let job = job_with_read_write_data(tmp.path(), &nested);
+    let o = run_job(&job, &tmp.path().join("out"), &[]);
+    assert_one_line_error(
+        &o,
+        EXIT_USAGE,
+        "",
+        &["input /models", "lies inside", "read-write input /data"],
+    );
+
+    let publisher = format!(
+        "    Publisher: {{Type: local, Params: {{Path: '{}'}}}}\n",
+        s(&tmp.path().join("data/pub/{jobID}"))
+    );
+    let job = job_with_read_write_data(tmp.path(), &publisher);
+    let o = run_job(&job, &tmp.path().join("out"), &[]);
+    assert_one_line_error(
+        &o,
+        EXIT_USAGE,
+        "",
+        &["local publisher's destination", "lies inside"],
+    );
+
+    let job = job_with_read_write_data(tmp.path(), "");
+    let receipt = tmp.path().join("data/r.json");
+    let o = run_job(&job, &tmp.path().join("out"), &["--receipt", s(&receipt)]);
+    assert_one_line_error(&o, EXIT_USAGE, "", &["the receipt", "lies inside"]);
+    assert!(!tmp.path().join("out").exists());
+
+    // The same job with nothing of brine's inside the read-write input runs.
+    let o = run_job(&job, &tmp.path().join("out"), &[]);
+    assert_code(&o, 0);
 }

@@ -1,6 +1,6 @@
 //! `brine replay`: run a recorded run again, serving the journal's answers.
 
-use super::run::run_partitions;
+use super::run::{protected_paths, refuse_paths_in_guest_reach, run_partitions};
 use super::wasm_run::{execute, report_outcome, split_dir, split_import, Invocation};
 use super::Failure;
 use crate::engine::Limits;
@@ -293,7 +293,9 @@ fn replay_job(
         journal: Journaling::Replay(Arc::new(entries), divergence.clone()),
         ..RunOptions::default()
     };
-    let staging = Staging::prepare(output, force).map_err(Failure::usage)?;
+    let protected = protected_paths(job_file, &executions);
+    refuse_paths_in_guest_reach(&protected, &executions, &[])?;
+    let staging = Staging::prepare_guarded(output, force, &protected).map_err(Failure::usage)?;
     let failure = |e: anyhow::Error| Failure {
         status: 1,
         error: e,

@@ -11,6 +11,7 @@ use crate::plan::{deterministic_settings, plan, PlanOptions};
 use crate::replay::job_hash;
 use crate::replay::journal::{self, Header};
 use crate::replay::receipt::{partition_receipt, DeterministicInfo, Receipt, FORMAT};
+use crate::results::layout::read_write_input_over;
 use crate::results::summary::Status;
 use crate::results::{Protected, Staging, Summary};
 use crate::runner::{execute, Execution, Journaling, RunOptions};
@@ -117,6 +118,15 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     }
     let log = Log::default();
     let protected = protected_paths(&args.job, &executions);
+    refuse_paths_in_guest_reach(
+        &protected,
+        &executions,
+        &[
+            ("the receipt", args.receipt.as_deref()),
+            ("the journal", args.record.as_deref()),
+            ("the download cache", args.cache.as_deref()),
+        ],
+    )?;
     let staging =
         Staging::prepare_guarded(&args.output, args.force, &protected).map_err(Failure::usage)?;
     let opts = RunOptions {
@@ -161,11 +171,12 @@ pub fn run(args: Args) -> Result<i32, Failure> {
 
 /// What the results directory must keep clear of: the job file and every
 /// input mounted in place from the host.
-fn protected_paths(job_file: &Path, executions: &[Execution]) -> Vec<Protected> {
+pub(crate) fn protected_paths(job_file: &Path, executions: &[Execution]) -> Vec<Protected> {
     let mut protected = vec![Protected {
         what: "the job file".to_string(),
         path: job_file.to_path_buf(),
         mounted: false,
+        read_write: false,
     }];
     let inputs = executions.iter().flat_map(|exec| &exec.inputs);
     for input in inputs {
@@ -184,9 +195,44 @@ fn protected_paths(job_file: &Path, executions: &[Execution]) -> Vec<Protected> 
             what: format!("the {access} input {}", input.target),
             path: path.to_path_buf(),
             mounted: true,
+            read_write,
         });
     }
     protected
+}
+
+/// Refuses host paths brine reaches by name that lie inside a read-write
+/// input: another local input's root, the local publisher's destination, the
+/// receipt, the journal, the download cache. A guest (of this run, an earlier
+/// one or another partition) could have replaced them with links to anywhere.
+pub(crate) fn refuse_paths_in_guest_reach(
+    protected: &[Protected],
+    executions: &[Execution],
+    own_files: &[(&str, Option<&Path>)],
+) -> Result<(), Failure> {
+    let mounted = protected
+        .iter()
+        .filter(|p| p.mounted)
+        .map(|p| (p.what.clone(), p.path.clone()));
+    let destinations = executions
+        .iter()
+        .filter_map(|exec| exec.publisher.as_ref()?.local_destination())
+        .map(|path| ("the local publisher's destination".to_string(), path));
+    let files = own_files
+        .iter()
+        .filter_map(|(what, path)| Some((what.to_string(), (*path)?.to_path_buf())));
+    for (what, path) in mounted.chain(destinations).chain(files) {
+        if let Some(input) = read_write_input_over(&path, protected) {
+            return Err(Failure::usage(anyhow!(
+                "{what} ({}) lies inside {} ({}): a guest writing there could replace it \
+                 with a link to anywhere on the host; keep it outside every read-write input",
+                path.display(),
+                input.what,
+                input.path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
@@ -450,12 +496,22 @@ pub fn build_receipt(
 
 /// Writes `bytes` to `path` through a temporary file beside it and a rename.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, path)?;
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    // A fresh, unpredictable temporary file (created exclusively): nothing planted
+    // under a guessable name can redirect the write.
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // A receipt is for sharing: readable as any file the user writes (the umask applies).
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut temp = builder.tempfile_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `brine verify`: re-run a job deterministically and compare with its receipt,
 //! or compare receipts from several hosts.
 
-use super::run::{build_receipt, run_partitions};
+use super::run::{build_receipt, protected_paths, refuse_paths_in_guest_reach, run_partitions};
 use super::Failure;
 use crate::plan::{plan, PlanOptions};
 use crate::replay::hash::{file_hashes, hex};
@@ -144,8 +144,10 @@ fn rerun(expected: &Receipt, job: &Job) -> Result<Receipt, Failure> {
             std::env::temp_dir().display()
         ))
     })?;
-    let staging =
-        Staging::prepare(&scratch.path().join("results"), false).map_err(Failure::usage)?;
+    let protected = protected_paths(&job.file, &executions);
+    refuse_paths_in_guest_reach(&protected, &executions, &[])?;
+    let staging = Staging::prepare_guarded(&scratch.path().join("results"), false, &protected)
+        .map_err(Failure::usage)?;
     let opts = RunOptions {
         evidence: true,
         ..RunOptions::default()

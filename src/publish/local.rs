@@ -56,6 +56,17 @@ pub fn is_archive(path: &Path) -> bool {
 }
 
 impl Publisher for Local {
+    fn local_destination(&self) -> Option<PathBuf> {
+        // Placeholders ({jobID}, ...) are filled per run: the fixed part before them.
+        let fixed = self.path.split('{').next().unwrap_or_default();
+        let path = Path::new(fixed);
+        if fixed.ends_with('/') || fixed.len() == self.path.len() {
+            Some(path.to_path_buf())
+        } else {
+            path.parent().map(Path::to_path_buf)
+        }
+    }
+
     fn publish(&self, results: &Path, cx: &Context) -> Result<Option<Published>, PublishError> {
         let dest = self.destination(cx);
         let location = dest.display().to_string();

@@ -63,6 +63,12 @@ pub struct Context {
 pub trait Publisher: std::fmt::Debug + Send + Sync {
     /// Publishes the results directory `results`; `None` when nothing was published.
     fn publish(&self, results: &Path, cx: &Context) -> Result<Option<Published>, PublishError>;
+
+    /// The host directory a local publisher writes under (up to its first
+    /// placeholder), so a run can refuse one that a guest could reach.
+    fn local_destination(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// `noop`: publishes nothing.

@@ -131,10 +131,7 @@ fn collect_dir(dir: &Dir, rel: &str, out: &mut Listing) -> io::Result<()> {
 fn open_regular_in(dir: &Dir, name: &std::ffi::OsStr) -> io::Result<File> {
     use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt, OpenOptionsSyncExt};
     let mut options = cap_std::fs::OpenOptions::new();
-    options
-        .read(true)
-        .follow(FollowSymlinks::No)
-        .nonblock(true);
+    options.read(true).follow(FollowSymlinks::No).nonblock(true);
     let file = dir.open_with(name, &options)?.into_std();
     if !file.metadata()?.is_file() {
         return Err(io::Error::new(

@@ -18,6 +18,20 @@ pub struct Protected {
     /// Whether a guest mounts it: then the staging directory beside the
     /// results must not lie inside it either.
     pub mounted: bool,
+    /// Whether the guest may write in it: then no other path brine uses may lie
+    /// inside it (the guest could have replaced it with a link).
+    pub read_write: bool,
+}
+
+/// The read-write input that `path` lies inside, if one does (one mounted at
+/// exactly `path` does not count: a guest cannot replace its own mount's root).
+/// A guest writing there could have replaced `path`, or a directory above it,
+/// with a link to anywhere on the host, and brine reaches `path` by name.
+pub fn read_write_input_over<'a>(path: &Path, protected: &'a [Protected]) -> Option<&'a Protected> {
+    let path = canonical_lenient(&std::path::absolute(path).ok()?).ok()?;
+    protected.iter().filter(|p| p.read_write).find(|p| {
+        std::fs::canonicalize(&p.path).is_ok_and(|root| path != root && path.starts_with(&root))
+    })
 }
 
 /// The results directory, resolved: its canonical parent and its name in it.
@@ -148,6 +162,7 @@ mod tests {
             what: "input /data".into(),
             path: base.join("job/data"),
             mounted: true,
+            read_write: false,
         };
         let inputs = [input];
         let inside = resolve(&base.join("job/data/out")).unwrap();
