@@ -266,7 +266,12 @@ fn plan_inputs(
                     Arc::new(UrlDownload::new(url, shared()).map_err(invalid)?)
                 }
                 Source::Ipfs { cid } => Arc::new(Ipfs::new(cid, shared()).map_err(invalid)?),
-                Source::S3 { .. } => s3_source(&input.source, &input.target, file)?,
+                Source::S3 { .. } => s3_source(
+                    &input.source,
+                    &input.target,
+                    file,
+                    options.remote.http.max_bytes,
+                )?,
             };
             // Partitions share one staged copy of anything fetched; a local input
             // is mounted in place (and may be writable), so it needs no sharing.
@@ -283,8 +288,13 @@ fn plan_inputs(
 }
 
 /// An S3 input, its parameters checked.
-fn s3_source(source: &Source, target: &str, file: &str) -> Result<Arc<dyn InputSource>, PlanError> {
-    let s3 = S3::from_source(source).ok_or_else(|| PlanError::Unsupported {
+fn s3_source(
+    source: &Source,
+    target: &str,
+    file: &str,
+    max_bytes: u64,
+) -> Result<Arc<dyn InputSource>, PlanError> {
+    let mut s3 = S3::from_source(source).ok_or_else(|| PlanError::Unsupported {
         file: file.to_string(),
         target: target.to_string(),
         kind: source.type_name(),
@@ -294,6 +304,7 @@ fn s3_source(source: &Source, target: &str, file: &str) -> Result<Arc<dyn InputS
         target: target.to_string(),
         message,
     })?;
+    s3.max_bytes = Some(max_bytes);
     Ok(Arc::new(s3))
 }
 

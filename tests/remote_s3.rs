@@ -537,3 +537,37 @@ fn each_partition_publishes_to_its_own_place() {
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "part", "{index}");
     }
 }
+
+#[test]
+fn max_download_caps_what_an_s3_input_may_fetch() {
+    isolate_this_process();
+    let server = Server::with_auth();
+    server.put("data", "big/a", vec![b'a'; 3000]);
+    server.put("data", "big/b", vec![b'b'; 3000]);
+    let area_dir = tempfile::tempdir().unwrap();
+    let area = StageArea::new(area_dir.path().to_path_buf());
+    let source = |key: &str, max_bytes: u64| S3 {
+        bucket: "data".into(),
+        key: key.into(),
+        endpoint: Some(server.endpoint.clone()),
+        max_bytes: Some(max_bytes),
+        ..S3::default()
+    };
+    let err = source("big/a", 1000).stage(&area, 0, "/in").unwrap_err();
+    assert!(
+        err.to_string().contains("larger than --max-download"),
+        "{err}"
+    );
+    // A prefix counts all its objects together.
+    let err = source("big/*", 5000).stage(&area, 1, "/in").unwrap_err();
+    assert!(
+        err.to_string().contains("larger than --max-download"),
+        "{err}"
+    );
+    assert!(source("big/*", 6000).stage(&area, 2, "/in").is_ok());
+    let names: Vec<_> = std::fs::read_dir(area_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["input-2"], "nothing partial is left");
+}

@@ -115,6 +115,31 @@ pub struct S3 {
     pub version_id: Option<String>,
     /// The SHA-256 a single object must have, as hex.
     pub checksum_sha256: Option<String>,
+    /// The most bytes this input may download in all (`--max-download`; `None`: no cap).
+    pub max_bytes: Option<u64>,
+}
+
+/// What is left of an input's download cap, shared by its concurrent downloads.
+#[derive(Debug)]
+struct ByteBudget {
+    limit: u64,
+    used: std::sync::atomic::AtomicU64,
+}
+
+impl ByteBudget {
+    fn new(limit: Option<u64>) -> std::sync::Arc<ByteBudget> {
+        std::sync::Arc::new(ByteBudget {
+            limit: limit.unwrap_or(u64::MAX),
+            used: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// Books `n` more bytes; false once the total passes the limit.
+    fn take(&self, n: usize) -> bool {
+        let n = u64::try_from(n).unwrap_or(u64::MAX);
+        let before = self.used.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        before.saturating_add(n) <= self.limit
+    }
 }
 
 /// One object to download.
@@ -159,6 +184,7 @@ impl S3 {
             endpoint,
             version_id,
             checksum_sha256,
+            max_bytes: None,
         })
     }
 
@@ -233,7 +259,8 @@ impl S3 {
         };
         let file = area.input_path(index, ".bin");
         let partial = area.input_path(index, ".bin.partial");
-        let result = download(client, &object, &partial).await;
+        let budget = ByteBudget::new(self.max_bytes);
+        let result = download(client, &object, &partial, &budget).await;
         let verified = result.and_then(|actual| self.verify(&object, actual));
         if let Err(e) = verified {
             let _ = std::fs::remove_file(&partial);
@@ -285,7 +312,8 @@ impl S3 {
         let partial = area.input_path(index, ".partial");
         let _ = std::fs::remove_dir_all(&partial);
         std::fs::create_dir_all(&partial).map_err(S3Error::io(&partial))?;
-        if let Err(e) = download_all(client, planned, &partial).await {
+        let budget = ByteBudget::new(self.max_bytes);
+        if let Err(e) = download_all(client, planned, &partial, budget).await {
             let _ = std::fs::remove_dir_all(&partial);
             return Err(e);
         }
@@ -490,6 +518,7 @@ async fn download_all(
     client: &Client,
     objects: Vec<(Object, PathBuf)>,
     dir: &Path,
+    budget: std::sync::Arc<ByteBudget>,
 ) -> Result<(), S3Error> {
     let mut pending = objects.into_iter();
     let mut running = tokio::task::JoinSet::new();
@@ -500,7 +529,9 @@ async fn download_all(
             };
             let client = client.clone();
             let dest = dir.join(relative);
-            running.spawn(async move { download(&client, &object, &dest).await.map(drop) });
+            let budget = std::sync::Arc::clone(&budget);
+            running
+                .spawn(async move { download(&client, &object, &dest, &budget).await.map(drop) });
         }
         match running.join_next().await {
             None => return Ok(()),
@@ -512,7 +543,12 @@ async fn download_all(
 }
 
 /// Downloads one object to `dest`; returns the SHA-256 of its bytes, as hex.
-async fn download(client: &Client, object: &Object, dest: &Path) -> Result<String, S3Error> {
+async fn download(
+    client: &Client,
+    object: &Object,
+    dest: &Path,
+    budget: &ByteBudget,
+) -> Result<String, S3Error> {
     let failed = |message: String| S3Error::Request {
         url: object.url(),
         message,
@@ -540,6 +576,12 @@ async fn download(client: &Client, object: &Object, dest: &Path) -> Result<Strin
         .await
         .map_err(|e| failed(format!("the download broke off: {}", chain(&e))))?
     {
+        if !budget.take(chunk.len()) {
+            return Err(failed(format!(
+                "the input is larger than --max-download ({}); raise --max-download",
+                crate::units::format_size(budget.limit)
+            )));
+        }
         hasher.update(&chunk);
         file.write_all(&chunk).await.map_err(S3Error::io(dest))?;
     }
