@@ -8,11 +8,30 @@ use wasmi::{Engine, Module};
 /// Reads and compiles the module at `path` (binary or text format) to run it.
 /// The path comes from brine's own command line, never from a job or a guest.
 pub fn load_file(engine: &Engine, path: &Path) -> Result<Module, EngineError> {
-    let bytes = std::fs::read(path).map_err(|error| EngineError::Read {
-        path: path.display().to_string(),
-        error,
-    })?;
+    let bytes = std::fs::File::open(path)
+        .and_then(read_capped)
+        .map_err(|error| EngineError::Read {
+            path: path.display().to_string(),
+            error,
+        })?;
     compile_to_run(engine, &bytes, &path.display().to_string())
+}
+
+/// The largest module brine reads (wasm32 code cannot usefully be larger).
+pub const MAX_MODULE_BYTES: u64 = 1 << 30;
+
+/// Everything `reader` holds, refusing more than any module brine runs.
+pub fn read_capped(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader.take(MAX_MODULE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_MODULE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is larger than {} MiB", MAX_MODULE_BYTES >> 20),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Compiles `bytes` (named `name` in errors) to run: a start function is moved

@@ -5,7 +5,7 @@ use super::link::ModuleResolver;
 use super::{load, EngineError};
 use cap_std::fs::{Dir, File};
 use std::collections::HashMap;
-use std::io::{ErrorKind, Read};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wasmi::{Engine, Module};
@@ -61,9 +61,6 @@ pub struct MountedModules {
     read: HashMap<String, Arc<[u8]>>,
 }
 
-/// The largest module brine reads from a mount (wasm32 code cannot usefully be larger).
-const MAX_MODULE_BYTES: u64 = 1 << 30;
-
 impl MountedModules {
     /// Adds the mount of host `host` at guest path `guest`.
     pub fn add(&mut self, guest: &str, host: PathBuf) {
@@ -81,7 +78,7 @@ impl MountedModules {
         let Some((shown, mut file)) = self.open(name)? else {
             return Ok(None);
         };
-        let bytes: Arc<[u8]> = read_capped(&mut file)
+        let bytes: Arc<[u8]> = load::read_capped(&mut file)
             .map_err(|error| read_error(&shown, error))?
             .into();
         self.read.insert(key, bytes.clone());
@@ -181,19 +178,6 @@ fn not_a_module_file() -> std::io::Error {
         ErrorKind::InvalidInput,
         "it is neither a regular file nor a directory",
     )
-}
-
-/// The whole file, refusing one larger than any module brine runs.
-fn read_capped(file: &mut File) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    file.take(MAX_MODULE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_MODULE_BYTES {
-        return Err(std::io::Error::new(
-            ErrorKind::InvalidData,
-            format!("it is larger than {} MiB", MAX_MODULE_BYTES >> 20),
-        ));
-    }
-    Ok(bytes)
 }
 
 fn read_error(shown: &str, error: std::io::Error) -> EngineError {

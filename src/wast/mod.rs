@@ -152,11 +152,29 @@ pub enum WastError {
 /// Reads and runs the script at `path`.
 pub fn run_file(path: &Path, options: &Options) -> Result<ScriptReport, WastError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| WastError::Read {
+    let text = read_script(path).map_err(|error| WastError::Read {
         path: name.clone(),
         error,
     })?;
     run_text(&name, &text, options)
+}
+
+/// The largest script read: the official testsuite's largest is a few MiB.
+const MAX_SCRIPT_BYTES: u64 = 256 << 20;
+
+fn read_script(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_SCRIPT_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_SCRIPT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is larger than {} MiB", MAX_SCRIPT_BYTES >> 20),
+        ));
+    }
+    Ok(text)
 }
 
 /// Runs the script `text` (called `name` in messages).
