@@ -165,7 +165,10 @@ fn open_entry(dir: &Dir, path: &Path) -> std::io::Result<Option<Opened>> {
     if !meta.is_file() {
         return Err(not_a_module_file());
     }
-    let file = dir.open(path)?;
+    // Non-blocking: a FIFO swapped in since the lookup cannot hang the open.
+    let mut options = cap_std::fs::OpenOptions::new();
+    cap_fs_ext::OpenOptionsSyncExt::nonblock(options.read(true), true);
+    let file = dir.open_with(path, &options)?;
     // The metadata above was looked up by path; this is the file actually opened.
     if !file.metadata()?.is_file() {
         return Err(not_a_module_file());
