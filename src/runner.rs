@@ -280,13 +280,10 @@ fn stage_and_run(
     opts: &RunOptions,
     summary: &mut Summary,
 ) -> Result<Ran, String> {
-    let (stdout, stdout_truncated) = capture(results, "stdout", opts.max_output)?;
-    let (stderr, stderr_truncated) = capture(results, "stderr", opts.max_output)?;
+    let (stdio, [stdout_truncated, stderr_truncated]) = captured_stdio(results, opts.max_output)?;
     let staging_started = Instant::now();
     let deadline = exec.time_budget.start();
     let mounts = stage_mounts(exec, work, deadline)?;
-    // Read-only inputs cannot change while the guest runs, so they are hashed on
-    // another thread meanwhile; modules and writable inputs are hashed first.
     let mut resolver = MountedModules::default();
     for mount in &mounts {
         resolver.add(&mount.guest, mount.host.clone());
@@ -303,12 +300,6 @@ fn stage_and_run(
         .map_err(|expired| format!("staging the inputs: {expired}"))?;
     let (run_timeout, by_total) = deadline.run_timeout(exec.limits.timeout);
     let run_started = Instant::now();
-    let stdio = Stdio {
-        stdin: Box::new(std::io::empty()),
-        stdout: Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout)),
-        stderr: Box::new(std::io::BufWriter::with_capacity(8 * 1024, stderr)),
-        terminals: [false; 3],
-    };
     let quota = exec
         .disk_limit
         .map(|limit| DiskQuota::new(limit, "Resources.Disk"));
@@ -325,16 +316,7 @@ fn stage_and_run(
         },
         network: exec.network.is_some(),
     };
-    let (report, input_hashes) = std::thread::scope(|scope| {
-        let hashing = (!read_only_inputs.is_empty())
-            .then(|| scope.spawn(move || hash_inputs(read_only_inputs)));
-        let report = run_module(spec, wasi);
-        let hashes = hashing.map(|h| {
-            h.join()
-                .unwrap_or_else(|_| Err("input hashing failed".to_string()))
-        });
-        (report, hashes)
-    });
+    let (report, input_hashes) = run_while_hashing(spec, wasi, read_only_inputs);
     if let (Some(evidence), Some(hashes)) = (summary.evidence.as_mut(), input_hashes) {
         evidence.inputs.extend(hashes?);
     }
@@ -349,6 +331,48 @@ fn stage_and_run(
         stderr_truncated,
         disk_full: quota.filter(|q| q.reached()).map(|q| q.message()),
         memory_refusal: report.memory_refusal,
+    })
+}
+
+/// The guest's stdio: no stdin, stdout and stderr into capped result files
+/// (with the flags that say whether each was truncated).
+fn captured_stdio(
+    results: &ResultFiles,
+    max_output: u64,
+) -> Result<(Stdio, [Arc<AtomicBool>; 2]), String> {
+    let (stdout, stdout_truncated) = capture(results, "stdout", max_output)?;
+    let (stderr, stderr_truncated) = capture(results, "stderr", max_output)?;
+    let stdio = Stdio {
+        stdin: Box::new(std::io::empty()),
+        stdout: Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout)),
+        stderr: Box::new(std::io::BufWriter::with_capacity(8 * 1024, stderr)),
+        terminals: [false; 3],
+    };
+    Ok((stdio, [stdout_truncated, stderr_truncated]))
+}
+
+/// The input hashes a run adds to its evidence, when it gathers any.
+type HashedInputs = Option<Result<Vec<(String, InputHashes)>, String>>;
+
+/// Runs the module while another thread hashes the read-only inputs: they
+/// cannot change while the guest runs (modules and writable inputs were hashed first).
+fn run_while_hashing(
+    spec: RunSpec<MountedModules>,
+    wasi: WasiCtx,
+    read_only_inputs: Vec<(String, PathBuf)>,
+) -> (
+    Result<crate::engine::run::Report, EngineError>,
+    HashedInputs,
+) {
+    std::thread::scope(|scope| {
+        let hashing = (!read_only_inputs.is_empty())
+            .then(|| scope.spawn(move || hash_inputs(read_only_inputs)));
+        let report = run_module(spec, wasi);
+        let hashes = hashing.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("input hashing failed".to_string()))
+        });
+        (report, hashes)
     })
 }
 
