@@ -417,5 +417,5 @@ fn time_budget(job: &Job, options: &PlanOptions) -> TimeBudget {
 fn random_hex(len: usize) -> String {
     let mut bytes = vec![0u8; len];
     let _ = getrandom::fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&bytes)
 }

@@ -16,6 +16,17 @@ pub fn printable(text: &str) -> String {
     out
 }
 
+/// `bytes` as lowercase hex, two digits a byte.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
 /// Unicode format characters that change how surrounding text is displayed.
 fn is_invisible_format(c: char) -> bool {
     matches!(
@@ -26,7 +37,13 @@ fn is_invisible_format(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::printable;
+    use super::{hex, printable};
+
+    #[test]
+    fn hex_is_lowercase_two_digits_a_byte() {
+        assert_eq!(hex(&[0, 15, 255, 0xab]), "000fffab");
+        assert_eq!(hex(&[]), "");
+    }
 
     #[test]
     fn control_and_bidi_characters_are_escaped() {

@@ -478,7 +478,7 @@ pub fn build_receipt(
         .unwrap_or_default();
     let deterministic = deterministic_settings(job, options).map(|s| DeterministicInfo {
         epoch_ns: s.epoch_ns,
-        seed: s.seed.iter().map(|b| format!("{b:02x}")).collect(),
+        seed: crate::text::hex(&s.seed),
         ns_per_fuel: 1,
     });
     Ok(Receipt {

@@ -3,7 +3,8 @@
 //! can read it back.
 
 use super::{DirEntry, Filestat, Opened};
-use crate::replay::journal::{from_hex, to_hex, Answer};
+use crate::replay::journal::{from_hex, Answer};
+use crate::text::hex;
 use crate::wasi::errno::WasiResult;
 
 /// A host call's result value, as a journal stores it.
@@ -58,7 +59,7 @@ impl Record for usize {
 
 impl Record for Vec<u8> {
     fn to_answer(&self) -> Answer {
-        Answer::Bytes(to_hex(self))
+        Answer::Bytes(hex(self))
     }
     fn from_answer(answer: &Answer) -> Option<Self> {
         match answer {

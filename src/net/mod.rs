@@ -21,7 +21,8 @@ pub mod policy;
 pub use policy::Policy;
 
 use crate::host::record::Record;
-use crate::replay::journal::{from_hex, to_hex, Answer};
+use crate::replay::journal::{from_hex, Answer};
+use crate::text::hex;
 use serde::{Deserialize, Serialize};
 
 /// The import module name Bacalhau registers the function under.
@@ -121,7 +122,7 @@ impl HttpRequest {
             self.method.as_str(),
             self.url,
             self.headers,
-            to_hex(&self.body),
+            hex(&self.body),
             self.max_body
         )
     }
@@ -230,7 +231,7 @@ impl Record for HttpResult {
             Ok(r) => Stored::Response {
                 status: r.status,
                 headers: r.headers.clone(),
-                body: to_hex(&r.body),
+                body: hex(&r.body),
             },
             Err(e) => Stored::Error {
                 code: e.code(),

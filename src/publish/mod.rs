@@ -265,7 +265,7 @@ pub fn digest(path: &Path) -> std::io::Result<(u64, String)> {
         hasher.update(buf.get(..n).unwrap_or_default());
         size += n as u64;
     }
-    Ok((size, crate::source::s3::hex(&hasher.finalize())))
+    Ok((size, crate::text::hex(&hasher.finalize())))
 }
 
 /// Every file among `entries`, with its size and SHA-256, named by `name`.

@@ -328,8 +328,7 @@ fn same_file(parent: &Dir, name: &str, file: &std::fs::File) -> bool {
 pub(crate) fn unique_suffix() -> String {
     let mut bytes = [0u8; 6];
     let _ = getrandom::fill(&mut bytes);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{hex}", std::process::id())
+    format!("{}-{}", std::process::id(), crate::text::hex(&bytes))
 }
 
 /// Moves a finished output directory into the results (same file system: a rename).

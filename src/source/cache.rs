@@ -177,7 +177,7 @@ fn random_hex(len: usize) -> String {
             *b = (seed >> ((i % 16) * 8)) as u8;
         }
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&bytes)
 }
 
 /// What identifies one version of a resource: sent back in conditional and

@@ -586,16 +586,7 @@ async fn download(
         file.write_all(&chunk).await.map_err(S3Error::io(dest))?;
     }
     file.flush().await.map_err(S3Error::io(dest))?;
-    Ok(hex(&hasher.finalize()))
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    Ok(crate::text::hex(&hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -657,10 +648,5 @@ mod tests {
         assert!(s.check().is_err());
         s.endpoint = Some("http://127.0.0.1:9000".into());
         assert!(s.check().is_ok());
-    }
-
-    #[test]
-    fn hex_is_lowercase() {
-        assert_eq!(hex(&[0, 0xab, 0x10]), "00ab10");
     }
 }
