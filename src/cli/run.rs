@@ -5,6 +5,7 @@
 //! or cannot be planned (then nothing is fetched or run and DIR is not created).
 
 use super::Failure;
+use crate::atomic::Access;
 use crate::host::recording::Log;
 use crate::net::policy::block_private_from_env;
 use crate::plan::{deterministic_settings, plan, PlanOptions};
@@ -153,9 +154,12 @@ pub fn run(args: Args) -> Result<i32, Failure> {
                     error: e,
                 }
             })?;
-        write_atomically(path, receipt.to_json().as_bytes()).map_err(|e| Failure {
-            status: 1,
-            error: e.context(format!("cannot write the receipt {}", path.display())),
+        crate::atomic::write(path, receipt.to_json().as_bytes(), Access::Shared).map_err(|e| {
+            Failure {
+                status: 1,
+                error: anyhow::Error::new(e)
+                    .context(format!("cannot write the receipt {}", path.display())),
+            }
         })?;
     }
     if let (Some(path), Some(exec)) = (&args.record, executions.first()) {
@@ -492,26 +496,4 @@ pub fn build_receipt(
         inputs: evidence.inputs,
         partitions,
     })
-}
-
-/// Writes `bytes` to `path` through a temporary file beside it and a rename.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    // A fresh, unpredictable temporary file (created exclusively): nothing planted
-    // under a guessable name can redirect the write.
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // A receipt is for sharing: readable as any file the user writes (the umask applies).
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut temp = builder.tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

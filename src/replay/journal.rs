@@ -160,27 +160,19 @@ pub enum JournalError {
 /// fresh temporary file beside `path` and renamed into place, so a half-written
 /// journal is never left at `path` and no other file is replaced or deleted.
 pub fn write(path: &Path, header: &Header, entries: &[Entry]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let temp = tempfile::Builder::new()
-        .prefix(".brine-journal-")
-        .suffix(".partial")
-        .tempfile_in(dir)?;
-    let mut gz = flate2::write::GzEncoder::new(
-        std::io::BufWriter::new(temp.as_file()),
-        flate2::Compression::fast(),
-    );
-    serde_json::to_writer(&mut gz, header)?;
-    gz.write_all(b"\n")?;
-    for entry in entries {
-        serde_json::to_writer(&mut gz, entry)?;
+    crate::atomic::write_with(path, crate::atomic::Access::Private, |file| {
+        let mut gz = flate2::write::GzEncoder::new(
+            std::io::BufWriter::new(file),
+            flate2::Compression::fast(),
+        );
+        serde_json::to_writer(&mut gz, header)?;
         gz.write_all(b"\n")?;
-    }
-    gz.finish()?.flush()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+        for entry in entries {
+            serde_json::to_writer(&mut gz, entry)?;
+            gz.write_all(b"\n")?;
+        }
+        gz.finish()?.flush()
+    })
 }
 
 /// Reads a journal back. A journal is untrusted input: its format is checked

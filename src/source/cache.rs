@@ -88,7 +88,7 @@ impl Cache {
             data,
         };
         let text = serde_json::to_vec_pretty(&entry).map_err(io::Error::other)?;
-        self.write_atomically(&text, &self.url_meta(url))?;
+        crate::atomic::write(&self.url_meta(url), &text, crate::atomic::Access::Shared)?;
         // The old body is unreachable now; a reader that already opened it keeps it.
         if let Some(old) = previous {
             let _ = std::fs::remove_file(old.path);
@@ -124,16 +124,6 @@ impl Cache {
     fn install(&self, from: &Path, to: &Path) -> io::Result<()> {
         let tmp = self.temp_path()?;
         let result = link_or_copy(from, &tmp).and_then(|()| std::fs::rename(&tmp, to));
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
-    }
-
-    /// Writes `bytes` to a temporary name, then renames it to `to`.
-    fn write_atomically(&self, bytes: &[u8], to: &Path) -> io::Result<()> {
-        let tmp = self.temp_path()?;
-        let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, to));
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
