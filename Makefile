@@ -22,7 +22,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-## fixtures: rebuild fixtures/**/*.wasm (incl. fixtures/wasi) from their C and WAT sources (Debian clang + wabt)
+## fixtures: rebuild fixtures/**/*.wasm (incl. fixtures/wasi) from their C sources (Debian clang); WAT fixtures are read as text
 fixtures:
 	fixtures/build.sh
 	fixtures/wasi/build.sh

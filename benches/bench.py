@@ -791,7 +791,7 @@ def report(started: datetime.datetime, load_start: str, seconds: float):
         w("")
     w("## Chart")
     w("")
-    w("![time relative to wasmi](results.png)")
+    w("![time relative to wasmi](results.png) (drawn by `make bench`; not committed)")
     w("")
     w("## Checks")
     w("")

@@ -199,7 +199,7 @@ fn bad_modules_never_run_anything_else() {
     let o = wasm_run([
         "--import".to_string(),
         format!("lib={}", s(&path)),
-        "fixtures/link/main.wasm".to_string(),
+        "fixtures/link/main.wat".to_string(),
     ]);
     assert_one_line_error(&o, EXIT_USAGE, "error: invalid module", &[s(&path)]);
 }

@@ -207,7 +207,7 @@ fn an_import_module_is_found_by_its_mount_path() {
     // Bacalhau's "dynamic link" test: the entry imports `input.wasm`.`easter`.
     for import_modules in ["", "        ImportModules: [/input.wasm]\n"] {
         let yaml = format!(
-            "Type: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /main.wasm\n{import_modules}    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '@ROOT@/fixtures/link/dynamic.wasm'}}}}\n        Target: /main.wasm\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '@ROOT@/fixtures/link/easter.wasm'}}}}\n        Target: input.wasm\n"
+            "Type: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /main.wasm\n{import_modules}    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '@ROOT@/fixtures/link/dynamic.wat'}}}}\n        Target: /main.wasm\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '@ROOT@/fixtures/link/easter.wat'}}}}\n        Target: input.wasm\n"
         );
         let job = Job::new(&yaml);
         let o = job.run(&[]);

@@ -10,8 +10,8 @@ use common::*;
 fn main_links_functions_memory_table_and_global_from_lib() {
     let o = wasm_run([
         "--import",
-        "lib=fixtures/link/lib.wasm",
-        "fixtures/link/main.wasm",
+        "lib=fixtures/link/lib.wat",
+        "fixtures/link/main.wat",
     ]);
     assert_exact(&o, 0, "add=5 global=7 mem=lib-data\n", "");
 }
@@ -20,8 +20,8 @@ fn main_links_functions_memory_table_and_global_from_lib() {
 fn preload_is_an_alias_of_import() {
     let o = wasm_run([
         "--preload",
-        "lib=fixtures/link/lib.wasm",
-        "fixtures/link/main.wasm",
+        "lib=fixtures/link/lib.wat",
+        "fixtures/link/main.wat",
     ]);
     assert_exact(&o, 0, "add=5 global=7 mem=lib-data\n", "");
 }
@@ -30,18 +30,18 @@ fn preload_is_an_alias_of_import() {
 fn chain_of_three_modules_in_either_import_order() {
     let o = wasm_run([
         "--import",
-        "chain_b=fixtures/link/chain_b.wasm",
+        "chain_b=fixtures/link/chain_b.wat",
         "--import",
-        "chain_c=fixtures/link/chain_c.wasm",
-        "fixtures/link/chain_a.wasm",
+        "chain_c=fixtures/link/chain_c.wat",
+        "fixtures/link/chain_a.wat",
     ]);
     assert_exact(&o, 0, "chain=42\n", "");
     let o = wasm_run([
         "--import",
-        "chain_c=fixtures/link/chain_c.wasm",
+        "chain_c=fixtures/link/chain_c.wat",
         "--preload",
-        "chain_b=fixtures/link/chain_b.wasm",
-        "fixtures/link/chain_a.wasm",
+        "chain_b=fixtures/link/chain_b.wat",
+        "fixtures/link/chain_a.wat",
     ]);
     assert_exact(&o, 0, "chain=42\n", "");
 }
@@ -50,8 +50,8 @@ fn chain_of_three_modules_in_either_import_order() {
 fn chain_with_a_missing_middle_link_names_it() {
     let o = wasm_run([
         "--import",
-        "chain_b=fixtures/link/chain_b.wasm",
-        "fixtures/link/chain_a.wasm",
+        "chain_b=fixtures/link/chain_b.wat",
+        "fixtures/link/chain_a.wat",
     ]);
     assert_one_line_error(
         &o,
@@ -66,10 +66,10 @@ fn import_cycle_is_reported() {
     for (first, second) in [("cycle_a", "cycle_b"), ("cycle_b", "cycle_a")] {
         let o = wasm_run([
             "--import".to_string(),
-            format!("{first}=fixtures/link/{first}.wasm"),
+            format!("{first}=fixtures/link/{first}.wat"),
             "--import".to_string(),
-            format!("{second}=fixtures/link/{second}.wasm"),
-            "fixtures/link/cycle_a.wasm".to_string(),
+            format!("{second}=fixtures/link/{second}.wat"),
+            "fixtures/link/cycle_a.wat".to_string(),
         ]);
         assert_one_line_error(&o, EXIT_USAGE, "error: ", &["cycle", "cycle_a", "cycle_b"]);
     }
@@ -81,8 +81,8 @@ fn half_of_a_cycle_as_entry_names_the_unregistered_module() {
     // cannot resolve: a clean link error, no recursion.
     let o = wasm_run([
         "--import",
-        "cycle_b=fixtures/link/cycle_b.wasm",
-        "fixtures/link/cycle_a.wasm",
+        "cycle_b=fixtures/link/cycle_b.wat",
+        "fixtures/link/cycle_a.wat",
     ]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["`cycle_a`", "`ping`"]);
 }
@@ -91,15 +91,15 @@ fn half_of_a_cycle_as_entry_names_the_unregistered_module() {
 fn missing_export_names_module_field_and_type() {
     let o = wasm_run([
         "--import",
-        "lib=fixtures/link/lib.wasm",
-        "fixtures/link/missing.wasm",
+        "lib=fixtures/link/lib.wat",
+        "fixtures/link/missing.wat",
     ]);
     assert_one_line_error(
         &o,
         EXIT_USAGE,
         "error: ",
         &[
-            "fixtures/link/missing.wasm",
+            "fixtures/link/missing.wat",
             "`lib`",
             "`nope`",
             "func (i32) -> i64",
@@ -109,12 +109,12 @@ fn missing_export_names_module_field_and_type() {
 
 #[test]
 fn missing_import_module_is_named_and_import_suggested() {
-    let o = wasm_run(["fixtures/link/main.wasm"]);
+    let o = wasm_run(["fixtures/link/main.wat"]);
     assert_one_line_error(
         &o,
         EXIT_USAGE,
         "error: ",
-        &["fixtures/link/main.wasm", "`lib`", "--import lib="],
+        &["fixtures/link/main.wat", "`lib`", "--import lib="],
     );
 }
 
@@ -123,7 +123,7 @@ fn import_module_that_does_not_exist_is_a_read_error() {
     let o = wasm_run([
         "--import",
         "lib=fixtures/link/no-such-lib.wasm",
-        "fixtures/link/main.wasm",
+        "fixtures/link/main.wat",
     ]);
     assert_one_line_error(
         &o,
@@ -135,8 +135,8 @@ fn import_module_that_does_not_exist_is_a_read_error() {
 
 #[test]
 fn malformed_import_spec_is_a_usage_error() {
-    for spec in ["lib", "=fixtures/link/lib.wasm", "lib="] {
-        let o = wasm_run(["--import", spec, "fixtures/link/main.wasm"]);
+    for spec in ["lib", "=fixtures/link/lib.wat", "lib="] {
+        let o = wasm_run(["--import", spec, "fixtures/link/main.wat"]);
         assert_one_line_error(&o, EXIT_USAGE, "error: --import ", &["NAME=PATH"]);
     }
 }
@@ -146,8 +146,8 @@ fn wrong_library_under_the_right_name_is_a_link_error() {
     // chain_c exports only `base`: main's lib.add is missing.
     let o = wasm_run([
         "--import",
-        "lib=fixtures/link/chain_c.wasm",
-        "fixtures/link/main.wasm",
+        "lib=fixtures/link/chain_c.wat",
+        "fixtures/link/main.wat",
     ]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["`lib`", "`add`"]);
 }
@@ -156,86 +156,86 @@ fn wrong_library_under_the_right_name_is_a_link_error() {
 
 #[test]
 fn invoke_add() {
-    let o = wasm_run(["--invoke", "add", "fixtures/add.wasm", "2", "3"]);
+    let o = wasm_run(["--invoke", "add", "fixtures/add.wat", "2", "3"]);
     assert_exact(&o, 0, "5\n", "");
 }
 
 #[test]
 fn invoke_add_with_negative_and_wrapping_values() {
-    let o = wasm_run(["--invoke", "add", "fixtures/add.wasm", "-2", "3"]);
+    let o = wasm_run(["--invoke", "add", "fixtures/add.wat", "-2", "3"]);
     assert_exact(&o, 0, "1\n", "");
-    let o = wasm_run(["--invoke", "add", "fixtures/add.wasm", "2147483647", "1"]);
+    let o = wasm_run(["--invoke", "add", "fixtures/add.wat", "2147483647", "1"]);
     assert_exact(&o, 0, "-2147483648\n", "");
 }
 
 #[test]
 fn invoke_fadd_with_floats() {
-    let o = wasm_run(["--invoke", "fadd", "fixtures/add.wasm", "1.5", "2.25"]);
+    let o = wasm_run(["--invoke", "fadd", "fixtures/add.wat", "1.5", "2.25"]);
     assert_exact(&o, 0, "3.75\n", "");
-    let o = wasm_run(["--invoke", "fadd", "fixtures/add.wasm", "-0.5", "1e3"]);
+    let o = wasm_run(["--invoke", "fadd", "fixtures/add.wat", "-0.5", "1e3"]);
     assert_exact(&o, 0, "999.5\n", "");
-    let o = wasm_run(["--invoke", "fadd", "fixtures/add.wasm", "0.1", "0.2"]);
+    let o = wasm_run(["--invoke", "fadd", "fixtures/add.wat", "0.1", "0.2"]);
     assert_exact(&o, 0, "0.30000000000000004\n", "");
 }
 
 #[test]
 fn invoke_noop_prints_nothing() {
-    let o = wasm_run(["--invoke", "noop", "fixtures/add.wasm"]);
+    let o = wasm_run(["--invoke", "noop", "fixtures/add.wat"]);
     assert_exact(&o, 0, "", "");
 }
 
 #[test]
 fn invoke_with_wrong_argument_count_is_a_usage_error() {
-    let o = wasm_run(["--invoke", "add", "fixtures/add.wasm", "1"]);
+    let o = wasm_run(["--invoke", "add", "fixtures/add.wat", "1"]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["`add`", "2", "1 given"]);
-    let o = wasm_run(["--invoke", "add", "fixtures/add.wasm", "1", "2", "3"]);
+    let o = wasm_run(["--invoke", "add", "fixtures/add.wat", "1", "2", "3"]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["`add`", "2", "3 given"]);
-    let o = wasm_run(["--invoke", "noop", "fixtures/add.wasm", "1"]);
+    let o = wasm_run(["--invoke", "noop", "fixtures/add.wat", "1"]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["`noop`"]);
 }
 
 #[test]
 fn invoke_with_non_numeric_argument_is_a_usage_error() {
-    let o = wasm_run(["--invoke", "add", "fixtures/add.wasm", "1", "x"]);
+    let o = wasm_run(["--invoke", "add", "fixtures/add.wat", "1", "x"]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["`x`", "i32"]);
-    let o = wasm_run(["--invoke", "fadd", "fixtures/add.wasm", "1.5", "one"]);
+    let o = wasm_run(["--invoke", "fadd", "fixtures/add.wat", "1.5", "one"]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["`one`", "f64"]);
-    let o = wasm_run(["--invoke", "add", "fixtures/add.wasm", "1.5", "2"]);
+    let o = wasm_run(["--invoke", "add", "fixtures/add.wat", "1.5", "2"]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["`1.5`", "i32"]);
-    let o = wasm_run(["--invoke", "add", "fixtures/add.wasm", "4294967296", "1"]);
+    let o = wasm_run(["--invoke", "add", "fixtures/add.wat", "4294967296", "1"]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["`4294967296`", "i32"]);
 }
 
 #[test]
 fn module_without_start_lists_its_exported_functions() {
-    let o = wasm_run(["fixtures/add.wasm"]);
+    let o = wasm_run(["fixtures/add.wat"]);
     assert_one_line_error(
         &o,
         EXIT_USAGE,
         "error: ",
         &[
-            "fixtures/add.wasm",
+            "fixtures/add.wat",
             "`_start`",
             "add, fadd, noop",
             "--invoke",
         ],
     );
     // Trailing args do not change that.
-    let o = wasm_run(["fixtures/add.wasm", "2", "3"]);
+    let o = wasm_run(["fixtures/add.wat", "2", "3"]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["add, fadd, noop"]);
 }
 
 #[test]
 fn invoke_of_an_unknown_function_lists_the_exported_functions() {
-    let o = wasm_run(["--invoke", "sub", "fixtures/add.wasm", "2", "3"]);
+    let o = wasm_run(["--invoke", "sub", "fixtures/add.wat", "2", "3"]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["`sub`", "add, fadd, noop"]);
 }
 
 #[test]
 fn invoke_no_start_functions() {
-    let o = wasm_run(["--invoke", "foo", "fixtures/no_start.wasm"]);
+    let o = wasm_run(["--invoke", "foo", "fixtures/no_start.wat"]);
     assert_exact(&o, 0, "42\n", "");
-    let o = wasm_run(["--invoke", "bar", "fixtures/no_start.wasm", "21"]);
+    let o = wasm_run(["--invoke", "bar", "fixtures/no_start.wat", "21"]);
     assert_exact(&o, 0, "42\n", "");
 }
 
@@ -245,8 +245,8 @@ fn invoke_add3_of_main_linked_with_lib() {
         "--invoke",
         "add3",
         "--import",
-        "lib=fixtures/link/lib.wasm",
-        "fixtures/link/main.wasm",
+        "lib=fixtures/link/lib.wat",
+        "fixtures/link/main.wat",
         "1",
         "2",
         "3",
@@ -256,7 +256,7 @@ fn invoke_add3_of_main_linked_with_lib() {
 
 #[test]
 fn invoke_add3_without_lib_is_a_link_error() {
-    let o = wasm_run(["--invoke", "add3", "fixtures/link/main.wasm", "1", "2", "3"]);
+    let o = wasm_run(["--invoke", "add3", "fixtures/link/main.wat", "1", "2", "3"]);
     assert_one_line_error(&o, EXIT_USAGE, "error: ", &["`lib`", "--import lib="]);
 }
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 const GET: &str = "fixtures/net/http_get.wasm";
 const PROBE: &str = "fixtures/net/http_probe.wasm";
-const STATUS: &str = "fixtures/net/http_status.wasm";
+const STATUS: &str = "fixtures/net/http_status.wat";
 
 /// A request the server received.
 #[derive(Debug, Clone)]

@@ -130,7 +130,7 @@ Params:
     - Source:
         Type: "localDirectory"
         Params:
-          SourcePath: "@ROOT@/fixtures/link/easter.wasm"
+          SourcePath: "@ROOT@/fixtures/link/easter.wat"
 "#,
         &server,
     );

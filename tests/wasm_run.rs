@@ -282,7 +282,7 @@ fn clock_and_random_work() {
 
 #[test]
 fn module_without_start_lists_its_functions() {
-    let o = wasm_run(["fixtures/no_start.wasm"]);
+    let o = wasm_run(["fixtures/no_start.wat"]);
     assert_one_line_error(
         &o,
         EXIT_USAGE,

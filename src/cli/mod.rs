@@ -1,6 +1,6 @@
 //! The command line: clap definitions and one file per subcommand.
 //!
-//! Exit statuses follow DESIGN.md: `wasm run` exits with the guest's status;
+//! Exit statuses (README, "Usage"): `wasm run` exits with the guest's status;
 //! a trap is 134, a timeout 124; anything that stops a run before the guest
 //! starts (bad usage, an unreadable or invalid module, a missing import) is 2.
 
