@@ -24,10 +24,10 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             Err(errors) => json!({"valid": false, "errors": errors}),
         };
         let text = serde_json::to_string_pretty(&value).map_err(Failure::usage)?;
-        println!("{text}");
+        outln!("{text}");
     } else {
         match &result {
-            Ok(job) => println!("valid\n{}", summary(job)),
+            Ok(job) => outln!("valid\n{}", summary(job)),
             Err(errors) => print_errors(errors),
         }
     }
@@ -37,7 +37,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
 /// Every error, one per line, on stderr.
 fn print_errors(errors: &SpecErrors) {
     for error in errors.iter() {
-        eprintln!("{error}");
+        eoutln!("{error}");
     }
 }
 
