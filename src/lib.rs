@@ -20,6 +20,7 @@ pub mod publish;
 pub mod replay;
 pub mod results;
 pub mod runner;
+pub mod s3;
 pub mod source;
 pub mod spec;
 pub mod suite;

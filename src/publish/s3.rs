@@ -10,7 +10,7 @@
 
 use super::{describe_files, entries, expand, needs_partition_suffix};
 use super::{Context, Entry, Params, PublishError, Published, PublishedObject, Publisher};
-use crate::source::s3::{client, describe, s3_url};
+use crate::s3::{check_endpoint, client, describe, s3_url};
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
@@ -76,13 +76,9 @@ impl S3Publisher {
             multipart_threshold: MULTIPART_THRESHOLD,
             part_size: PART_SIZE,
         };
-        let probe = crate::source::s3::S3 {
-            bucket: publisher.bucket.clone(),
-            key: "k".into(),
-            endpoint: publisher.endpoint.clone(),
-            ..Default::default()
-        };
-        probe.check().map_err(|e| format!("Publisher.Params.{e}"))?;
+        if let Some(endpoint) = &publisher.endpoint {
+            check_endpoint(endpoint).map_err(|e| format!("Publisher.Params.{e}"))?;
+        }
         Ok(publisher)
     }
 

@@ -15,13 +15,8 @@
 
 use super::deadline::Expired;
 use super::{InputSource, Scratch, SourceError, StageArea, Staged};
+use crate::s3::{chain, check_endpoint, client, describe, s3_url};
 use crate::spec::Source;
-use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::config::{
-    BehaviorVersion, ProvideCredentials, Region, RequestChecksumCalculation,
-    ResponseChecksumValidation,
-};
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -32,9 +27,6 @@ pub const MAX_CONCURRENT: usize = 8;
 
 /// Most keys a prefix may list (a guard against a runaway listing).
 pub const MAX_OBJECTS: usize = 1_000_000;
-
-/// The region used when neither the job nor the environment names one.
-pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// What went wrong talking to S3 or writing what it sent.
 #[derive(Debug, thiserror::Error)]
@@ -107,7 +99,7 @@ pub struct S3 {
     pub key: String,
     /// A regex keys under a prefix must match.
     pub filter: Option<String>,
-    /// The region (else the SDK's default chain, else [`DEFAULT_REGION`]).
+    /// The region (else the SDK's default chain, else [`crate::s3::DEFAULT_REGION`]).
     pub region: Option<String>,
     /// A custom endpoint URL (path-style addressing).
     pub endpoint: Option<String>,
@@ -154,11 +146,6 @@ impl Object {
     fn url(&self) -> String {
         s3_url(&self.bucket, &self.key)
     }
-}
-
-/// `s3://bucket/key`.
-pub fn s3_url(bucket: &str, key: &str) -> String {
-    format!("s3://{bucket}/{key}")
 }
 
 impl S3 {
@@ -225,7 +212,9 @@ impl S3 {
             .map_err(S3Error::Runtime)?;
         let deadline = area.deadline();
         let fetch = async {
-            let client = client(self.region.as_deref(), self.endpoint.as_deref()).await?;
+            let client = client(self.region.as_deref(), self.endpoint.as_deref())
+                .await
+                .map_err(|e| S3Error::Credentials(e.0))?;
             match self.prefix() {
                 None => self.fetch_object(&client, area, index).await,
                 Some(prefix) => self.fetch_prefix(&client, prefix, area, index).await,
@@ -343,21 +332,6 @@ impl InputSource for S3 {
     }
 }
 
-/// An endpoint must be an http or https URL with a host.
-fn check_endpoint(endpoint: &str) -> Result<(), String> {
-    let rest = endpoint
-        .strip_prefix("https://")
-        .or_else(|| endpoint.strip_prefix("http://"))
-        .ok_or_else(|| {
-            format!("Endpoint `{endpoint}`: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000")
-        })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(format!("Endpoint `{endpoint}`: the URL has no host"));
-    }
-    Ok(())
-}
-
 /// The path of `key` under the target: the key with its first `strip` bytes
 /// (the prefix's directory part) removed; every component must be a plain name.
 fn relative_path(bucket: &str, key: &str, strip: usize) -> Result<PathBuf, S3Error> {
@@ -385,93 +359,6 @@ fn relative_path(bucket: &str, key: &str, strip: usize) -> Result<PathBuf, S3Err
         }
     }
     Ok(path)
-}
-
-/// An S3 client for `region` and `endpoint`, signed with the default credential
-/// chain's credentials, or anonymous when the chain finds none.
-pub async fn client(region: Option<&str>, endpoint: Option<&str>) -> Result<Client, S3Error> {
-    let mut config = loader(region, endpoint).load().await;
-    if !has_credentials(&config).await? {
-        config = loader(region, endpoint).no_credentials().load().await;
-    }
-    let mut builder = aws_sdk_s3::config::Builder::from(&config);
-    if endpoint.is_some() {
-        builder = builder
-            .force_path_style(true)
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
-    }
-    Ok(Client::from_conf(builder.build()))
-}
-
-fn loader(region: Option<&str>, endpoint: Option<&str>) -> aws_config::ConfigLoader {
-    use aws_config::meta::region::RegionProviderChain;
-    let regions = RegionProviderChain::first_try(region.map(|r| Region::new(r.to_string())))
-        .or_default_provider()
-        .or_else(Region::from_static(DEFAULT_REGION));
-    let loader = aws_config::defaults(BehaviorVersion::latest()).region(regions);
-    match endpoint {
-        Some(url) => loader.endpoint_url(url),
-        None => loader,
-    }
-}
-
-/// Whether the default chain finds credentials; an error other than "none found" is reported.
-async fn has_credentials(config: &aws_config::SdkConfig) -> Result<bool, S3Error> {
-    use aws_credential_types::provider::error::CredentialsError;
-    let Some(provider) = config.credentials_provider() else {
-        return Ok(false);
-    };
-    match provider.provide_credentials().await {
-        Ok(_) => Ok(true),
-        Err(CredentialsError::CredentialsNotLoaded(_)) => Ok(false),
-        Err(e) => Err(S3Error::Credentials(chain(&e))),
-    }
-}
-
-/// What an SDK error means, in one line.
-pub fn describe<E>(err: &SdkError<E, HttpResponse>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let SdkError::ServiceError(service) = err else {
-        return format!("request failed: {}", chain(err));
-    };
-    let status = service.raw().status().as_u16();
-    let error = service.err();
-    let code = error.code().unwrap_or("error");
-    let meaning = match code {
-        "NoSuchKey" => "no such object",
-        "NoSuchBucket" => "no such bucket",
-        "AccessDenied" => {
-            "access denied (check the credentials brine finds: AWS_ACCESS_KEY_ID, AWS_PROFILE, ...)"
-        }
-        _ if status == 404 => "not found",
-        _ => "",
-    };
-    let detail = match error.message() {
-        Some(message) => format!("HTTP {status}: {message}"),
-        None => format!("HTTP {status}"),
-    };
-    if meaning.is_empty() {
-        format!("{code} ({detail})")
-    } else {
-        format!("{meaning} ({code}, {detail})")
-    }
-}
-
-/// An error and its sources, one `: `-separated line, repeats dropped.
-pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(err);
-    while let Some(e) = next {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
 }
 
 /// Every key under `prefix`, following ListObjectsV2 continuation tokens.

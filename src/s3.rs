@@ -1,0 +1,129 @@
+//! What S3 inputs and the S3 publisher share: the AWS client (default
+//! credential chain, anonymous when it finds none, path-style for custom
+//! endpoints), `s3://` URLs, endpoint checks and SDK errors in one line.
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::{
+    BehaviorVersion, ProvideCredentials, Region, RequestChecksumCalculation,
+    ResponseChecksumValidation,
+};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::Client;
+
+/// The credential chain failed (other than by finding no credentials).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot load AWS credentials: {0}")]
+pub struct CredentialsError(pub String);
+
+/// `s3://bucket/key`.
+pub fn s3_url(bucket: &str, key: &str) -> String {
+    format!("s3://{bucket}/{key}")
+}
+
+/// An endpoint must be an http or https URL with a host.
+pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
+    let rest = endpoint
+        .strip_prefix("https://")
+        .or_else(|| endpoint.strip_prefix("http://"))
+        .ok_or_else(|| {
+            format!("Endpoint `{endpoint}`: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000")
+        })?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!("Endpoint `{endpoint}`: the URL has no host"));
+    }
+    Ok(())
+}
+
+/// An S3 client for `region` and `endpoint`, signed with the default credential
+/// chain's credentials, or anonymous when the chain finds none.
+pub async fn client(
+    region: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<Client, CredentialsError> {
+    let mut config = loader(region, endpoint).load().await;
+    if !has_credentials(&config).await? {
+        config = loader(region, endpoint).no_credentials().load().await;
+    }
+    let mut builder = aws_sdk_s3::config::Builder::from(&config);
+    if endpoint.is_some() {
+        builder = builder
+            .force_path_style(true)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+    }
+    Ok(Client::from_conf(builder.build()))
+}
+
+fn loader(region: Option<&str>, endpoint: Option<&str>) -> aws_config::ConfigLoader {
+    use aws_config::meta::region::RegionProviderChain;
+    let regions = RegionProviderChain::first_try(region.map(|r| Region::new(r.to_string())))
+        .or_default_provider()
+        .or_else(Region::from_static(DEFAULT_REGION));
+    let loader = aws_config::defaults(BehaviorVersion::latest()).region(regions);
+    match endpoint {
+        Some(url) => loader.endpoint_url(url),
+        None => loader,
+    }
+}
+
+/// Whether the default chain finds credentials; an error other than "none found" is reported.
+async fn has_credentials(config: &aws_config::SdkConfig) -> Result<bool, CredentialsError> {
+    use aws_credential_types::provider::error::CredentialsError;
+    let Some(provider) = config.credentials_provider() else {
+        return Ok(false);
+    };
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(true),
+        Err(CredentialsError::CredentialsNotLoaded(_)) => Ok(false),
+        Err(e) => Err(CredentialsError(chain(&e))),
+    }
+}
+
+/// What an SDK error means, in one line.
+pub fn describe<E>(err: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let SdkError::ServiceError(service) = err else {
+        return format!("request failed: {}", chain(err));
+    };
+    let status = service.raw().status().as_u16();
+    let error = service.err();
+    let code = error.code().unwrap_or("error");
+    let meaning = match code {
+        "NoSuchKey" => "no such object",
+        "NoSuchBucket" => "no such bucket",
+        "AccessDenied" => {
+            "access denied (check the credentials brine finds: AWS_ACCESS_KEY_ID, AWS_PROFILE, ...)"
+        }
+        _ if status == 404 => "not found",
+        _ => "",
+    };
+    let detail = match error.message() {
+        Some(message) => format!("HTTP {status}: {message}"),
+        None => format!("HTTP {status}"),
+    };
+    if meaning.is_empty() {
+        format!("{code} ({detail})")
+    } else {
+        format!("{meaning} ({code}, {detail})")
+    }
+}
+
+/// An error and its sources, one `: `-separated line, repeats dropped.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The region used when neither the job nor the environment names one.
+pub const DEFAULT_REGION: &str = "us-east-1";
