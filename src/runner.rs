@@ -69,7 +69,7 @@ pub struct Execution {
     pub import_modules: Vec<String>,
     /// The function to call.
     pub entrypoint: String,
-    /// argv (argv[0] included).
+    /// argv (`argv[0]` included).
     pub argv: Vec<String>,
     /// The environment, sorted by name.
     pub env: Vec<(String, String)>,

@@ -110,7 +110,7 @@ pub const MAX_LINE: usize = 64 << 20;
 pub const MAX_RECORDED_BYTES: usize = 16 << 20;
 
 /// The most a journal may decompress to, each entry counted with
-/// [`ENTRY_OVERHEAD`]: the whole journal is held in memory during a replay,
+/// `ENTRY_OVERHEAD`: the whole journal is held in memory during a replay,
 /// so this bounds what a small, highly compressed journal can make brine allocate.
 pub const MAX_TOTAL: u64 = 2 << 30;
 

@@ -247,7 +247,7 @@ impl Resources {
         self.memory.unwrap_or(DEFAULT_MEMORY)
     }
 
-    /// The disk limit in bytes: `disk`, or [`DEFAULT_DISK`]. It caps how much the
+    /// The disk limit in bytes: `disk`, or `DEFAULT_DISK` (10 GiB). It caps how much the
     /// guest's writes may grow its outputs and writable inputs (see `host::quota`).
     pub fn disk_limit(&self) -> u64 {
         self.disk.unwrap_or(DEFAULT_DISK)

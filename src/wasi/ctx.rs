@@ -118,7 +118,7 @@ impl WasiCtx {
         self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
-    /// Sets argv (argv[0] included).
+    /// Sets argv (`argv[0]` included).
     pub fn set_args<S: AsRef<str>>(&mut self, args: &[S]) {
         self.args = args.iter().map(|a| nul_terminated(a.as_ref())).collect();
     }
