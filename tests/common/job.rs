@@ -71,6 +71,18 @@ impl Job {
         self.command().args(extra).output().expect("brine runs")
     }
 
+    /// Runs the job `--quiet`, with short retry pauses and no IPFS gateway
+    /// from the environment: the shape of the download and staging tests.
+    pub fn run_quiet(&self, extra: &[&str]) -> Output {
+        self.command()
+            .arg("--quiet")
+            .args(extra)
+            .env("BRINE_RETRY_BASE_MS", "1")
+            .env_remove("BRINE_IPFS_GATEWAY")
+            .output()
+            .expect("brine runs")
+    }
+
     /// Runs `brine run JOB --output OUT EXTRA...` and asserts brine did not panic.
     pub fn run_checked(&self, extra: &[&str]) -> Output {
         let o = self.run(extra);
@@ -82,6 +94,12 @@ impl Job {
     pub fn read(&self, rel: &str) -> String {
         let path = self.out().join(rel);
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// The results file `rel` as bytes.
+    pub fn read_bytes(&self, rel: &str) -> Vec<u8> {
+        let path = self.out().join(rel);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
     /// The results file `rel` as text, or "" when there is none.
@@ -103,6 +121,27 @@ impl Job {
     pub fn error(&self) -> String {
         let summary = self.summary();
         summary["error"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// Asserts the job failed (exit 1, summary status `failed`) with an
+    /// error holding every one of `needles`; returns the error.
+    #[track_caller]
+    pub fn assert_failed_with(&self, o: &Output, needles: &[&str]) -> String {
+        assert_eq!(o.status.code(), Some(1), "{}", super::describe(o));
+        let summary = self.summary();
+        assert_eq!(summary["status"], "failed", "{summary}");
+        let error = summary["error"].as_str().unwrap_or_default().to_string();
+        for needle in needles {
+            assert!(error.contains(needle), "error {error:?} lacks {needle:?}");
+        }
+        error
+    }
+
+    /// Asserts the job's directory holds only the job file and the results.
+    #[track_caller]
+    pub fn assert_no_leftovers(&self) {
+        let names = self.entries();
+        assert_eq!(names, ["job.yaml", "out"], "leftovers beside the results");
     }
 
     /// Names in the job's directory, sorted.
@@ -168,13 +207,15 @@ pub fn source_input(source: &str, target: &str) -> String {
     format!("      - Source: {source}\n        Target: {target}\n")
 }
 
+/// An inline source (a YAML flow mapping) holding `tar_gz` as a data URL.
+pub fn inline_source(tar_gz: &[u8]) -> String {
+    format!(
+        "{{Type: inline, Params: {{URL: 'data:application/gzip;base64,{}'}}}}",
+        super::base64(tar_gz)
+    )
+}
+
 /// An InputSources entry mounting an inline tar.gz at `target`.
 pub fn inline_tar_gz(tar_gz: &[u8], target: &str) -> String {
-    source_input(
-        &format!(
-            "{{Type: inline, Params: {{URL: 'data:application/gzip;base64,{}'}}}}",
-            super::base64(tar_gz)
-        ),
-        target,
-    )
+    source_input(&inline_source(tar_gz), target)
 }
