@@ -6,11 +6,12 @@
 //! once, and deep but legal ones unpack in linear time.
 
 mod common;
+mod http_fixture;
 
 use common::job::{inline_source, module_job, source_input, Job};
 use common::{describe, ROOT};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use http_fixture::{silent_endpoint, Fault, Reply, Server};
+use std::io::Write;
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -45,40 +46,12 @@ fn assert_failed(job: &Job, o: &Output, needles: &[&str]) -> String {
     error
 }
 
-/// An HTTP server on 127.0.0.1 that announces `length` bytes and sends one a
+/// The URL of a server that announces `length` bytes and sends one a
 /// second, forever (until the client goes away).
 fn trickling_server(length: usize) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/slow.csv", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || trickle(stream, length));
-        }
-    });
-    url
-}
-
-fn trickle(stream: TcpStream, length: usize) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-        line.clear();
-    }
-    let mut stream = stream;
-    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n");
-    if stream.write_all(head.as_bytes()).is_err() {
-        return;
-    }
-    for _ in 0..length {
-        if stream
-            .write_all(b"x")
-            .and_then(|()| stream.flush())
-            .is_err()
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_secs(1));
-    }
+    let reply = Reply::ok(vec![b'x'; length]).fault(Fault::Trickle(Duration::from_secs(1)));
+    let server = Server::start(move |_, _| reply.clone());
+    server.url("/slow.csv")
 }
 
 #[test]
@@ -129,22 +102,9 @@ fn without_a_total_timeout_staging_stops_at_the_staging_timeout() {
     assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
-/// An endpoint that accepts connections and never answers.
-fn silent_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    url
-}
-
 #[test]
 fn an_s3_endpoint_that_never_answers_stops_at_the_total_timeout() {
-    let endpoint = silent_server();
+    let endpoint = silent_endpoint();
     let source =
         format!("{{Type: s3, Params: {{Bucket: b, Key: data.csv, Endpoint: '{endpoint}'}}}}");
     let job = staging_job(
