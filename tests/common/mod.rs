@@ -57,13 +57,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    brine()
-        .arg("wasm")
-        .arg("run")
-        .args(args)
-        .write_stdin(Vec::<u8>::new())
-        .output()
-        .expect("brine runs")
+    wasm_run_stdin(args, Vec::<u8>::new())
 }
 
 /// Runs `brine wasm run ARGS...` with `stdin` as its standard input.
