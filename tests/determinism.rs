@@ -2,40 +2,10 @@
 
 mod common;
 
-use common::{brine, ROOT};
-use std::io::{BufRead, Write};
+use common::journal::{journal_lines, write_journal};
+use common::{brine, demo_copy, stderr, stdout, verify};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A copy of the demo job (module, data) in a temp dir, so tests may tamper with it.
-fn demo_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = Path::new(ROOT).join("fixtures/jobs/demo");
-    std::fs::create_dir(dir.path().join("data")).unwrap();
-    std::fs::copy(
-        demo.join("data/sales.csv"),
-        dir.path().join("data/sales.csv"),
-    )
-    .unwrap();
-    std::fs::copy(
-        Path::new(ROOT).join("fixtures/csv_summary.wasm"),
-        dir.path().join("csv_summary.wasm"),
-    )
-    .unwrap();
-    let job = std::fs::read_to_string(demo.join("job.yaml"))
-        .unwrap()
-        .replace("../../csv_summary.wasm", "csv_summary.wasm");
-    std::fs::write(dir.path().join("job.yaml"), job).unwrap();
-    dir
-}
 
 fn run_with_receipt(dir: &Path, out: &str, receipt: &str) -> Output {
     brine()
@@ -47,10 +17,6 @@ fn run_with_receipt(dir: &Path, out: &str, receipt: &str) -> Output {
         .arg(dir.join(receipt))
         .output()
         .unwrap()
-}
-
-fn verify(args: &[&Path]) -> Output {
-    brine().arg("verify").args(args).output().unwrap()
 }
 
 #[test]
@@ -256,12 +222,7 @@ fn a_divergence_names_the_call_and_what_differed() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
     // Make the journal claim the guest's write returned one byte fewer.
-    let lines: Vec<String> = std::io::BufReader::new(flate2::read::GzDecoder::new(
-        std::fs::File::open(&journal).unwrap(),
-    ))
-    .lines()
-    .map(Result::unwrap)
-    .collect();
+    let lines = journal_lines(&journal);
     let edited: Vec<String> = lines
         .iter()
         .map(|l| {
@@ -273,10 +234,8 @@ fn a_divergence_names_the_call_and_what_differed() {
         })
         .collect();
     assert_ne!(lines, edited, "the journal has a write of 14 bytes");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all((edited.join("\n") + "\n").as_bytes()).unwrap();
     let tampered: PathBuf = dir.path().join("tampered.journal");
-    std::fs::write(&tampered, gz.finish().unwrap()).unwrap();
+    write_journal(&tampered, &edited);
     let o = brine()
         .arg("replay")
         .arg(&tampered)

@@ -5,65 +5,14 @@
 
 mod common;
 
-use common::{base64, brine, ROOT};
+use common::job::{inline_tar_gz, module_job, Job};
+use common::{brine, code, stderr, ROOT};
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::{Duration, Instant};
-
-/// A temporary directory holding a job file and, after running it, its results.
-struct Job {
-    dir: tempfile::TempDir,
-}
-
-impl Job {
-    fn new(yaml: &str) -> Job {
-        let dir = tempfile::tempdir().unwrap();
-        let text = yaml.replace("@ROOT@", ROOT);
-        std::fs::write(dir.path().join("job.yaml"), text).unwrap();
-        Job { dir }
-    }
-
-    fn file(&self) -> PathBuf {
-        self.dir.path().join("job.yaml")
-    }
-
-    fn out(&self) -> PathBuf {
-        self.dir.path().join("out")
-    }
-
-    fn run(&self, extra: &[&str]) -> Output {
-        let mut cmd = brine();
-        cmd.arg("run")
-            .arg(self.file())
-            .arg("--output")
-            .arg(self.out());
-        cmd.args(extra).output().unwrap()
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.out().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-    }
-
-    fn summary(&self, rel: &str) -> serde_json::Value {
-        serde_json::from_str(&self.read(rel)).unwrap()
-    }
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited normally")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A current-form job running fixture module `module` with `params` and extra task YAML.
 fn simple(module: &str, params: &[&str], task_extra: &str) -> String {
-    let params: Vec<String> = params.iter().map(|p| format!("'{p}'")).collect();
-    format!(
-        "Name: t\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/m.wasm\n        Parameters: [{}]\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '@ROOT@/fixtures/{module}'}}}}\n        Target: /wasm/m.wasm\n{task_extra}",
-        params.join(", ")
-    )
+    module_job(format!("@ROOT@/fixtures/{module}"), params, "", task_extra)
 }
 
 #[test]
@@ -88,7 +37,7 @@ fn the_demo_job_summarizes_its_csv() {
         job.read("stdout"),
         "summarized 8 rows (4 names) from inputs/sales.csv into outputs/summary.csv\n"
     );
-    let summary = job.summary("brine.json");
+    let summary = job.summary();
     assert_eq!(summary["status"], "completed");
     assert_eq!(summary["outputs"][0], "outputs");
 }
@@ -108,7 +57,7 @@ fn exit_code_comes_from_task_env() {
         stderr(&o)
     );
     assert_eq!(job.read("exitCode"), "5");
-    assert_eq!(job.summary("brine.json")["exit_code"], 5);
+    assert_eq!(job.summary()["exit_code"], 5);
 }
 
 #[test]
@@ -150,12 +99,9 @@ fn env_values_from_the_runner_need_allow_env() {
         "    Env:\n      TOKEN: env:BRINE_TEST_TOKEN\n",
     );
     let job = Job::new(&yaml);
-    let refused = brine()
+    let refused = job
+        .command()
         .env("BRINE_TEST_TOKEN", "s3cret")
-        .args(["run"])
-        .arg(job.file())
-        .arg("--output")
-        .arg(job.out())
         .output()
         .unwrap();
     assert_eq!(code(&refused), 2);
@@ -168,12 +114,10 @@ fn env_values_from_the_runner_need_allow_env() {
         !job.out().exists(),
         "nothing is created for a job that cannot run"
     );
-    let allowed = brine()
+    let allowed = job
+        .command()
         .env("BRINE_TEST_TOKEN", "s3cret")
-        .args(["run"])
-        .arg(job.file())
-        .args(["--allow-env", "BRINE_TEST_.*", "--output"])
-        .arg(job.out())
+        .args(["--allow-env", "BRINE_TEST_.*"])
         .output()
         .unwrap();
     assert_eq!(code(&allowed), 0, "{}", stderr(&allowed));
@@ -223,10 +167,7 @@ fn a_module_target_directory_must_hold_one_wasm() {
     );
     let o = job.run(&[]);
     assert_eq!(code(&o), 1);
-    let error = job.summary("brine.json")["error"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let error = job.summary()["error"].as_str().unwrap().to_string();
     assert!(
         error.contains("expected exactly one .wasm file in /wasm"),
         "{error}"
@@ -239,10 +180,7 @@ fn inline_inputs_are_files_and_gzip_inputs_are_directories() {
     let yaml = simple(
         "cat_file.wasm",
         &["/in/notes/a.txt"],
-        &format!(
-            "      - Source: {{Type: inline, Params: {{URL: 'data:application/gzip;base64,{}'}}}}\n        Target: /in\n",
-            base64(&tar_gz)
-        ),
+        &inline_tar_gz(&tar_gz, "/in"),
     );
     let job = Job::new(&yaml);
     let o = job.run(&[]);
@@ -273,7 +211,7 @@ fn count_three_runs_three_partitions() {
         );
         assert!(stdout.contains("BACALHAU_PARTITION_COUNT=3\n"));
         assert_eq!(
-            job.summary(&format!("{index}/brine.json"))["partition_index"],
+            job.summary_at(&format!("{index}/brine.json"))["partition_index"],
             index
         );
     }
@@ -289,7 +227,7 @@ fn a_trap_fails_the_job_and_publishes_no_outputs() {
     let job = Job::new(&yaml);
     let o = job.run(&[]);
     assert_eq!(code(&o), 1);
-    let summary = job.summary("brine.json");
+    let summary = job.summary();
     assert_eq!(summary["status"], "failed");
     assert!(summary["error"]
         .as_str()
@@ -311,7 +249,7 @@ fn an_execution_timeout_fails_with_bacalhaus_message() {
     let o = job.run(&[]);
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(code(&o), 1);
-    assert_eq!(job.summary("brine.json")["error"], "Execution timed out");
+    assert_eq!(job.summary()["error"], "Execution timed out");
 }
 
 #[test]
@@ -323,7 +261,7 @@ fn a_missing_entrypoint_fails_with_bacalhaus_message() {
     let o = job.run(&[]);
     assert_eq!(code(&o), 1);
     assert_eq!(
-        job.summary("brine.json")["error"],
+        job.summary()["error"],
         "unable to find the entrypoint 'nope' in the WASM module"
     );
 }
@@ -407,7 +345,7 @@ fn output_is_capped_and_flagged() {
     let job = Job::new(&simple("hello.wasm", &[], ""));
     assert_eq!(code(&job.run(&["--max-output", "5"])), 0);
     assert_eq!(job.read("stdout"), "Hello");
-    assert_eq!(job.summary("brine.json")["stdout_truncated"], true);
+    assert_eq!(job.summary()["stdout_truncated"], true);
 }
 
 #[test]

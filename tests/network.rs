@@ -9,187 +9,62 @@
 //! exits with the result code).
 
 mod common;
+mod http_fixture;
 
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use http_fixture::{closed_port, Fault, Reply, Request, Server};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const GET: &str = "fixtures/net/http_get.wasm";
 const PROBE: &str = "fixtures/net/http_probe.wasm";
 const STATUS: &str = "fixtures/net/http_status.wat";
 
-/// A request the server received.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+/// The test server with this file's routes.
+fn start_server() -> Server {
+    Server::start(|request, _| route(request))
 }
 
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A loopback HTTP/1.1 server on its own port, one thread per connection.
-struct Server {
-    port: u16,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Server {
-    fn start() -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let port = listener.local_addr().unwrap().port();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let log = log.clone();
-                std::thread::spawn(move || serve(stream, port, &log));
-            }
-        });
-        Server { port, seen }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn localhost(&self, path: &str) -> String {
-        format!("http://localhost:{}{path}", self.port)
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    fn paths(&self) -> Vec<String> {
-        self.seen().into_iter().map(|s| s.path).collect()
-    }
-}
-
-fn serve(stream: TcpStream, port: u16, log: &Mutex<Vec<Seen>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(stream);
-    let Some(request) = read_request(&mut reader) else {
-        return;
-    };
-    log.lock().unwrap().push(request.clone());
-    let mut stream = reader.into_inner();
-    if request.path == "/garbage" {
-        let _ = stream.write_all(b"this is not http\r\n\r\n");
-        return;
-    }
-    if request.path == "/slow" {
-        std::thread::sleep(Duration::from_secs(5));
-    }
-    let (status, headers, body) = route(&request, port);
-    let mut head = format!("HTTP/1.1 {status} Whatever\r\n");
-    for (name, value) in &headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
-    let _ = stream.write_all(head.as_bytes());
-    if request.method != "HEAD" {
-        let _ = stream.write_all(&body);
-    }
-}
-
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Seen> {
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).ok()?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(Seen {
-        method,
-        path,
-        headers,
-        body,
-    })
-}
-
-type Reply = (u16, Vec<(String, String)>, Vec<u8>);
-
-fn route(request: &Seen, port: u16) -> Reply {
-    let (path, query) = request
-        .path
-        .split_once('?')
-        .unwrap_or((request.path.as_str(), ""));
-    let text = |s: String| s.into_bytes();
-    let plain = vec![("Content-Type".to_string(), "text/plain".to_string())];
+/// The routes the guests call: `/hello`, `/echo`, `/bytes/N`, `/status/N`,
+/// `/headers`, `/redirect/CODE?to=URL`, `/chain/N`, `/slow` (5 s), `/garbage`.
+fn route(request: &Request) -> Reply {
+    let path = request.path();
+    let text = |s: &str| Reply::ok(s).header("Content-Type", "text/plain");
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
-        ["hello"] => (200, plain, text("hello from loopback".into())),
-        ["echo"] => (
-            200,
-            vec![("X-Echo-Method".to_string(), request.method.clone())],
-            echo(request),
-        ),
-        ["bytes", n] => (200, plain, vec![b'x'; n.parse().unwrap_or(0)]),
-        ["status", n] => (n.parse().unwrap_or(500), plain, text(format!("status {n}"))),
-        ["headers"] => (
-            200,
-            vec![
-                ("X-One".to_string(), "1".to_string()),
-                ("X-Two".to_string(), "2".to_string()),
-            ],
-            text("h".into()),
-        ),
+        ["hello"] => text("hello from loopback"),
+        ["echo"] => Reply::ok(echo(request)).header("X-Echo-Method", &request.method),
+        ["bytes", n] => {
+            Reply::ok(vec![b'x'; n.parse().unwrap_or(0)]).header("Content-Type", "text/plain")
+        }
+        ["status", n] => Reply {
+            status: n.parse().unwrap_or(500),
+            ..text(&format!("status {n}"))
+        },
+        ["headers"] => Reply::ok("h").header("X-One", "1").header("X-Two", "2"),
         ["redirect", code] => {
-            let to = query.strip_prefix("to=").unwrap_or("/hello").to_string();
-            (
-                code.parse().unwrap_or(302),
-                vec![("Location".into(), to)],
-                Vec::new(),
-            )
+            let to = request.query().and_then(|q| q.strip_prefix("to="));
+            Reply::status(code.parse().unwrap_or(302)).header("Location", to.unwrap_or("/hello"))
         }
         ["chain", n] => match n.parse::<u32>().unwrap_or(0) {
-            0 => (200, plain, text("end of chain".into())),
-            n => (
-                302,
-                vec![("Location".into(), format!("/chain/{}", n - 1))],
-                Vec::new(),
-            ),
+            0 => text("end of chain"),
+            n => Reply::redirect(&format!("/chain/{}", n - 1)),
         },
-        ["slow"] => (200, plain, text("slow".into())),
-        _ => (404, plain, text(format!("no route for {path} on {port}"))),
+        ["slow"] => {
+            std::thread::sleep(Duration::from_secs(5));
+            text("slow")
+        }
+        ["garbage"] => Reply::ok("").fault(Fault::NotHttp),
+        _ => Reply {
+            status: 404,
+            ..text(&format!("no route for {path}"))
+        },
     }
 }
 
 /// `METHOD /path`, each header as `name: value`, a blank line, the body.
-fn echo(request: &Seen) -> Vec<u8> {
-    let mut out = format!("{} {}\n", request.method, request.path);
+fn echo(request: &Request) -> Vec<u8> {
+    let mut out = format!("{} {}\n", request.method, request.target);
     for (name, value) in &request.headers {
         out.push_str(&format!("{name}: {value}\n"));
     }
@@ -197,12 +72,6 @@ fn echo(request: &Seen) -> Vec<u8> {
     let mut bytes = out.into_bytes();
     bytes.extend_from_slice(&request.body);
     bytes
-}
-
-/// A port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 /// `http_probe` output: `result=R status=S headers_len=H body_len=B`, headers, body.
@@ -252,19 +121,19 @@ const FULL: &[&str] = &["--network", "full"];
 
 #[test]
 fn a_get_with_full_network_prints_status_200_and_the_body() {
-    let server = Server::start();
+    let server = start_server();
     let out = wasm_run(["--network", "full", GET, &server.url("/hello")]);
     assert_code(&out, 0);
     let text = stdout(&out);
     assert!(text.contains("Status Code: 200\n"), "{}", describe(&out));
     assert!(text.contains("Content-Type: text/plain\n"), "{text}");
     assert!(text.contains("\nBody:\nhello from loopback\n"), "{text}");
-    assert_eq!(server.paths(), ["/hello"]);
+    assert_eq!(server.targets(), ["/hello"]);
 }
 
 #[test]
 fn an_allow_list_without_the_host_reports_host_not_allowed() {
-    let server = Server::start();
+    let server = start_server();
     let out = wasm_run(["--allow-host", "other.example", GET, &server.url("/hello")]);
     assert_code(&out, 1);
     assert!(
@@ -272,7 +141,7 @@ fn an_allow_list_without_the_host_reports_host_not_allowed() {
         "{}",
         describe(&out)
     );
-    assert!(server.seen().is_empty(), "the request must not be sent");
+    assert!(server.requests().is_empty(), "the request must not be sent");
 }
 
 #[test]
@@ -291,7 +160,7 @@ fn without_network_a_module_importing_http_does_not_instantiate() {
 
 #[test]
 fn allow_list_patterns_match_hosts_ignoring_ports_and_case() {
-    let server = Server::start();
+    let server = start_server();
     for pattern in ["127.0.0.1", "127.0.0.*", "*.0.0.1", "127.0.0.1:9", "*"] {
         let out = wasm_run(["--allow-host", pattern, GET, &server.url("/hello")]);
         assert_code(&out, 0);
@@ -301,7 +170,7 @@ fn allow_list_patterns_match_hosts_ignoring_ports_and_case() {
         "--allow-host",
         "LocalHost",
         GET,
-        &server.localhost("/hello"),
+        &server.localhost_url("/hello"),
     ]);
     assert!(
         stdout(&out).contains("Status Code: 200"),
@@ -336,12 +205,15 @@ fn allow_host_and_network_conflict() {
 
 #[test]
 fn redirects_are_followed_only_to_allowed_hosts() {
-    let server = Server::start();
-    let to_localhost = server.url(&format!("/redirect/302?to={}", server.localhost("/hello")));
+    let server = start_server();
+    let to_localhost = server.url(&format!(
+        "/redirect/302?to={}",
+        server.localhost_url("/hello")
+    ));
     let only_ip = ["--allow-host", "127.0.0.1"];
     let p = probe(&only_ip, &["GET", &to_localhost]);
     assert_eq!(p.result, 4, "a redirect to a host outside the allow-list");
-    assert_eq!(server.paths().len(), 1, "{:?}", server.paths());
+    assert_eq!(server.targets().len(), 1, "{:?}", server.targets());
     let both = ["--allow-host", "127.0.0.1", "--allow-host", "localhost"];
     let p = probe(&both, &["GET", &to_localhost]);
     assert_eq!((p.result, p.status), (0, 200));
@@ -352,7 +224,7 @@ fn redirects_are_followed_only_to_allowed_hosts() {
 
 #[test]
 fn redirect_chains_stop_after_ten() {
-    let server = Server::start();
+    let server = start_server();
     let p = probe(FULL, &["GET", &server.url("/chain/10")]);
     assert_eq!((p.result, p.status), (0, 200));
     assert_eq!(p.body, "end of chain");
@@ -362,7 +234,7 @@ fn redirect_chains_stop_after_ten() {
 
 #[test]
 fn redirects_change_methods_like_go() {
-    let server = Server::start();
+    let server = start_server();
     let post = |code: &str| {
         let url = server.url(&format!("/redirect/{code}?to=/echo"));
         probe(FULL, &["POST", &url, "-d", "payload"])
@@ -386,20 +258,23 @@ fn redirects_change_methods_like_go() {
 
 #[test]
 fn credentials_are_dropped_when_a_redirect_leaves_the_host() {
-    let server = Server::start();
+    let server = start_server();
     let auth = ["-H", "Authorization: Bearer secret", "-H", "X-Keep: yes"];
     let same = server.url("/redirect/302?to=/echo");
     let mut args = vec!["GET", same.as_str()];
     args.extend_from_slice(&auth);
     assert_eq!(probe(FULL, &args).result, 0);
-    let other = server.url(&format!("/redirect/302?to={}", server.localhost("/echo")));
+    let other = server.url(&format!(
+        "/redirect/302?to={}",
+        server.localhost_url("/echo")
+    ));
     let mut args = vec!["GET", other.as_str()];
     args.extend_from_slice(&auth);
     assert_eq!(probe(FULL, &args).result, 0);
-    let echoes: Vec<Seen> = server
-        .seen()
+    let echoes: Vec<Request> = server
+        .requests()
         .into_iter()
-        .filter(|s| s.path == "/echo")
+        .filter(|s| s.target == "/echo")
         .collect();
     assert_eq!(echoes.len(), 2);
     assert_eq!(echoes[0].header("authorization"), Some("Bearer secret"));
@@ -409,7 +284,7 @@ fn credentials_are_dropped_when_a_redirect_leaves_the_host() {
 
 #[test]
 fn block_private_refuses_internal_addresses_unless_a_domain_names_them() {
-    let server = Server::start();
+    let server = start_server();
     let url = server.url("/hello");
     let out = wasm_run(["--network", "full", "--block-private", GET, &url]);
     assert!(
@@ -432,7 +307,7 @@ fn block_private_refuses_internal_addresses_unless_a_domain_names_them() {
         stdout(&out).contains("host not allowed"),
         "a glob does not name it"
     );
-    assert!(server.seen().is_empty(), "{:?}", server.paths());
+    assert!(server.requests().is_empty(), "{:?}", server.targets());
     let out = wasm_run(["--allow-host", "127.0.0.1", "--block-private", GET, &url]);
     assert!(
         stdout(&out).contains("Status Code: 200"),
@@ -440,8 +315,11 @@ fn block_private_refuses_internal_addresses_unless_a_domain_names_them() {
         describe(&out)
     );
     // Each redirect hop is resolved and checked again.
-    let server = Server::start();
-    let hop = server.url(&format!("/redirect/302?to={}", server.localhost("/hello")));
+    let server = start_server();
+    let hop = server.url(&format!(
+        "/redirect/302?to={}",
+        server.localhost_url("/hello")
+    ));
     let named = [
         "--allow-host",
         "127.0.0.1",
@@ -450,14 +328,14 @@ fn block_private_refuses_internal_addresses_unless_a_domain_names_them() {
         "--block-private",
     ];
     assert_eq!(probe(&named, &["GET", &hop]).result, 4);
-    assert_eq!(server.paths().len(), 1, "{:?}", server.paths());
+    assert_eq!(server.targets().len(), 1, "{:?}", server.targets());
 }
 
 // ---- the ABI: methods, headers, bodies, truncation, every result code ----
 
 #[test]
 fn every_method_reaches_the_server() {
-    let server = Server::start();
+    let server = start_server();
     let url = server.url("/echo");
     for method in ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"] {
         let p = probe(FULL, &[method, &url]);
@@ -477,7 +355,7 @@ fn every_method_reaches_the_server() {
             );
         }
     }
-    let methods: Vec<String> = server.seen().into_iter().map(|s| s.method).collect();
+    let methods: Vec<String> = server.requests().into_iter().map(|s| s.method).collect();
     assert_eq!(
         methods,
         ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"]
@@ -486,7 +364,7 @@ fn every_method_reaches_the_server() {
 
 #[test]
 fn request_headers_and_body_are_sent() {
-    let server = Server::start();
+    let server = start_server();
     let p = probe(
         FULL,
         &[
@@ -505,10 +383,10 @@ fn request_headers_and_body_are_sent() {
         ],
     );
     assert_eq!((p.result, p.status), (0, 200));
-    let seen = &server.seen()[0];
+    let seen = &server.requests()[0];
     assert_eq!(seen.header("x-test"), Some("yes"));
     assert_eq!(seen.header("x-other"), Some("two"));
-    let port = server.port.to_string();
+    let port = server.port().to_string();
     assert!(
         seen.header("host").unwrap().ends_with(&port),
         "Host is the URL's"
@@ -516,7 +394,7 @@ fn request_headers_and_body_are_sent() {
     assert_eq!(seen.body, b"payload\x01bytes");
     let p = probe(FULL, &["GET", &server.url("/echo")]);
     assert_eq!(p.result, 0);
-    let get = &server.seen()[1];
+    let get = &server.requests()[1];
     assert!(get.body.is_empty());
     assert_eq!(
         get.header("content-length"),
@@ -525,12 +403,12 @@ fn request_headers_and_body_are_sent() {
     );
     let p = probe(FULL, &["POST", &server.url("/echo")]);
     assert_eq!(p.result, 0);
-    assert_eq!(server.seen()[2].header("content-length"), Some("0"));
+    assert_eq!(server.requests()[2].header("content-length"), Some("0"));
 }
 
 #[test]
 fn responses_are_truncated_to_the_guest_buffers() {
-    let server = Server::start();
+    let server = start_server();
     let p = probe(FULL, &["GET", &server.url("/bytes/100"), "--bcap", "10"]);
     assert_eq!((p.result, p.status, p.body_len), (0, 200, 10));
     assert_eq!(p.body, "xxxxxxxxxx");
@@ -551,7 +429,7 @@ fn responses_are_truncated_to_the_guest_buffers() {
 
 #[test]
 fn status_codes_are_reported_not_errors() {
-    let server = Server::start();
+    let server = start_server();
     let p = probe(FULL, &["GET", &server.url("/status/404")]);
     assert_eq!((p.result, p.status), (0, 404));
     assert_eq!(p.body, "status 404");
@@ -581,7 +459,7 @@ fn invalid_urls_are_result_1() {
 fn network_failures_are_result_2() {
     let url = format!("http://127.0.0.1:{}/", closed_port());
     assert_eq!(probe(FULL, &["GET", &url]).result, 2);
-    let server = Server::start();
+    let server = start_server();
     assert_eq!(probe(FULL, &["GET", &server.url("/garbage")]).result, 2);
     assert_eq!(
         probe(FULL, &["GET", "http://no-such-host.invalid/"]).result,
@@ -591,7 +469,7 @@ fn network_failures_are_result_2() {
 
 #[test]
 fn bodies_over_the_cap_are_result_5() {
-    let server = Server::start();
+    let server = start_server();
     let p = probe(
         FULL,
         &["GET", &server.url("/bytes/4000000"), "--bcap", "16"],
@@ -614,7 +492,7 @@ fn bodies_over_the_cap_are_result_5() {
 
 #[test]
 fn bad_input_is_result_6_and_sends_nothing() {
-    let server = Server::start();
+    let server = start_server();
     let url = server.url("/hello");
     for which in ["rh", "rhlen", "rb", "rblen"] {
         assert_eq!(
@@ -632,12 +510,12 @@ fn bad_input_is_result_6_and_sends_nothing() {
     }
     assert_eq!(probe(FULL, &["GET", &url, "-H", "Bad Name: x"]).result, 6);
     assert_eq!(probe(FULL, &["7", &url]).result, 6, "an unknown method");
-    assert!(server.seen().is_empty(), "{:?}", server.paths());
+    assert!(server.requests().is_empty(), "{:?}", server.targets());
 }
 
 #[test]
 fn memory_errors_are_result_7() {
-    let server = Server::start();
+    let server = start_server();
     let url = server.url("/hello");
     for which in ["rhlen", "rblen"] {
         assert_eq!(
@@ -647,7 +525,7 @@ fn memory_errors_are_result_7() {
         );
     }
     assert!(
-        server.seen().is_empty(),
+        server.requests().is_empty(),
         "length cells are checked before sending"
     );
     for which in ["rh", "rb", "status"] {
@@ -670,7 +548,7 @@ fn slow_servers_are_result_3() {
     use brine::net::Policy;
     use brine::wasi::WasiCtx;
 
-    let server = Server::start();
+    let server = start_server();
     let mut host = RealHost::new(Stdio {
         stdin: Box::new(std::io::empty()),
         stdout: Box::new(std::io::sink()),
@@ -702,7 +580,7 @@ fn slow_servers_are_result_3() {
 
 #[test]
 fn a_run_timeout_stops_a_request_in_flight() {
-    let server = Server::start();
+    let server = start_server();
     let started = std::time::Instant::now();
     let out = wasm_run([
         "--network",
@@ -735,7 +613,7 @@ fn deterministic_wasm_runs_refuse_the_network() {
 
 #[test]
 fn a_recorded_request_replays_without_the_network() {
-    let server = Server::start();
+    let server = start_server();
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("run.journal");
     let journal_arg = journal.to_str().unwrap();
@@ -757,7 +635,7 @@ fn a_recorded_request_replays_without_the_network() {
     assert_code(&replayed, 0);
     assert_eq!(stdout(&replayed), stdout(&out), "{}", describe(&replayed));
     assert_eq!(
-        server.seen().len(),
+        server.requests().len(),
         1,
         "the replay must not use the network"
     );
@@ -794,7 +672,7 @@ fn read(path: &Path) -> String {
 
 #[test]
 fn jobs_follow_their_network_settings() {
-    let server = Server::start();
+    let server = start_server();
     let url = server.url("/hello");
     let cases = [
         ("    Network: {Type: Full}\n", "Status Code: 200"),
@@ -840,7 +718,7 @@ fn a_job_without_network_fails_naming_the_missing_import() {
 
 #[test]
 fn brine_run_can_block_private_addresses() {
-    let server = Server::start();
+    let server = start_server();
     let dir = tempfile::tempdir().unwrap();
     let job = write_job(
         dir.path(),
@@ -888,7 +766,7 @@ fn deterministic_jobs_refuse_an_enabled_network() {
 
 #[test]
 fn a_recorded_job_replays_its_requests() {
-    let server = Server::start();
+    let server = start_server();
     let dir = tempfile::tempdir().unwrap();
     let job = write_job(
         dir.path(),
@@ -921,7 +799,7 @@ fn a_recorded_job_replays_its_requests() {
         describe(&replayed)
     );
     assert_eq!(
-        server.seen().len(),
+        server.requests().len(),
         1,
         "the replay must not use the network"
     );

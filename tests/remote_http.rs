@@ -11,7 +11,8 @@ mod http_fixture;
 use brine::source::http::{HttpOptions, Remote, RemoteOptions};
 use brine::source::url::UrlDownload;
 use brine::source::{InputSource, StageArea};
-use common::{brine, describe, ROOT};
+use common::job::{module_job, source_input, Job};
+use common::{describe, ROOT};
 use http_fixture::{Fault, Reply, Server};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -26,89 +27,40 @@ fn csv() -> Vec<u8> {
     body
 }
 
-/// A temporary directory holding a job file and, after running it, its results.
-struct Job {
-    dir: tempfile::TempDir,
+/// A job running fixture `module` with `arg`, with one more input `source` (YAML) at /inputs.
+fn job_with(module: &str, arg: &str, source: &str) -> Job {
+    let module = format!("{ROOT}/fixtures/{module}");
+    let inputs = source_input(source, "/inputs");
+    Job::new(&module_job(module, &[arg], &inputs, ""))
 }
 
-impl Job {
-    /// A job running fixture `module` with `arg`, with one more input `source` (YAML) at /inputs.
-    fn new(module: &str, arg: &str, source: &str) -> Job {
-        let dir = tempfile::tempdir().unwrap();
-        let yaml = format!(
-            "Name: t\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/m.wasm\n        Parameters: ['{arg}']\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '{ROOT}/fixtures/{module}'}}}}\n        Target: /wasm/m.wasm\n      - Source: {source}\n        Target: /inputs\n"
+/// A job that prints the downloaded `/inputs/<name>`.
+fn cat_url(url: &str, name: &str) -> Job {
+    job_with(
+        "cat_file.wasm",
+        &format!("/inputs/{name}"),
+        &format!("{{Type: urlDownload, Params: {{URL: '{url}'}}}}"),
+    )
+}
+
+/// The job failed with an error containing every one of `needles`.
+#[track_caller]
+fn assert_failed(job: &Job, o: &Output, needles: &[&str]) {
+    job.assert_failed_with(o, needles);
+    assert_nothing_partial(job);
+}
+
+/// Nothing but the job file and the published results: no staging area,
+/// no `.partial` file or directory anywhere.
+#[track_caller]
+fn assert_nothing_partial(job: &Job) {
+    job.assert_no_leftovers();
+    for path in walk(&job.out()) {
+        assert!(
+            !path.to_string_lossy().contains(".partial"),
+            "partial file left: {}",
+            path.display()
         );
-        std::fs::write(dir.path().join("job.yaml"), yaml).unwrap();
-        Job { dir }
-    }
-
-    /// A job that prints the downloaded `/inputs/<name>`.
-    fn cat_url(url: &str, name: &str) -> Job {
-        Job::new(
-            "cat_file.wasm",
-            &format!("/inputs/{name}"),
-            &format!("{{Type: urlDownload, Params: {{URL: '{url}'}}}}"),
-        )
-    }
-
-    fn out(&self) -> PathBuf {
-        self.dir.path().join("out")
-    }
-
-    /// Runs `brine run` with short retry pauses and `extra` flags.
-    fn run(&self, extra: &[&str]) -> Output {
-        brine()
-            .arg("run")
-            .arg(self.dir.path().join("job.yaml"))
-            .arg("--output")
-            .arg(self.out())
-            .arg("--quiet")
-            .args(extra)
-            .env("BRINE_RETRY_BASE_MS", "1")
-            .env_remove("BRINE_IPFS_GATEWAY")
-            .output()
-            .unwrap()
-    }
-
-    fn stdout_file(&self) -> Vec<u8> {
-        std::fs::read(self.out().join("stdout")).unwrap()
-    }
-
-    fn summary(&self) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.out().join("brine.json")).unwrap();
-        serde_json::from_str(&text).unwrap()
-    }
-
-    /// The job failed with an error containing every one of `needles`.
-    #[track_caller]
-    fn assert_failed(&self, o: &Output, needles: &[&str]) {
-        assert_eq!(o.status.code(), Some(1), "{}", describe(o));
-        let summary = self.summary();
-        assert_eq!(summary["status"], "failed", "{summary}");
-        let error = summary["error"].as_str().unwrap_or_default();
-        for needle in needles {
-            assert!(error.contains(needle), "error {error:?} lacks {needle:?}");
-        }
-        self.assert_nothing_partial();
-    }
-
-    /// Nothing but the job file and the published results: no staging area,
-    /// no `.partial` file or directory anywhere.
-    #[track_caller]
-    fn assert_nothing_partial(&self) {
-        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(names, ["job.yaml", "out"], "leftovers beside the results");
-        for path in walk(&self.out()) {
-            assert!(
-                !path.to_string_lossy().contains(".partial"),
-                "partial file left: {}",
-                path.display()
-            );
-        }
     }
 }
 
@@ -133,16 +85,16 @@ fn assert_completed(job: &Job, o: &Output) {
     let summary = job.summary();
     assert_eq!(summary["status"], "completed", "{summary}");
     assert_eq!(summary["exit_code"], 0, "{summary}");
-    job.assert_nothing_partial();
+    assert_nothing_partial(job);
 }
 
 #[test]
 fn a_download_is_mounted_at_target_slash_its_basename() {
     let server = Server::start(|_, _| Reply::ok(csv()));
-    let job = Job::cat_url(&server.url("/files/data.csv?version=2"), "data.csv");
-    let o = job.run(&[]);
+    let job = cat_url(&server.url("/files/data.csv?version=2"), "data.csv");
+    let o = job.run_quiet(&[]);
     assert_completed(&job, &o);
-    assert_eq!(job.stdout_file(), csv());
+    assert_eq!(job.read_bytes("stdout"), csv());
     let seen = server.requests();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].method, "GET");
@@ -153,7 +105,7 @@ fn a_download_is_mounted_at_target_slash_its_basename() {
 #[test]
 fn a_url_without_a_basename_is_saved_as_download() {
     let server = Server::start(|_, _| Reply::ok("root\n"));
-    let job = Job::new(
+    let job = job_with(
         "readdir.wasm",
         "/inputs",
         &format!(
@@ -161,9 +113,9 @@ fn a_url_without_a_basename_is_saved_as_download() {
             server.base()
         ),
     );
-    let o = job.run(&[]);
+    let o = job.run_quiet(&[]);
     assert_completed(&job, &o);
-    let listing = String::from_utf8(job.stdout_file()).unwrap();
+    let listing = String::from_utf8(job.read_bytes("stdout")).unwrap();
     assert!(listing.lines().any(|l| l == "download"), "{listing}");
 }
 
@@ -176,10 +128,10 @@ fn server_errors_are_retried_until_the_download_succeeds() {
             Reply::ok(csv())
         }
     });
-    let job = Job::cat_url(&server.url("/data.csv"), "data.csv");
-    let o = job.run(&[]);
+    let job = cat_url(&server.url("/data.csv"), "data.csv");
+    let o = job.run_quiet(&[]);
     assert_completed(&job, &o);
-    assert_eq!(job.stdout_file(), csv());
+    assert_eq!(job.read_bytes("stdout"), csv());
     assert_eq!(server.requests().len(), 3);
 }
 
@@ -201,10 +153,10 @@ fn a_truncated_body_resumes_with_a_range_request() {
     let body = csv();
     let half = body.len() / 2;
     let server = flaky_ranged_server(&body, Fault::CloseAfter(half));
-    let job = Job::cat_url(&server.url("/data.csv"), "data.csv");
-    let o = job.run(&[]);
+    let job = cat_url(&server.url("/data.csv"), "data.csv");
+    let o = job.run_quiet(&[]);
     assert_completed(&job, &o);
-    assert_eq!(job.stdout_file(), body);
+    assert_eq!(job.read_bytes("stdout"), body);
     let seen = server.requests();
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert_eq!(seen[1].range_start(), Some(half), "{seen:?}");
@@ -216,10 +168,10 @@ fn a_connection_reset_mid_body_is_retried() {
     let body = csv();
     let half = body.len() / 2;
     let server = flaky_ranged_server(&body, Fault::ResetAfter(half));
-    let job = Job::cat_url(&server.url("/data.csv"), "data.csv");
-    let o = job.run(&[]);
+    let job = cat_url(&server.url("/data.csv"), "data.csv");
+    let o = job.run_quiet(&[]);
     assert_completed(&job, &o);
-    assert_eq!(job.stdout_file(), body);
+    assert_eq!(job.read_bytes("stdout"), body);
     let seen = server.requests();
     assert_eq!(seen.len(), 2, "{seen:?}");
     // What arrived before the RST is kept unless the kernel dropped it with the reset.
@@ -233,11 +185,11 @@ fn a_stalled_download_times_out_and_resumes() {
     let body = csv();
     let stall = Fault::StallAfter(1000, std::time::Duration::from_secs(5));
     let server = flaky_ranged_server(&body, stall);
-    let job = Job::cat_url(&server.url("/data.csv"), "data.csv");
+    let job = cat_url(&server.url("/data.csv"), "data.csv");
     let started = std::time::Instant::now();
-    let o = job.run(&["--read-timeout", "300ms"]);
+    let o = job.run_quiet(&["--read-timeout", "300ms"]);
     assert_completed(&job, &o);
-    assert_eq!(job.stdout_file(), body);
+    assert_eq!(job.read_bytes("stdout"), body);
     assert!(started.elapsed() < std::time::Duration::from_secs(4));
     assert_eq!(server.requests()[1].range_start(), Some(1000));
 }
@@ -254,10 +206,10 @@ fn a_truncated_body_from_a_server_without_ranges_is_fetched_again_whole() {
             reply
         }
     });
-    let job = Job::cat_url(&server.url("/data.csv"), "data.csv");
-    let o = job.run(&[]);
+    let job = cat_url(&server.url("/data.csv"), "data.csv");
+    let o = job.run_quiet(&[]);
     assert_completed(&job, &o);
-    assert_eq!(job.stdout_file(), body);
+    assert_eq!(job.read_bytes("stdout"), body);
     let seen = server.requests();
     assert_eq!(seen.len(), 2);
     assert!(seen[1].header("range").is_none(), "no ranges: start over");
@@ -267,10 +219,11 @@ fn a_truncated_body_from_a_server_without_ranges_is_fetched_again_whole() {
 fn a_body_that_always_ends_early_fails_naming_the_source() {
     let server = Server::start(|_, _| Reply::ok(csv()).fault(Fault::CloseAfter(100)));
     let url = server.url("/data.csv");
-    let job = Job::cat_url(&url, "data.csv");
-    let o = job.run(&["--retries", "2"]);
+    let job = cat_url(&url, "data.csv");
+    let o = job.run_quiet(&["--retries", "2"]);
     let expected = format!("the body ended after 100 of {} bytes", csv().len());
-    job.assert_failed(
+    assert_failed(
+        &job,
         &o,
         &[
             &format!("input /inputs (urlDownload {url}): "),
@@ -285,9 +238,10 @@ fn a_body_that_always_ends_early_fails_naming_the_source() {
 fn a_404_fails_at_once_naming_the_source() {
     let server = Server::start(|_, _| Reply::status(404));
     let url = server.url("/data.csv");
-    let job = Job::cat_url(&url, "data.csv");
-    let o = job.run(&[]);
-    job.assert_failed(
+    let job = cat_url(&url, "data.csv");
+    let o = job.run_quiet(&[]);
+    assert_failed(
+        &job,
         &o,
         &[&format!(
             "input /inputs (urlDownload {url}): HTTP 404 Not Found"
@@ -305,10 +259,10 @@ fn a_redirect_is_followed_and_the_file_keeps_the_urls_name() {
         "/blobs/8f3a" => Reply::ok(csv()),
         _ => Reply::status(404),
     });
-    let job = Job::cat_url(&server.url("/data.csv"), "data.csv");
-    let o = job.run(&[]);
+    let job = cat_url(&server.url("/data.csv"), "data.csv");
+    let o = job.run_quiet(&[]);
     assert_completed(&job, &o);
-    assert_eq!(job.stdout_file(), csv());
+    assert_eq!(job.read_bytes("stdout"), csv());
     let paths: Vec<String> = server.requests().iter().map(|r| r.target.clone()).collect();
     assert_eq!(paths, ["/data.csv", "/blobs/8f3a"]);
 }
@@ -317,9 +271,10 @@ fn a_redirect_is_followed_and_the_file_keeps_the_urls_name() {
 fn a_download_larger_than_max_download_fails() {
     let server = Server::start(|_, _| Reply::ok(csv()));
     let url = server.url("/data.csv");
-    let job = Job::cat_url(&url, "data.csv");
-    let o = job.run(&["--max-download", "1KiB"]);
-    job.assert_failed(
+    let job = cat_url(&url, "data.csv");
+    let o = job.run_quiet(&["--max-download", "1KiB"]);
+    assert_failed(
+        &job,
         &o,
         &[
             &format!("input /inputs (urlDownload {url}): "),
@@ -342,10 +297,10 @@ fn the_cache_revalidates_with_if_none_match_and_reuses_the_copy_on_304() {
     let cache_dir = common::s(cache.path());
     let url = server.url("/data.csv");
     for _ in 0..2 {
-        let job = Job::cat_url(&url, "data.csv");
-        let o = job.run(&["--cache", cache_dir]);
+        let job = cat_url(&url, "data.csv");
+        let o = job.run_quiet(&["--cache", cache_dir]);
         assert_completed(&job, &o);
-        assert_eq!(job.stdout_file(), csv());
+        assert_eq!(job.read_bytes("stdout"), csv());
     }
     let seen = server.requests();
     assert_eq!(seen.len(), 2);
@@ -362,10 +317,13 @@ fn a_changed_resource_replaces_the_cached_copy() {
     let cache = tempfile::tempdir().unwrap();
     let url = server.url("/data.csv");
     for expected in ["version 0\n", "version 1\n"] {
-        let job = Job::cat_url(&url, "data.csv");
-        let o = job.run(&["--cache", common::s(cache.path())]);
+        let job = cat_url(&url, "data.csv");
+        let o = job.run_quiet(&["--cache", common::s(cache.path())]);
         assert_completed(&job, &o);
-        assert_eq!(String::from_utf8(job.stdout_file()).unwrap(), expected);
+        assert_eq!(
+            String::from_utf8(job.read_bytes("stdout")).unwrap(),
+            expected
+        );
     }
     assert_eq!(server.requests()[1].header("if-none-match"), Some("\"v0\""));
 }
@@ -411,7 +369,7 @@ fn gateway(cid: &'static str, tar: Vec<u8>) -> Server {
 }
 
 fn ipfs_job(module: &str, arg: &str, cid: &str) -> Job {
-    Job::new(
+    job_with(
         module,
         arg,
         &format!("{{Type: ipfs, Params: {{CID: '{cid}'}}}}"),
@@ -423,9 +381,9 @@ fn an_ipfs_file_cid_is_a_file_at_target() {
     let body = csv();
     let server = gateway(FILE_CID, tar_of(&[(FILE_CID, Some(&body))]));
     let job = ipfs_job("cat_file.wasm", "/inputs", FILE_CID);
-    let o = job.run(&["--ipfs-gateway", &server.base()]);
+    let o = job.run_quiet(&["--ipfs-gateway", &server.base()]);
     assert_completed(&job, &o);
-    assert_eq!(job.stdout_file(), body);
+    assert_eq!(job.read_bytes("stdout"), body);
     let seen = server.requests();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].path(), format!("/ipfs/{FILE_CID}"));
@@ -446,32 +404,29 @@ fn an_ipfs_directory_cid_is_a_directory_at_target() {
     ]);
     let server = gateway(DIR_CID, tar);
     let job = ipfs_job("readdir.wasm", "/inputs", DIR_CID);
-    let o = job.run(&["--ipfs-gateway", &server.base()]);
+    let o = job.run_quiet(&["--ipfs-gateway", &server.base()]);
     assert_completed(&job, &o);
-    let listing = String::from_utf8(job.stdout_file()).unwrap();
+    let listing = String::from_utf8(job.read_bytes("stdout")).unwrap();
     let names: Vec<&str> = listing.lines().filter(|l| !l.starts_with('.')).collect();
     assert_eq!(names, ["a.txt", "sub"], "{listing}");
 
     let job = ipfs_job("cat_file.wasm", "/inputs/sub/b.txt", DIR_CID);
-    let o = job.run(&["--ipfs-gateway", &server.base()]);
+    let o = job.run_quiet(&["--ipfs-gateway", &server.base()]);
     assert_completed(&job, &o);
-    assert_eq!(job.stdout_file(), b"beta\n");
+    assert_eq!(job.read_bytes("stdout"), b"beta\n");
 }
 
 #[test]
 fn the_gateway_comes_from_the_environment_too() {
     let server = gateway(FILE_CID, tar_of(&[(FILE_CID, Some(b"env\n"))]));
     let job = ipfs_job("cat_file.wasm", "/inputs", FILE_CID);
-    let o = brine()
-        .arg("run")
-        .arg(job.dir.path().join("job.yaml"))
-        .arg("--output")
-        .arg(job.out())
+    let o = job
+        .command()
         .env("BRINE_IPFS_GATEWAY", server.base())
         .output()
         .unwrap();
     assert_completed(&job, &o);
-    assert_eq!(job.stdout_file(), b"env\n");
+    assert_eq!(job.read_bytes("stdout"), b"env\n");
 }
 
 #[test]
@@ -480,14 +435,14 @@ fn ipfs_content_in_the_cache_is_not_fetched_again() {
     let cache = tempfile::tempdir().unwrap();
     for _ in 0..2 {
         let job = ipfs_job("cat_file.wasm", "/inputs", FILE_CID);
-        let o = job.run(&[
+        let o = job.run_quiet(&[
             "--ipfs-gateway",
             &server.base(),
             "--cache",
             common::s(cache.path()),
         ]);
         assert_completed(&job, &o);
-        assert_eq!(job.stdout_file(), b"cached\n");
+        assert_eq!(job.read_bytes("stdout"), b"cached\n");
     }
     assert_eq!(server.requests().len(), 1, "a CID's content never changes");
 }
@@ -505,23 +460,25 @@ fn an_archive_entry_climbing_out_is_refused() {
     builder.append(&header, &b"evil"[..]).unwrap();
     let server = gateway(DIR_CID, builder.into_inner().unwrap());
     let job = ipfs_job("readdir.wasm", "/inputs", DIR_CID);
-    let o = job.run(&["--ipfs-gateway", &server.base()]);
-    job.assert_failed(
+    let o = job.run_quiet(&["--ipfs-gateway", &server.base()]);
+    assert_failed(
+        &job,
         &o,
         &[
             &format!("input /inputs (ipfs {DIR_CID} via {}): ", server.base()),
             "unsafe path `../evil.sh`",
         ],
     );
-    assert!(!job.dir.path().join("evil.sh").exists());
+    assert!(!job.path("evil.sh").exists());
 }
 
 #[test]
 fn a_gateway_error_names_the_cid_and_the_gateway() {
     let server = Server::start(|_, _| Reply::status(404));
     let job = ipfs_job("cat_file.wasm", "/inputs", FILE_CID);
-    let o = job.run(&["--ipfs-gateway", &server.base()]);
-    job.assert_failed(
+    let o = job.run_quiet(&["--ipfs-gateway", &server.base()]);
+    assert_failed(
+        &job,
         &o,
         &[&format!(
             "input /inputs (ipfs {FILE_CID} via {}): HTTP 404 Not Found",
@@ -533,7 +490,7 @@ fn a_gateway_error_names_the_cid_and_the_gateway() {
 #[test]
 fn an_invalid_cid_is_rejected_before_anything_runs() {
     let job = ipfs_job("cat_file.wasm", "/inputs", "QmNotACid");
-    let o = job.run(&[]);
+    let o = job.run_quiet(&[]);
     assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(

@@ -12,69 +12,25 @@ use brine::publish::s3::{Manifest, S3Publisher};
 use brine::publish::{Context, Publisher};
 use brine::source::s3::S3;
 use brine::source::{InputSource, StageArea};
-use common::{assert_no_panic, brine, describe, stdout, ROOT};
+use common::job::Job;
+use common::{assert_no_panic, code, describe, stdout, ROOT};
 use s3_support::{isolate, isolate_this_process, sha256, Server};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-/// A temporary directory holding a job file and, after running it, its results.
-struct Job {
-    dir: tempfile::TempDir,
+/// A job from `yaml`, with `@ROOT@` the crate root, `@DIR@` the job's
+/// directory and `@ENDPOINT@` the server.
+fn s3_job(yaml: &str, server: &Server) -> Job {
+    Job::new(&yaml.replace("@ENDPOINT@", &server.endpoint))
 }
 
-impl Job {
-    /// A job from `yaml`, with `@ROOT@` the crate root and `@ENDPOINT@` the server.
-    fn new(yaml: &str, server: &Server) -> Job {
-        let dir = tempfile::tempdir().unwrap();
-        let text = yaml
-            .replace("@ROOT@", ROOT)
-            .replace("@ENDPOINT@", &server.endpoint)
-            .replace("@DIR@", &dir.path().to_string_lossy());
-        std::fs::write(dir.path().join("job.yaml"), text).unwrap();
-        Job { dir }
-    }
-
-    fn out(&self) -> PathBuf {
-        self.dir.path().join("out")
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    /// Runs the job with the test credentials (or none).
-    fn run(&self, credentials: bool) -> Output {
-        let mut cmd = brine();
-        cmd.arg("run")
-            .arg(self.dir.path().join("job.yaml"))
-            .arg("--output")
-            .arg(self.out());
-        isolate(&mut cmd, credentials);
-        let o = cmd.output().unwrap();
-        assert_no_panic(&o);
-        o
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.out().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-    }
-
-    fn summary(&self) -> serde_json::Value {
-        serde_json::from_str(&self.read("brine.json")).unwrap()
-    }
-
-    /// Names in the job's directory other than the job file and the results.
-    fn leftovers(&self) -> Vec<String> {
-        std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n != "job.yaml" && n != "out")
-            .collect()
-    }
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited normally")
+/// Runs the job with the test credentials (or none).
+fn run_s3(job: &Job, credentials: bool) -> Output {
+    let mut cmd = job.command();
+    isolate(&mut cmd, credentials);
+    let o = cmd.output().unwrap();
+    assert_no_panic(&o);
+    o
 }
 
 fn fixture(rel: &str) -> Vec<u8> {
@@ -108,7 +64,7 @@ fn publishing_job(text: &str, publisher: &str) -> String {
 fn the_spec_sample_job_fetches_its_entry_module_from_s3() {
     let server = Server::with_auth();
     server.put("my-bucket", "entry.wasm", fixture("hello.wasm"));
-    let job = Job::new(
+    let job = s3_job(
         r#"
 Type: "WASM"
 Params:
@@ -134,7 +90,7 @@ Params:
 "#,
         &server,
     );
-    let o = job.run(true);
+    let o = run_s3(&job, true);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert_eq!(job.read("stdout"), "Hello, world!\n");
     assert_eq!(job.summary()["status"], "completed");
@@ -155,8 +111,8 @@ fn a_prefix_with_a_filter_becomes_a_directory_without_the_prefix() {
         "/inputs",
         "",
     );
-    let job = Job::new(&yaml, &server);
-    let o = job.run(true);
+    let job = s3_job(&yaml, &server);
+    let o = run_s3(&job, true);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert_eq!(job.read("stdout"), ".\n..\na.csv\nb.csv\nsub\n");
 }
@@ -174,8 +130,8 @@ fn a_prefix_strips_only_its_directory_part() {
         "/inputs",
         "",
     );
-    let job = Job::new(&yaml, &server);
-    let o = job.run(true);
+    let job = s3_job(&yaml, &server);
+    let o = run_s3(&job, true);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert_eq!(job.read("stdout"), ".\n..\n2023\n2024\n");
 }
@@ -187,8 +143,8 @@ fn a_single_object_is_a_file_and_its_checksum_is_checked() {
     let good = sha256(b"hello from s3\n");
     let params = format!("Bucket: data, Key: in/hello.txt, ChecksumSHA256: '{good}'");
     let yaml = s3_input_job("cat_file.wasm", &["/in.txt"], &params, "/in.txt", "");
-    let job = Job::new(&yaml, &server);
-    let o = job.run(true);
+    let job = s3_job(&yaml, &server);
+    let o = run_s3(&job, true);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert_eq!(job.read("stdout"), "hello from s3\n");
 }
@@ -201,8 +157,8 @@ fn a_checksum_mismatch_fails_naming_both_hashes_and_stages_nothing() {
     let actual = sha256(b"tampered\n");
     let params = format!("Bucket: data, Key: in/hello.txt, ChecksumSHA256: '{expected}'");
     let yaml = s3_input_job("cat_file.wasm", &["/in.txt"], &params, "/in.txt", "");
-    let job = Job::new(&yaml, &server);
-    let o = job.run(true);
+    let job = s3_job(&yaml, &server);
+    let o = run_s3(&job, true);
     assert_eq!(code(&o), 1, "{}", describe(&o));
     let error = job.summary()["error"].as_str().unwrap().to_string();
     for needle in [
@@ -259,8 +215,8 @@ fn a_missing_key_is_a_clear_error() {
         "/in.txt",
         "",
     );
-    let job = Job::new(&yaml, &server);
-    let o = job.run(true);
+    let job = s3_job(&yaml, &server);
+    let o = run_s3(&job, true);
     assert_eq!(code(&o), 1, "{}", describe(&o));
     let error = job.summary()["error"].as_str().unwrap().to_string();
     assert!(
@@ -280,8 +236,8 @@ fn a_missing_bucket_and_wrong_credentials_are_clear_errors() {
         "/x",
         "",
     );
-    let job = Job::new(&yaml, &server);
-    let o = job.run(true);
+    let job = s3_job(&yaml, &server);
+    let o = run_s3(&job, true);
     assert_eq!(code(&o), 1, "{}", describe(&o));
     let error = job.summary()["error"].as_str().unwrap().to_string();
     assert!(
@@ -291,8 +247,8 @@ fn a_missing_bucket_and_wrong_credentials_are_clear_errors() {
 
     server.put("bkt", "k", "v");
     let yaml = s3_input_job("cat_file.wasm", &["/x"], "Bucket: bkt, Key: k", "/x", "");
-    let job = Job::new(&yaml, &server);
-    let o = job.run(false);
+    let job = s3_job(&yaml, &server);
+    let o = run_s3(&job, false);
     assert_eq!(code(&o), 1, "{}", describe(&o));
     let error = job.summary()["error"].as_str().unwrap().to_string();
     assert!(error.contains("s3://bkt/k: access denied"), "{error}");
@@ -309,8 +265,8 @@ fn anonymous_access_works_when_no_credentials_exist() {
         "/g.txt",
         "",
     );
-    let job = Job::new(&yaml, &server);
-    let o = job.run(false);
+    let job = s3_job(&yaml, &server);
+    let o = run_s3(&job, false);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert_eq!(job.read("stdout"), "hi anonymous\n");
 }
@@ -346,8 +302,8 @@ fn invalid_s3_parameters_are_refused_before_anything_runs() {
         "/x",
         "",
     );
-    let job = Job::new(&yaml, &server);
-    let o = job.run(true);
+    let job = s3_job(&yaml, &server);
+    let o = run_s3(&job, true);
     assert_eq!(code(&o), 2, "{}", describe(&o));
     assert!(common::stderr(&o).contains("VersionID"), "{}", describe(&o));
     assert!(!job.out().exists());
@@ -378,8 +334,8 @@ fn publishing_to_s3_uploads_every_file_and_the_manifest() {
     server.bucket("results");
     let publisher =
         "{Type: s3, Params: {Bucket: results, Key: 'runs/{jobID}/', Endpoint: '@ENDPOINT@'}}";
-    let job = Job::new(&publishing_job("published text", publisher), &server);
-    let o = job.run(true);
+    let job = s3_job(&publishing_job("published text", publisher), &server);
+    let o = run_s3(&job, true);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     let summary = job.summary();
     let job_id = summary["job_id"].as_str().unwrap();
@@ -416,8 +372,8 @@ fn a_publish_failure_fails_the_job() {
     let server = Server::with_auth();
     server.bucket("results");
     let publisher = "{Type: s3, Params: {Bucket: results, Key: out, Endpoint: '@ENDPOINT@'}}";
-    let job = Job::new(&publishing_job("x", publisher), &server);
-    let o = job.run(false);
+    let job = s3_job(&publishing_job("x", publisher), &server);
+    let o = run_s3(&job, false);
     assert_eq!(code(&o), 1, "{}", describe(&o));
     let summary = job.summary();
     assert_eq!(summary["status"], "failed");
@@ -469,8 +425,8 @@ fn large_files_are_uploaded_in_parts() {
 fn the_local_publisher_writes_a_directory_or_a_tar_gz() {
     let server = Server::anonymous();
     let publisher = "{Type: local, Params: {Path: published}}";
-    let job = Job::new(&publishing_job("to a dir", publisher), &server);
-    let o = job.run(false);
+    let job = s3_job(&publishing_job("to a dir", publisher), &server);
+    let o = run_s3(&job, false);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     let dir = job.path("published");
     assert_eq!(
@@ -484,8 +440,8 @@ fn the_local_publisher_writes_a_directory_or_a_tar_gz() {
     assert_eq!(job.summary()["published"]["type"], "local");
 
     let publisher = "{Type: local, Params: {Path: '@DIR@/archive/r.tar.gz'}}";
-    let job = Job::new(&publishing_job("to an archive", publisher), &server);
-    let o = job.run(false);
+    let job = s3_job(&publishing_job("to an archive", publisher), &server);
+    let o = run_s3(&job, false);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     let archive = std::fs::File::open(job.path("archive/r.tar.gz")).unwrap();
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(archive));
@@ -512,8 +468,8 @@ fn the_local_publisher_writes_a_directory_or_a_tar_gz() {
 #[test]
 fn an_ipfs_publisher_is_refused_before_anything_runs() {
     let server = Server::anonymous();
-    let job = Job::new(&publishing_job("x", "{Type: ipfs}"), &server);
-    let o = job.run(false);
+    let job = s3_job(&publishing_job("x", "{Type: ipfs}"), &server);
+    let o = run_s3(&job, false);
     assert_eq!(code(&o), 2, "{}", describe(&o));
     assert!(
         common::stderr(&o).contains("`ipfs` is not supported"),
@@ -529,8 +485,8 @@ fn each_partition_publishes_to_its_own_place() {
     let publisher = "{Type: local, Params: {Path: published}}";
     let yaml =
         publishing_job("part", publisher).replace("Type: batch\n", "Type: batch\nCount: 2\n");
-    let job = Job::new(&yaml, &server);
-    let o = job.run(false);
+    let job = s3_job(&yaml, &server);
+    let o = run_s3(&job, false);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     for index in ["0", "1"] {
         let file = job.path("published").join(index).join("outputs/result.txt");

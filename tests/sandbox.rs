@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::job::summary_in;
 use common::*;
 use std::fs;
 use std::os::unix::fs::symlink;
@@ -604,15 +605,10 @@ fn the_adversarial_battery_gets_its_errnos_and_changes_nothing_outside() {
         "/sandbox".to_string(),
     ]);
     let out = stdout(&o);
-    let failures: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL")).collect();
+    let failures = battery_failures(&out);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_code(&o, 0);
-    let attempts: usize = out
-        .lines()
-        .last()
-        .and_then(|l| l.strip_suffix(" attempts"))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
+    let attempts = battery_attempts(&out);
     assert!(attempts >= 25, "{out}");
     assert_eq!(
         listing(tmp.path()),
@@ -644,11 +640,7 @@ fn the_adversarial_battery_in_a_job_meets_read_only_inputs_fifos_and_the_disk_li
     let inputs = tmp.path().join("inputs");
     fs::create_dir(&inputs).unwrap();
     fs::write(inputs.join("data.txt"), "input data\n").unwrap();
-    let status = std::process::Command::new("mkfifo")
-        .arg(inputs.join("pipe"))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    mkfifo(&inputs.join("pipe"));
     let mtime = |p: &Path| fs::symlink_metadata(p).unwrap().modified().unwrap();
     let (file_before, dir_before) = (mtime(&inputs.join("data.txt")), mtime(&inputs));
     let job = format!(
@@ -666,17 +658,11 @@ fn the_adversarial_battery_in_a_job_meets_read_only_inputs_fifos_and_the_disk_li
         describe(&o)
     );
     let printed = fs::read_to_string(out.join("stdout")).unwrap();
-    let failures: Vec<&str> = printed.lines().filter(|l| l.starts_with("FAIL")).collect();
+    let failures = battery_failures(&printed);
     assert!(failures.is_empty(), "{}\n{printed}", failures.join("\n"));
-    let attempts: usize = printed
-        .lines()
-        .last()
-        .and_then(|l| l.strip_suffix(" attempts"))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
+    let attempts = battery_attempts(&printed);
     assert!(attempts >= 25, "{printed}");
-    let summary: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(out.join("brine.json")).unwrap()).unwrap();
+    let summary = summary_in(&out);
     assert_eq!(summary["status"], "failed");
     assert!(summary["error"]
         .as_str()
@@ -713,8 +699,7 @@ fn the_adversarial_battery_plants_links_in_its_outputs_and_none_is_published() {
         fs::read_to_string(out.join("outputs/kept.txt")).unwrap(),
         "kept\n"
     );
-    let summary: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(out.join("brine.json")).unwrap()).unwrap();
+    let summary = summary_in(&out);
     assert_eq!(summary["status"], "completed", "{summary}");
     assert!(
         summary["dropped_links"].to_string().contains("up"),

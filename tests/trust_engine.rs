@@ -7,72 +7,11 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{assert_code, assert_no_panic, base64, brine, describe, stderr, ROOT};
+use common::job::{inline_tar_gz, local_input, wasm_job, Job};
+use common::{assert_code, assert_no_panic, brine, describe, fixture, stderr, ROOT};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
-
-/// A temporary directory holding a job file and, after running it, its results.
-struct Job {
-    dir: tempfile::TempDir,
-}
-
-impl Job {
-    fn new(yaml: &str) -> Job {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("job.yaml"), yaml.replace("@ROOT@", ROOT)).unwrap();
-        Job { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn run(&self) -> Output {
-        let o = brine()
-            .arg("run")
-            .arg(self.path("job.yaml"))
-            .arg("--output")
-            .arg(self.path("out"))
-            .output()
-            .unwrap();
-        assert_no_panic(&o);
-        o
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.path("out").join(rel)).unwrap_or_default()
-    }
-
-    fn error(&self) -> String {
-        let summary: serde_json::Value =
-            serde_json::from_str(&self.read("brine.json")).expect("brine.json is written");
-        summary["error"].as_str().unwrap_or_default().to_string()
-    }
-}
-
-/// A job running the module at guest path `entry`, with these input-source YAML lines.
-fn job_yaml(entry: &str, inputs: &str, task_extra: &str) -> String {
-    format!(
-        "Name: t\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: {entry}\n    InputSources:\n{inputs}{task_extra}"
-    )
-}
-
-/// An input-source entry mounting host `path` at `target`.
-fn local_input(path: &Path, target: &str) -> String {
-    format!(
-        "      - Source: {{Type: localDirectory, Params: {{SourcePath: '{}'}}}}\n        Target: {target}\n",
-        path.display()
-    )
-}
-
-/// An input-source entry mounting an inline tar.gz at `target`.
-fn inline_input(tar_gz: &[u8], target: &str) -> String {
-    format!(
-        "      - Source: {{Type: inline, Params: {{URL: 'data:application/gzip;base64,{}'}}}}\n        Target: {target}\n",
-        base64(tar_gz)
-    )
-}
 
 /// An archive entry.
 enum Entry<'a> {
@@ -129,10 +68,10 @@ fn host_module_dir() -> tempfile::TempDir {
 /// Runs `job`, which must fail without running the host's module, with an error holding `expected`.
 #[track_caller]
 fn assert_host_module_not_run(job: &Job, expected: &[&str]) {
-    let o = job.run();
+    let o = job.run_checked(&[]);
     assert_code(&o, 1);
     assert_eq!(
-        job.read("stdout"),
+        job.read_or_empty("stdout"),
         "",
         "the host's module ran\n{}",
         describe(&o)
@@ -158,12 +97,18 @@ fn a_module_symlink_out_of_its_mount_is_not_run() {
     let target = host.path().join("host.wasm");
     // As the issue gives it: an inline archive carrying the link. Staging refuses it.
     let archive = tar_gz(&[Entry::Symlink("m.wasm", &target)]);
-    let job = Job::new(&job_yaml("/in/m.wasm", &inline_input(&archive, "/in"), ""));
+    let job = Job::new(&wasm_job(
+        "/in/m.wasm",
+        &[],
+        &inline_tar_gz(&archive, "/in"),
+        "",
+    ));
     assert_host_module_not_run(&job, &["link `m.wasm` may point outside the archive"]);
     // The same link in a local directory, which is mounted in place: module resolution refuses it.
     let local = local_dir_with_link("m.wasm", &target);
-    let job = Job::new(&job_yaml(
+    let job = Job::new(&wasm_job(
         "/in/m.wasm",
+        &[],
         &local_input(local.path(), "/in"),
         "",
     ));
@@ -177,15 +122,30 @@ fn a_module_symlink_out_of_its_mount_is_not_run() {
 fn a_directory_symlink_out_of_its_mount_is_not_listed() {
     let host = host_module_dir();
     let archive = tar_gz(&[Entry::Symlink("mods", host.path())]);
-    let job = Job::new(&job_yaml("/in/mods", &inline_input(&archive, "/in"), ""));
+    let job = Job::new(&wasm_job(
+        "/in/mods",
+        &[],
+        &inline_tar_gz(&archive, "/in"),
+        "",
+    ));
     assert_host_module_not_run(&job, &["link `mods` may point outside the archive"]);
     let local = local_dir_with_link("mods", host.path());
-    let job = Job::new(&job_yaml("/in/mods", &local_input(local.path(), "/in"), ""));
+    let job = Job::new(&wasm_job(
+        "/in/mods",
+        &[],
+        &local_input(local.path(), "/in"),
+        "",
+    ));
     assert_host_module_not_run(&job, &["cannot read module /in/mods"]);
 
     // A module directory whose one .wasm entry links out of the mount.
     let local = local_dir_with_link("mods/m.wasm", &host.path().join("host.wasm"));
-    let job = Job::new(&job_yaml("/in/mods", &local_input(local.path(), "/in"), ""));
+    let job = Job::new(&wasm_job(
+        "/in/mods",
+        &[],
+        &local_input(local.path(), "/in"),
+        "",
+    ));
     assert_host_module_not_run(&job, &["cannot read module /in/mods/m.wasm"]);
 }
 
@@ -198,10 +158,10 @@ fn a_module_symlink_inside_its_mount_runs_as_the_guest_sees_it() {
         Entry::Symlink("mods", Path::new("real")),
     ]);
     for entry in ["/in/m.wasm", "/in/mods"] {
-        let job = Job::new(&job_yaml(entry, &inline_input(&archive, "/in"), ""));
-        let o = job.run();
+        let job = Job::new(&wasm_job(entry, &[], &inline_tar_gz(&archive, "/in"), ""));
+        let o = job.run_checked(&[]);
         assert_code(&o, 0);
-        assert_eq!(job.read("stdout"), "Hello, world!\n");
+        assert_eq!(job.read_or_empty("stdout"), "Hello, world!\n");
     }
 }
 
@@ -210,8 +170,9 @@ fn a_receipt_hashes_the_module_bytes_that_ran() {
     let dir = tempfile::tempdir().unwrap();
     let module = dir.path().join("m.wasm");
     std::fs::write(&module, hello_wasm()).unwrap();
-    let job = Job::new(&job_yaml(
+    let job = Job::new(&wasm_job(
         "/wasm/m.wasm",
+        &[],
         &local_input(&module, "/wasm/m.wasm"),
         "",
     ));
@@ -255,12 +216,13 @@ fn a_large_function_runs_under_a_timeout() {
     assert_code(&o, 0);
     assert!(!stderr(&o).contains("fuel"), "{}", describe(&o));
 
-    let job = Job::new(&job_yaml(
+    let job = Job::new(&wasm_job(
         "/wasm/m.wasm",
+        &[],
         &local_input(&module, "/wasm/m.wasm"),
         "    Timeouts:\n      ExecutionTimeout: 600\n",
     ));
-    let o = job.run();
+    let o = job.run_checked(&[]);
     assert_code(&o, 0);
     assert_eq!(job.error(), "");
 }
@@ -278,14 +240,15 @@ fn an_unrepresentable_timeout_runs_without_a_deadline() {
     assert_code(&o, 0);
     assert_eq!(common::stdout(&o), "Hello, world!\n");
 
-    let job = Job::new(&job_yaml(
+    let job = Job::new(&wasm_job(
         "/wasm/m.wasm",
-        &local_input(&Path::new(ROOT).join("fixtures/hello.wasm"), "/wasm/m.wasm"),
+        &[],
+        &local_input(fixture("hello.wasm"), "/wasm/m.wasm"),
         &format!("    Timeouts:\n      ExecutionTimeout: {FOREVER}\n"),
     ));
-    let o = job.run();
+    let o = job.run_checked(&[]);
     assert_code(&o, 0);
-    assert_eq!(job.read("stdout"), "Hello, world!\n");
+    assert_eq!(job.read_or_empty("stdout"), "Hello, world!\n");
 
     let suite = tempfile::tempdir().unwrap();
     std::fs::write(suite.path().join("hello.wasm"), hello_wasm()).unwrap();
@@ -351,19 +314,21 @@ fn a_start_function_loop_stops_at_the_execution_timeout() {
     let looping = write_wat(dir.path(), "loop.wasm", START_LOOP);
     let main = write_wat(dir.path(), "main.wasm", IMPORTS_LIB);
     let timeout = "    Timeouts:\n      ExecutionTimeout: 1\n";
-    let entry_loops = job_yaml(
+    let entry_loops = wasm_job(
         "/wasm/m.wasm",
+        &[],
         &local_input(&looping, "/wasm/m.wasm"),
         timeout,
     );
-    let import_loops = job_yaml(
+    let import_loops = wasm_job(
         "/main.wasm",
+        &[],
         &(local_input(&main, "/main.wasm") + &local_input(&looping, "/lib.wasm")),
         timeout,
     );
     for yaml in [entry_loops, import_loops] {
         let job = Job::new(&yaml);
-        let o = within_seconds(|| job.run());
+        let o = within_seconds(|| job.run_checked(&[]));
         assert_code(&o, 1);
         assert_eq!(job.error(), "Execution timed out");
     }
@@ -466,12 +431,13 @@ fn all_memories_and_tables_share_the_memory_limit() {
             ],
         );
 
-        let job = Job::new(&job_yaml(
+        let job = Job::new(&wasm_job(
             "/wasm/m.wasm",
+            &[],
             &local_input(&module, "/wasm/m.wasm"),
             "    Resources:\n      Memory: 64MiB\n",
         ));
-        let o = job.run();
+        let o = job.run_checked(&[]);
         assert_code(&o, 1);
         let error = job.error();
         assert!(
@@ -545,12 +511,13 @@ fn a_job_that_traps_after_a_refused_growth_names_the_memory_limit() {
     let modules = tempfile::tempdir().unwrap();
     let module = modules.path().join("m.wasm");
     std::fs::write(&module, wat::parse_str(wat).unwrap()).unwrap();
-    let job = Job::new(&job_yaml(
+    let job = Job::new(&wasm_job(
         "/wasm/m.wasm",
+        &[],
         &local_input(&module, "/wasm/m.wasm"),
         "    Resources: {Memory: 1MiB}\n",
     ));
-    let o = job.run();
+    let o = job.run_checked(&[]);
     assert_code(&o, 1);
     let error = job.error();
     assert!(error.contains("wasm trap"), "{error}");

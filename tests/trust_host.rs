@@ -4,87 +4,38 @@
 
 mod common;
 
-use common::{brine, describe, ROOT};
-use std::path::{Path, PathBuf};
+use common::job::{local_input, module_job, Job};
+use common::{battery_attempts, battery_failures, describe, fixture, mkfifo};
+use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant, SystemTime};
 
-/// A temporary directory holding a job file, its inputs and, after a run, its results.
-struct Job {
-    dir: tempfile::TempDir,
-}
-
-impl Job {
-    fn new() -> Job {
-        Job {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    /// Writes the job: `module` at /wasm/m.wasm with `params`, the directory
-    /// `inputs` (read-only) at /inputs when given, /outputs as a result path,
-    /// and `task_extra` (indented task YAML: Resources, Timeouts).
-    fn write(&self, module: &Path, params: &[&str], inputs: Option<&Path>, task_extra: &str) {
-        let params: Vec<String> = params.iter().map(|p| format!("'{p}'")).collect();
-        let input = inputs.map_or(String::new(), |dir| {
-            format!(
-                "      - Source: {{Type: localDirectory, Params: {{SourcePath: '{}'}}}}\n        Target: /inputs\n",
-                dir.display()
-            )
-        });
-        let yaml = format!(
-            "Name: t\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/m.wasm\n        Parameters: [{}]\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '{}'}}}}\n        Target: /wasm/m.wasm\n{input}    ResultPaths:\n      - Name: outputs\n        Path: /outputs\n{task_extra}",
-            params.join(", "),
-            module.display()
-        );
-        std::fs::write(self.path("job.yaml"), yaml).unwrap();
-    }
-
-    fn run(&self) -> Output {
-        brine()
-            .arg("run")
-            .arg(self.path("job.yaml"))
-            .arg("--output")
-            .arg(self.path("out"))
-            .output()
-            .unwrap()
-    }
-
-    fn read(&self, rel: &str) -> String {
-        let path = self.path("out").join(rel);
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    }
-
-    fn summary(&self) -> serde_json::Value {
-        serde_json::from_str(&self.read("brine.json")).unwrap()
-    }
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(ROOT).join("fixtures").join(name)
+/// Writes the job: `module` at /wasm/m.wasm with `params`, the directory
+/// `inputs` (read-only) at /inputs when given, /outputs as a result path,
+/// and `task_extra` (indented task YAML: Resources, Timeouts).
+fn write_job(job: &Job, module: &Path, params: &[&str], inputs: Option<&Path>, task_extra: &str) {
+    let input = inputs.map_or(String::new(), |dir| local_input(dir, "/inputs"));
+    let results = "    ResultPaths:\n      - Name: outputs\n        Path: /outputs\n";
+    job.write(&module_job(
+        module,
+        params,
+        &input,
+        &format!("{results}{task_extra}"),
+    ));
 }
 
 /// Asserts the battery printed no FAIL line and ran at least `min` attempts.
 #[track_caller]
 fn assert_battery_passed(job: &Job, o: &Output, min: usize) {
     let out = job.read("stdout");
-    let failures: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL")).collect();
+    let failures = battery_failures(&out);
     assert!(
         failures.is_empty(),
         "{}\n{out}\n{}",
         failures.join("\n"),
         describe(o)
     );
-    let attempts: usize = out
-        .lines()
-        .last()
-        .and_then(|l| l.strip_suffix(" attempts"))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
+    let attempts = battery_attempts(&out);
     assert!(attempts >= min, "{out}\n{}", describe(o));
 }
 
@@ -96,18 +47,19 @@ fn mtime(path: &Path) -> SystemTime {
 /// times (futimens), size (ftruncate) or allocation, nor its directory's times.
 #[test]
 fn metadata_changes_on_a_read_only_input_are_erofs_and_the_host_file_is_unchanged() {
-    let job = Job::new();
+    let job = Job::empty();
     let inputs = job.path("inputs");
     std::fs::create_dir(&inputs).unwrap();
     std::fs::write(inputs.join("data.txt"), "input data\n").unwrap();
     let (file_before, dir_before) = (mtime(&inputs.join("data.txt")), mtime(&inputs));
-    job.write(
+    write_job(
+        &job,
         &fixture("abuse.wasm"),
         &["-", "readonly=/inputs/data.txt"],
         Some(&inputs),
         "",
     );
-    let o = job.run();
+    let o = job.run(&[]);
     assert_battery_passed(&job, &o, 10);
     assert_eq!(job.summary()["status"], "completed", "{}", describe(&o));
     assert_eq!(
@@ -163,11 +115,11 @@ const ENOSPC: &str = "51";
 
 /// Runs `module` (bytes) as a job with `task_extra`; returns the job and its output.
 fn run_module(module: &[u8], task_extra: &str) -> (Job, Output) {
-    let job = Job::new();
+    let job = Job::empty();
     let path = job.path("m.wasm");
     std::fs::write(&path, module).unwrap();
-    job.write(&path, &[], None, task_extra);
-    let o = job.run();
+    write_job(&job, &path, &[], None, task_extra);
+    let o = job.run(&[]);
     (job, o)
 }
 
@@ -241,14 +193,15 @@ fn a_guest_under_the_disk_limit_is_unaffected() {
 /// seek+write, set_size, allocate, 2 MiB of writes, truncation credits space).
 #[test]
 fn the_disk_battery_gets_enospc_everywhere_and_the_job_names_the_limit() {
-    let job = Job::new();
-    job.write(
+    let job = Job::empty();
+    write_job(
+        &job,
         &fixture("abuse.wasm"),
         &["-", "disk=/outputs"],
         None,
         "    Resources: {Disk: 1MiB}\n",
     );
-    let o = job.run();
+    let o = job.run(&[]);
     assert_battery_passed(&job, &o, 10);
     let summary = job.summary();
     assert_eq!(summary["status"], "failed", "{}", describe(&o));
@@ -258,30 +211,23 @@ fn the_disk_battery_gets_enospc_everywhere_and_the_job_names_the_limit() {
         .starts_with("the guest reached the disk limit of 1 MiB (Resources.Disk)"));
 }
 
-fn mkfifo(path: &Path) {
-    let status = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .expect("mkfifo runs");
-    assert!(status.success(), "mkfifo {}", path.display());
-}
-
 /// Item 11: a FIFO in a local input blocked the guest's open forever, past
 /// ExecutionTimeout. Now the open fails at once with ENOTSUP and the run ends.
 #[test]
 fn a_fifo_in_an_input_is_refused_at_once_and_never_outlives_the_timeout() {
-    let job = Job::new();
+    let job = Job::empty();
     let inputs = job.path("inputs");
     std::fs::create_dir(&inputs).unwrap();
     mkfifo(&inputs.join("pipe"));
-    job.write(
+    write_job(
+        &job,
         &fixture("cat_file.wasm"),
         &["/inputs/pipe"],
         Some(&inputs),
         "    Timeouts: {ExecutionTimeout: 5}\n",
     );
     let started = Instant::now();
-    let o = job.run();
+    let o = job.run(&[]);
     assert!(
         started.elapsed() < Duration::from_secs(15),
         "took {:?}\n{}",
@@ -300,18 +246,19 @@ fn a_fifo_in_an_input_is_refused_at_once_and_never_outlives_the_timeout() {
 /// Item 11, the guest's side: the battery's FIFO section, every open mode.
 #[test]
 fn the_fifo_battery_gets_enotsup_for_every_open() {
-    let job = Job::new();
+    let job = Job::empty();
     let inputs = job.path("inputs");
     std::fs::create_dir(&inputs).unwrap();
     mkfifo(&inputs.join("pipe"));
-    job.write(
+    write_job(
+        &job,
         &fixture("abuse.wasm"),
         &["-", "fifo=/inputs/pipe"],
         Some(&inputs),
         "    Timeouts: {ExecutionTimeout: 5}\n",
     );
     let started = Instant::now();
-    let o = job.run();
+    let o = job.run(&[]);
     assert!(
         started.elapsed() < Duration::from_secs(15),
         "{}",

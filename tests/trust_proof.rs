@@ -4,8 +4,11 @@
 
 mod common;
 
-use common::{assert_code, brine, describe, stderr, stdout, EXIT_USAGE, ROOT};
-use std::io::{BufRead, Write};
+use common::journal::{journal_lines, write_journal};
+use common::{
+    assert_code, brine, demo_copy, describe, entries, stderr, stdout, verify, EXIT_USAGE, ROOT,
+};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -33,23 +36,6 @@ fn write_module(dir: &Path) -> PathBuf {
     path
 }
 
-/// A journal's lines, decompressed.
-fn journal_lines(path: &Path) -> Vec<String> {
-    std::io::BufReader::new(flate2::read::GzDecoder::new(
-        std::fs::File::open(path).unwrap(),
-    ))
-    .lines()
-    .map(Result::unwrap)
-    .collect()
-}
-
-/// Writes `lines` as a gzip journal.
-fn write_journal(path: &Path, lines: &[String]) {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all((lines.join("\n") + "\n").as_bytes()).unwrap();
-    std::fs::write(path, gz.finish().unwrap()).unwrap();
-}
-
 /// Edits a journal's header (its first line) as JSON.
 fn edit_header(from: &Path, to: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let mut lines = journal_lines(from);
@@ -57,15 +43,6 @@ fn edit_header(from: &Path, to: &Path, edit: impl FnOnce(&mut serde_json::Value)
     edit(&mut header);
     lines[0] = header.to_string();
     write_journal(to, &lines);
-}
-
-fn entries_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// Records WRITER with `--dir rec::/data`; returns (temp dir, module, journal).
@@ -120,7 +97,7 @@ fn a_journal_edited_to_point_its_dirs_elsewhere_writes_nothing_there() {
         "error: the recorded run had directory `/data` that this replay does not give: give \
          each with --dir HOST::GUEST (a journal is not trusted to choose host paths)\n"
     );
-    assert!(entries_in(&victim).is_empty(), "{:?}", entries_in(&victim));
+    assert!(entries(&victim).is_empty(), "{:?}", entries(&victim));
 
     // With the directory given on the command line, the replay writes there only.
     let again = dir.path().join("again");
@@ -138,7 +115,7 @@ fn a_journal_edited_to_point_its_dirs_elsewhere_writes_nothing_there() {
         std::fs::read_to_string(again.join("out.txt")).unwrap(),
         "hi"
     );
-    assert!(entries_in(&victim).is_empty(), "{:?}", entries_in(&victim));
+    assert!(entries(&victim).is_empty(), "{:?}", entries(&victim));
 }
 
 #[test]
@@ -182,7 +159,7 @@ fn replay_refuses_directories_and_imports_the_recorded_run_did_not_have() {
         "{}",
         describe(&o)
     );
-    assert!(entries_in(&other).is_empty());
+    assert!(entries(&other).is_empty());
 
     // The module comes from the command line and must be the recorded one.
     let o = brine()
@@ -197,28 +174,6 @@ fn replay_refuses_directories_and_imports_the_recorded_run_did_not_have() {
         "error: fixtures/hello.wasm is not the module that was recorded (its hash differs from \
          the journal's)\n"
     );
-}
-
-/// A copy of the demo job (module, data) in a temp dir.
-fn demo_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = Path::new(ROOT).join("fixtures/jobs/demo");
-    std::fs::create_dir(dir.path().join("data")).unwrap();
-    std::fs::copy(
-        demo.join("data/sales.csv"),
-        dir.path().join("data/sales.csv"),
-    )
-    .unwrap();
-    std::fs::copy(
-        Path::new(ROOT).join("fixtures/csv_summary.wasm"),
-        dir.path().join("csv_summary.wasm"),
-    )
-    .unwrap();
-    let job = std::fs::read_to_string(demo.join("job.yaml"))
-        .unwrap()
-        .replace("../../csv_summary.wasm", "csv_summary.wasm");
-    std::fs::write(dir.path().join("job.yaml"), job).unwrap();
-    dir
 }
 
 #[test]
@@ -302,10 +257,10 @@ fn verify_leaves_planted_scratch_links_alone() {
         std::fs::read_to_string(victim.join("results/keep.txt")).unwrap(),
         "precious"
     );
-    assert_eq!(entries_in(&victim), ["results"]);
+    assert_eq!(entries(&victim), ["results"]);
     // The links are untouched and verify's own scratch directory is gone.
-    assert_eq!(entries_in(&tmp).len(), 3000);
-    assert!(entries_in(&tmp)
+    assert_eq!(entries(&tmp).len(), 3000);
+    assert!(entries(&tmp)
         .iter()
         .all(|n| std::fs::symlink_metadata(tmp.join(n)).unwrap().is_symlink()));
 }
@@ -318,10 +273,6 @@ fn tampered(receipt: &Path, name: &str, edit: impl FnOnce(&mut serde_json::Value
     let path = receipt.with_file_name(name);
     std::fs::write(&path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
     path
-}
-
-fn verify(args: &[&Path]) -> Output {
-    brine().arg("verify").args(args).output().unwrap()
 }
 
 fn assert_refused(o: &Output, message: &str) {
@@ -521,7 +472,7 @@ fn record_does_not_delete_an_existing_partial_file() {
         );
     }
     assert_eq!(
-        entries_in(dir.path()),
+        entries(dir.path()),
         ["run.journal", "run.journal.partial", "run.partial"]
     );
     let o = brine()

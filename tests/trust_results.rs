@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::job::{module_job, summary_in};
 use common::*;
 use std::os::unix::fs::{symlink, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -20,10 +21,7 @@ fn module(dir: &Path, name: &str, wat: &str) -> PathBuf {
 
 /// A job running `/wasm/m.wasm` (the module at `module`) with extra task YAML.
 fn job_yaml(module: &Path, extra: &str) -> String {
-    format!(
-        "Name: t\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/m.wasm\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '{}'}}}}\n        Target: /wasm/m.wasm\n{extra}",
-        s(module)
-    )
+    module_job(module, &[], "", extra)
 }
 
 fn run_job(job: &Path, output: &Path, extra: &[&str]) -> Output {
@@ -35,11 +33,6 @@ fn run_job(job: &Path, output: &Path, extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .expect("brine runs")
-}
-
-fn summary(dir: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.join("brine.json")).expect("brine.json");
-    serde_json::from_str(&text).expect("brine.json is JSON")
 }
 
 /// Names in `dir` starting with `.brine-` (staging, locks, moved-aside results).
@@ -229,7 +222,7 @@ fn an_escaping_output_link_is_neither_listed_nor_published() {
         assert!(out.join("out").is_dir());
         assert!(out.join("out/up").symlink_metadata().is_err());
         assert_eq!(
-            summary(&out)["dropped_links"],
+            summary_in(&out)["dropped_links"],
             serde_json::json!(["out/up"])
         );
         let published = tmp.path().join(publisher);
@@ -312,7 +305,7 @@ fn a_terabyte_hole_is_refused_quickly_and_clearly() {
     let (tmp, o) = sparse_job(1 << 40, "published", "2TiB");
     assert_code(&o, 1);
     let out = tmp.path().join("results");
-    let error = summary(&out)["error"]
+    let error = summary_in(&out)["error"]
         .as_str()
         .unwrap_or_default()
         .to_string();
@@ -326,14 +319,6 @@ fn a_terabyte_hole_is_refused_quickly_and_clearly() {
 }
 
 // ------------------------------------------------------------------ item 11
-
-fn mkfifo(path: &Path) {
-    let status = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .expect("mkfifo runs");
-    assert!(status.success());
-}
 
 #[test]
 fn a_fifo_in_an_input_directory_does_not_block_the_receipt() {
@@ -381,7 +366,7 @@ fn a_fifo_as_an_input_is_refused_at_staging() {
     let out = tmp.path().join("results");
     let o = run_job(&job, &out, &["--receipt", s(&tmp.path().join("r.json"))]);
     assert_code(&o, 1);
-    let error = summary(&out)["error"]
+    let error = summary_in(&out)["error"]
         .as_str()
         .unwrap_or_default()
         .to_string();

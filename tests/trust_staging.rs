@@ -6,136 +6,67 @@
 //! once, and deep but legal ones unpack in linear time.
 
 mod common;
+mod http_fixture;
 
-use common::{base64, brine, describe, ROOT};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use common::job::{inline_source, module_job, source_input, Job};
+use common::{describe, ROOT};
+use http_fixture::{silent_endpoint, Fault, Reply, Server};
+use std::io::Write;
+use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-/// A temporary directory holding a job file and, after running it, its results.
-struct Job {
-    dir: tempfile::TempDir,
+/// A job running fixture `module` with `params`, one more input (`source`,
+/// YAML) at /inputs, and `timeouts` (YAML flow mapping) if not empty.
+fn staging_job(module: &str, params: &[&str], source: Option<&str>, timeouts: &str) -> Job {
+    let inputs = source.map_or(String::new(), |source| source_input(source, "/inputs"));
+    let extra = if timeouts.is_empty() {
+        String::new()
+    } else {
+        format!("    Timeouts: {timeouts}\n")
+    };
+    let module = format!("{ROOT}/fixtures/{module}");
+    Job::new(&module_job(module, params, &inputs, &extra))
 }
 
-impl Job {
-    /// A job running fixture `module` with `params`, one more input (`source`,
-    /// YAML) at /inputs, and `timeouts` (YAML flow mapping) if not empty.
-    fn new(module: &str, params: &[&str], source: Option<&str>, timeouts: &str) -> Job {
-        let dir = tempfile::tempdir().unwrap();
-        let params: Vec<String> = params.iter().map(|p| format!("'{p}'")).collect();
-        let mut yaml = format!(
-            "Name: t\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/m.wasm\n        Parameters: [{}]\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '{ROOT}/fixtures/{module}'}}}}\n        Target: /wasm/m.wasm\n",
-            params.join(", ")
-        );
-        if let Some(source) = source {
-            yaml.push_str(&format!(
-                "      - Source: {source}\n        Target: /inputs\n"
-            ));
-        }
-        if !timeouts.is_empty() {
-            yaml.push_str(&format!("    Timeouts: {timeouts}\n"));
-        }
-        std::fs::write(dir.path().join("job.yaml"), yaml).unwrap();
-        Job { dir }
-    }
-
-    fn out(&self) -> PathBuf {
-        self.dir.path().join("out")
-    }
-
-    /// Runs `brine run` with `extra` flags; returns its output and how long it took.
-    fn run(&self, extra: &[&str]) -> (Output, Duration) {
-        let started = Instant::now();
-        let o = brine()
-            .arg("run")
-            .arg(self.dir.path().join("job.yaml"))
-            .arg("--output")
-            .arg(self.out())
-            .arg("--quiet")
-            .args(extra)
-            .env("BRINE_RETRY_BASE_MS", "1")
-            .output()
-            .unwrap();
-        (o, started.elapsed())
-    }
-
-    fn summary(&self) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.out().join("brine.json")).unwrap();
-        serde_json::from_str(&text).unwrap()
-    }
-
-    /// The job failed (exit 1) with an error holding every one of `needles`,
-    /// and left nothing partial beside its results.
-    #[track_caller]
-    fn assert_failed(&self, o: &Output, needles: &[&str]) -> String {
-        assert_eq!(o.status.code(), Some(1), "{}", describe(o));
-        let summary = self.summary();
-        assert_eq!(summary["status"], "failed", "{summary}");
-        let error = summary["error"].as_str().unwrap_or_default().to_string();
-        for needle in needles {
-            assert!(error.contains(needle), "error {error:?} lacks {needle:?}");
-        }
-        assert!(!error.contains('\n'), "one line: {error:?}");
-        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(names, ["job.yaml", "out"], "leftovers beside the results");
-        error
-    }
+/// Runs the job quietly with `extra` flags; returns its output and how long it took.
+fn timed_run(job: &Job, extra: &[&str]) -> (Output, Duration) {
+    let started = Instant::now();
+    let o = job.run_quiet(extra);
+    (o, started.elapsed())
 }
 
-/// An HTTP server on 127.0.0.1 that announces `length` bytes and sends one a
+/// The job failed (exit 1) with an error holding every one of `needles`,
+/// and left nothing partial beside its results.
+#[track_caller]
+fn assert_failed(job: &Job, o: &Output, needles: &[&str]) -> String {
+    let error = job.assert_failed_with(o, needles);
+    assert!(!error.contains('\n'), "one line: {error:?}");
+    job.assert_no_leftovers();
+    error
+}
+
+/// The URL of a server that announces `length` bytes and sends one a
 /// second, forever (until the client goes away).
 fn trickling_server(length: usize) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/slow.csv", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || trickle(stream, length));
-        }
-    });
-    url
-}
-
-fn trickle(stream: TcpStream, length: usize) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-        line.clear();
-    }
-    let mut stream = stream;
-    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n");
-    if stream.write_all(head.as_bytes()).is_err() {
-        return;
-    }
-    for _ in 0..length {
-        if stream
-            .write_all(b"x")
-            .and_then(|()| stream.flush())
-            .is_err()
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_secs(1));
-    }
+    let reply = Reply::ok(vec![b'x'; length]).fault(Fault::Trickle(Duration::from_secs(1)));
+    let server = Server::start(move |_, _| reply.clone());
+    server.url("/slow.csv")
 }
 
 #[test]
 fn a_trickling_download_stops_at_the_total_timeout() {
     let url = trickling_server(1000);
     let source = format!("{{Type: urlDownload, Params: {{URL: '{url}'}}}}");
-    let job = Job::new(
+    let job = staging_job(
         "cat_file.wasm",
         &["/inputs/slow.csv"],
         Some(&source),
         "{ExecutionTimeout: 5, TotalTimeout: 3}",
     );
-    let (o, took) = job.run(&[]);
-    job.assert_failed(
+    let (o, took) = timed_run(&job, &[]);
+    assert_failed(
+        &job,
         &o,
         &[
             &format!("input /inputs (urlDownload {url}): "),
@@ -151,15 +82,16 @@ fn a_trickling_download_stops_at_the_total_timeout() {
 fn without_a_total_timeout_staging_stops_at_the_staging_timeout() {
     let url = trickling_server(1000);
     let source = format!("{{Type: urlDownload, Params: {{URL: '{url}'}}}}");
-    let job = Job::new(
+    let job = staging_job(
         "cat_file.wasm",
         &["/inputs/slow.csv"],
         Some(&source),
         "{ExecutionTimeout: 5}",
     );
     // The read timeout is longer than the deadline: the deadline must cut the read short.
-    let (o, took) = job.run(&["--staging-timeout", "2s", "--read-timeout", "60s"]);
-    job.assert_failed(
+    let (o, took) = timed_run(&job, &["--staging-timeout", "2s", "--read-timeout", "60s"]);
+    assert_failed(
+        &job,
         &o,
         &[
             &format!("input /inputs (urlDownload {url}): "),
@@ -170,43 +102,28 @@ fn without_a_total_timeout_staging_stops_at_the_staging_timeout() {
     assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
-/// An endpoint that accepts connections and never answers.
-fn silent_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    url
-}
-
 #[test]
 fn an_s3_endpoint_that_never_answers_stops_at_the_total_timeout() {
-    let endpoint = silent_server();
+    let endpoint = silent_endpoint();
     let source =
         format!("{{Type: s3, Params: {{Bucket: b, Key: data.csv, Endpoint: '{endpoint}'}}}}");
-    let job = Job::new(
+    let job = staging_job(
         "cat_file.wasm",
         &["/inputs"],
         Some(&source),
         "{TotalTimeout: 2}",
     );
     let started = Instant::now();
-    let o = brine()
-        .arg("run")
-        .arg(job.dir.path().join("job.yaml"))
-        .arg("--output")
-        .arg(job.out())
+    let o = job
+        .command()
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
     let took = started.elapsed();
-    job.assert_failed(
+    assert_failed(
+        &job,
         &o,
         &[
             "input /inputs (s3 s3://b/data.csv): ",
@@ -218,14 +135,14 @@ fn an_s3_endpoint_that_never_answers_stops_at_the_total_timeout() {
 
 #[test]
 fn a_total_timeout_shorter_than_the_execution_timeout_stops_a_looping_guest() {
-    let job = Job::new(
+    let job = staging_job(
         "loop.wasm",
         &[],
         None,
         "{ExecutionTimeout: 60, TotalTimeout: 2}",
     );
-    let (o, took) = job.run(&[]);
-    let error = job.assert_failed(&o, &["Job timed out", "TotalTimeout of 2s"]);
+    let (o, took) = timed_run(&job, &[]);
+    let error = assert_failed(&job, &o, &["Job timed out", "TotalTimeout of 2s"]);
     assert!(!error.contains("Execution timed out"), "{error}");
     assert!(took < Duration::from_secs(15), "took {took:?}");
     assert!(took >= Duration::from_secs(2), "took {took:?}");
@@ -233,13 +150,13 @@ fn a_total_timeout_shorter_than_the_execution_timeout_stops_a_looping_guest() {
 
 #[test]
 fn a_shorter_execution_timeout_keeps_bacalhaus_message() {
-    let job = Job::new(
+    let job = staging_job(
         "loop.wasm",
         &[],
         None,
         "{ExecutionTimeout: 1, TotalTimeout: 60}",
     );
-    let (o, took) = job.run(&[]);
+    let (o, took) = timed_run(&job, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
     assert_eq!(job.summary()["error"], "Execution timed out");
     assert!(took < Duration::from_secs(15), "took {took:?}");
@@ -247,8 +164,8 @@ fn a_shorter_execution_timeout_keeps_bacalhaus_message() {
 
 #[test]
 fn a_queue_timeout_is_accepted() {
-    let job = Job::new("hello.wasm", &[], None, "{QueueTimeout: 1}");
-    let (o, _) = job.run(&[]);
+    let job = staging_job("hello.wasm", &[], None, "{QueueTimeout: 1}");
+    let (o, _) = timed_run(&job, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
 }
 
@@ -284,19 +201,13 @@ fn nested(depth: usize) -> Vec<(String, Option<Vec<u8>>)> {
     entries
 }
 
-fn inline_source(tar_gz: &[u8]) -> String {
-    format!(
-        "{{Type: inline, Params: {{URL: 'data:application/gzip;base64,{}'}}}}",
-        base64(tar_gz)
-    )
-}
-
 #[test]
 fn an_archive_nested_3000_deep_is_refused_at_once() {
     let source = inline_source(&tar_gz(&nested(3000)));
-    let job = Job::new("cat_file.wasm", &["/inputs/leaf.txt"], Some(&source), "");
-    let (o, took) = job.run(&[]);
-    let error = job.assert_failed(
+    let job = staging_job("cat_file.wasm", &["/inputs/leaf.txt"], Some(&source), "");
+    let (o, took) = timed_run(&job, &[]);
+    let error = assert_failed(
+        &job,
         &o,
         &[
             "input /inputs: inline tar.gz: ",
@@ -327,8 +238,8 @@ fn an_archive_nested_to_the_limit_unpacks_in_linear_time() {
     entries.push((format!("{path}leaf.txt"), Some(b"at the bottom\n".to_vec())));
     let source = inline_source(&tar_gz(&entries));
     let leaf = format!("/inputs/{path}leaf.txt");
-    let job = Job::new("cat_file.wasm", &[&leaf], Some(&source), "");
-    let (o, took) = job.run(&[]);
+    let job = staging_job("cat_file.wasm", &[&leaf], Some(&source), "");
+    let (o, took) = timed_run(&job, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     assert_eq!(
         std::fs::read(job.out().join("stdout")).unwrap(),
@@ -341,13 +252,13 @@ fn an_archive_nested_to_the_limit_unpacks_in_linear_time() {
 fn an_archive_inside_the_archive_stays_a_file() {
     let inner = tar_gz(&nested(300));
     let source = inline_source(&tar_gz(&[("inner.tar.gz".into(), Some(inner.clone()))]));
-    let job = Job::new(
+    let job = staging_job(
         "cat_file.wasm",
         &["/inputs/inner.tar.gz"],
         Some(&source),
         "",
     );
-    let (o, took) = job.run(&[]);
+    let (o, took) = timed_run(&job, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     assert_eq!(std::fs::read(job.out().join("stdout")).unwrap(), inner);
     assert!(took < Duration::from_secs(15), "took {took:?}");
@@ -369,9 +280,10 @@ fn an_inline_link_leaving_the_archive_is_refused() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&builder.into_inner().unwrap()).unwrap();
     let source = inline_source(&gz.finish().unwrap());
-    let job = Job::new("cat_file.wasm", &["/inputs/m.wasm"], Some(&source), "");
-    let (o, _) = job.run(&[]);
-    job.assert_failed(
+    let job = staging_job("cat_file.wasm", &["/inputs/m.wasm"], Some(&source), "");
+    let (o, _) = timed_run(&job, &[]);
+    assert_failed(
+        &job,
         &o,
         &[
             "input /inputs: inline tar.gz: ",

@@ -6,6 +6,9 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod job;
+pub mod journal;
+
 use assert_cmd::Command;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -54,13 +57,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    brine()
-        .arg("wasm")
-        .arg("run")
-        .args(args)
-        .write_stdin(Vec::<u8>::new())
-        .output()
-        .expect("brine runs")
+    wasm_run_stdin(args, Vec::<u8>::new())
 }
 
 /// Runs `brine wasm run ARGS...` with `stdin` as its standard input.
@@ -76,6 +73,11 @@ where
         .write_stdin(stdin.into())
         .output()
         .expect("brine runs")
+}
+
+/// The exit status of a process that exited normally (not by a signal).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited normally")
 }
 
 /// stdout as text (lossy).
@@ -186,6 +188,72 @@ pub fn write_file(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write test file");
     path
+}
+
+/// The names in `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The `FAIL` lines of an adversarial battery's report (fixtures/abuse.wasm).
+pub fn battery_failures(report: &str) -> Vec<&str> {
+    report.lines().filter(|l| l.starts_with("FAIL")).collect()
+}
+
+/// How many attempts a battery's report says it made (its last line, `N attempts`).
+pub fn battery_attempts(report: &str) -> usize {
+    report
+        .lines()
+        .last()
+        .and_then(|l| l.strip_suffix(" attempts"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `fixtures/NAME` under the crate root.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(ROOT).join("fixtures").join(name)
+}
+
+/// Makes a FIFO at `path` with the system's `mkfifo`.
+pub fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// A copy of the demo job (module, data) in a temp dir, so tests may tamper with it.
+pub fn demo_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = fixture("jobs/demo");
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::copy(
+        demo.join("data/sales.csv"),
+        dir.path().join("data/sales.csv"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("csv_summary.wasm"),
+        dir.path().join("csv_summary.wasm"),
+    )
+    .unwrap();
+    let job = std::fs::read_to_string(demo.join("job.yaml"))
+        .unwrap()
+        .replace("../../csv_summary.wasm", "csv_summary.wasm");
+    std::fs::write(dir.path().join("job.yaml"), job).unwrap();
+    dir
+}
+
+/// Runs `brine verify ARGS...`.
+pub fn verify(args: &[&Path]) -> Output {
+    brine().arg("verify").args(args).output().unwrap()
 }
 
 /// Deterministic pseudo-random bytes (xorshift64*), every byte value likely.

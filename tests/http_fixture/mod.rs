@@ -1,7 +1,9 @@
-//! A small HTTP/1.1 server on 127.0.0.1:0 for download tests, with faults on
-//! demand: a body cut short (the connection closed, or reset with RST) after
-//! some bytes, any status, any headers. It records every request it saw, so a
-//! test can assert what brine asked for (a `Range`, an `If-None-Match`).
+//! The one HTTP/1.1 test server: 127.0.0.1:0, for download and guest-network
+//! tests, with faults on demand: a body cut short (the connection closed, or
+//! reset with RST) after some bytes, a body trickled a byte at a time, a reply
+//! that is not HTTP, any status, any headers. It records every request it saw
+//! (with its body), so a test can assert what brine asked for (a `Range`, an
+//! `If-None-Match`, a guest's headers).
 //!
 //! One thread accepts; each connection gets a thread, answers one request and
 //! closes (`Connection: close`), so every attempt brine makes is a new request.
@@ -9,7 +11,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,6 +25,8 @@ pub struct Request {
     pub target: String,
     /// Headers, names in lower case.
     pub headers: Vec<(String, String)>,
+    /// The body, as long as its Content-Length says.
+    pub body: Vec<u8>,
 }
 
 impl Request {
@@ -64,6 +68,10 @@ pub enum Fault {
     ResetAfter(usize),
     /// After this many body bytes the server goes silent for this long, then closes.
     StallAfter(usize, Duration),
+    /// The body is sent one byte at a time, this long apart.
+    Trickle(Duration),
+    /// Instead of the reply the server sends a line that is not HTTP.
+    NotHttp,
 }
 
 /// What the server answers.
@@ -172,14 +180,50 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `http://localhost:PORT{path}`: the same server under a name.
+    pub fn localhost_url(&self, path: &str) -> String {
+        format!("http://localhost:{}{path}", self.port())
+    }
+
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<Request> {
         self.seen.lock().unwrap().clone()
     }
+
+    /// The target (path and query) of every request so far, in arrival order.
+    pub fn targets(&self) -> Vec<String> {
+        self.requests().into_iter().map(|r| r.target).collect()
+    }
+}
+
+/// `http://127.0.0.1:PORT` of an endpoint that accepts connections and never answers.
+pub fn silent_endpoint() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let url = format!("http://{}", listener.local_addr().expect("local address"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    url
+}
+
+/// A loopback port nothing listens on.
+pub fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
 }
 
 /// Answers one request on `stream`.
 fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
+    // A client that stops mid-request must not hold the thread forever.
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let Some(request) = read_request(&stream) else {
         return;
     };
@@ -190,7 +234,7 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
         n
     };
     let reply = handler(&request, earlier);
-    let _ = write_reply(stream, &reply);
+    let _ = write_reply(stream, &reply, request.method == "HEAD");
 }
 
 fn read_request(stream: &TcpStream) -> Option<Request> {
@@ -213,14 +257,26 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
         let (name, value) = line.split_once(':')?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
     }
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).ok()?;
     Some(Request {
         method,
         target,
         headers,
+        body,
     })
 }
 
-fn write_reply(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
+/// Writes `reply` (its head only for a HEAD request), cut short by its fault.
+fn write_reply(mut stream: TcpStream, reply: &Reply, head_only: bool) -> std::io::Result<()> {
+    if reply.fault == Fault::NotHttp {
+        return stream.write_all(b"this is not http\r\n\r\n");
+    }
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
     for (name, value) in &reply.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -230,11 +286,17 @@ fn write_reply(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
     }
     head.push_str("Connection: close\r\n\r\n");
     stream.write_all(head.as_bytes())?;
+    if head_only {
+        return stream.flush();
+    }
+    if let Fault::Trickle(pause) = reply.fault {
+        return trickle(&mut stream, &reply.body, pause);
+    }
     let sent = match reply.fault {
-        Fault::None => reply.body.len(),
         Fault::CloseAfter(n) | Fault::ResetAfter(n) | Fault::StallAfter(n, _) => {
             n.min(reply.body.len())
         }
+        _ => reply.body.len(),
     };
     stream.write_all(&reply.body[..sent])?;
     stream.flush()?;
@@ -246,7 +308,17 @@ fn write_reply(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
         }
         Fault::CloseAfter(_) => stream.shutdown(std::net::Shutdown::Write)?,
         Fault::StallAfter(_, pause) => std::thread::sleep(pause),
-        Fault::None => {}
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Sends `body` a byte at a time, `pause` apart, until it is all sent or the client leaves.
+fn trickle(stream: &mut TcpStream, body: &[u8], pause: Duration) -> std::io::Result<()> {
+    for byte in body {
+        stream.write_all(std::slice::from_ref(byte))?;
+        stream.flush()?;
+        std::thread::sleep(pause);
     }
     Ok(())
 }
