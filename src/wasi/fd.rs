@@ -525,3 +525,53 @@ fn serialize_dirents(
     }
     Ok(used)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wasi::test_ctx;
+
+    #[test]
+    fn close_frees_the_descriptor_once() {
+        let mut ctx = test_ctx();
+        assert_eq!(fd_close(&mut ctx, 2), Ok(()));
+        assert_eq!(fd_close(&mut ctx, 2), Err(Errno::Badf));
+    }
+
+    #[test]
+    fn renumber_moves_and_needs_both_descriptors_open() {
+        let mut ctx = test_ctx();
+        assert_eq!(fd_renumber(&mut ctx, 1, 9), Err(Errno::Badf));
+        assert_eq!(fd_renumber(&mut ctx, 1, 2), Ok(()));
+        assert_eq!(fd_close(&mut ctx, 1), Err(Errno::Badf));
+        assert_eq!(fd_close(&mut ctx, 2), Ok(()));
+    }
+
+    #[test]
+    fn rights_can_be_dropped_but_not_regained() {
+        let mut ctx = test_ctx();
+        assert_eq!(fd_fdstat_set_rights(&mut ctx, 1, 0, 0), Ok(()));
+        let regained = fd_fdstat_set_rights(&mut ctx, 1, rights::FD_WRITE, 0);
+        assert_eq!(regained, Err(Errno::Notcapable));
+    }
+
+    #[test]
+    fn fdstat_get_writes_the_rights_and_checks_bounds() {
+        let mut ctx = test_ctx();
+        let mut m = [0u8; 32];
+        assert_eq!(fd_fdstat_get(&mut ctx, &mut m, 1, 8), Ok(()));
+        let base = u64::from_le_bytes(m[16..24].try_into().unwrap());
+        assert_eq!(base, ctx.fd(1).unwrap().rights_base);
+        assert_eq!(fd_fdstat_get(&mut ctx, &mut m, 1, 9), Err(Errno::Fault));
+    }
+
+    #[test]
+    fn set_times_flags_are_checked() {
+        assert!(matches!(
+            decode_set_times(1, 2, 1 | 4),
+            Ok((SetTime::At(1), SetTime::At(2)))
+        ));
+        assert_eq!(decode_set_times(0, 0, 1 | 2).err(), Some(Errno::Inval));
+        assert_eq!(decode_set_times(0, 0, 16).err(), Some(Errno::Inval));
+    }
+}

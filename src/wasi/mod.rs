@@ -49,10 +49,22 @@ pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> Result<()
     Ok(())
 }
 
+/// A context over a real host whose stdin is empty and whose output is
+/// dropped, with no preopens: for the groups' unit tests.
+#[cfg(test)]
+fn test_ctx() -> WasiCtx {
+    use crate::host::real::{RealHost, Stdio};
+    WasiCtx::new(Box::new(RealHost::new(Stdio {
+        stdin: Box::new(std::io::empty()),
+        stdout: Box::new(std::io::sink()),
+        stderr: Box::new(std::io::sink()),
+        terminals: [false; 3],
+    })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::real::{RealHost, Stdio};
     use wasmi::{Engine, Module, Store};
 
     /// Every preview1 import with its core-wasm signature, from the
@@ -128,50 +140,18 @@ mod tests {
         )
     }
 
-    fn quiet_ctx() -> WasiCtx {
-        WasiCtx::new(Box::new(RealHost::new(Stdio {
-            stdin: Box::new(std::io::empty()),
-            stdout: Box::new(std::io::sink()),
-            stderr: Box::new(std::io::sink()),
-            terminals: [false; 3],
-        })))
-    }
-
     /// Instantiating checks each import's type against what the linker holds.
     #[test]
     fn every_import_has_its_preview1_signature() {
         let engine = Engine::default();
         let mut linker = Linker::<WasiCtx>::new(&engine);
         add_to_linker(&mut linker).unwrap();
-        let mut store = Store::new(&engine, quiet_ctx());
+        let mut store = Store::new(&engine, test_ctx());
         for (name, signature) in PREVIEW1 {
             let wasm = wat::parse_str(importer(name, signature)).unwrap();
             let module = Module::new(&engine, wasm).unwrap();
             let linked = linker.instantiate_and_start(&mut store, &module);
             assert!(linked.is_ok(), "{name}: {:?}", linked.err());
         }
-    }
-
-    #[test]
-    fn proc_raise_knows_the_signal_range() {
-        assert_eq!(proc::proc_raise(9), Err(Errno::Nosys));
-        assert_eq!(proc::proc_raise(30), Err(Errno::Nosys));
-        assert_eq!(proc::proc_raise(31), Err(Errno::Inval));
-        assert_eq!(proc::proc_raise(u32::MAX), Err(Errno::Inval));
-    }
-
-    #[test]
-    fn no_descriptor_is_a_socket() {
-        let mut ctx = quiet_ctx();
-        assert_eq!(sock::sock_shutdown(&mut ctx, 1, 0), Err(Errno::Notsock));
-        assert_eq!(sock::sock_accept(&mut ctx, 9, 0, 0), Err(Errno::Badf));
-        assert_eq!(
-            sock::sock_send(&mut ctx, 2, 0, 0, 0, 0),
-            Err(Errno::Notsock)
-        );
-        assert_eq!(
-            sock::sock_recv(&mut ctx, 7, 0, 0, 0, 0, 0),
-            Err(Errno::Badf)
-        );
     }
 }

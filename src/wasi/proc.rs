@@ -62,3 +62,16 @@ pub fn sched_yield() -> WasiResult<()> {
     Ok(())
 }
 wasi_fn!(link_sched_yield: without_memory "sched_yield"() |_| sched_yield());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_raise_knows_the_signal_range() {
+        assert_eq!(proc_raise(9), Err(Errno::Nosys));
+        assert_eq!(proc_raise(30), Err(Errno::Nosys));
+        assert_eq!(proc_raise(31), Err(Errno::Inval));
+        assert_eq!(proc_raise(u32::MAX), Err(Errno::Inval));
+    }
+}

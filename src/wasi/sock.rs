@@ -73,3 +73,18 @@ pub fn sock_shutdown(ctx: &mut WasiCtx, fd: u32, _how: u32) -> WasiResult<()> {
     require_socket(ctx, fd)
 }
 wasi_fn!(link_sock_shutdown: without_memory sock_shutdown(fd, how));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wasi::test_ctx;
+
+    #[test]
+    fn no_descriptor_is_a_socket() {
+        let mut ctx = test_ctx();
+        assert_eq!(sock_shutdown(&mut ctx, 1, 0), Err(Errno::Notsock));
+        assert_eq!(sock_accept(&mut ctx, 9, 0, 0), Err(Errno::Badf));
+        assert_eq!(sock_send(&mut ctx, 2, 0, 0, 0, 0), Err(Errno::Notsock));
+        assert_eq!(sock_recv(&mut ctx, 7, 0, 0, 0, 0, 0), Err(Errno::Badf));
+    }
+}
