@@ -5,32 +5,52 @@
 
 use super::ctx::{WasiCtx, WasiView};
 use super::errno::{Errno, WasiResult};
-use super::{mem, with_memory, MODULE};
-use wasmi::{Caller, Linker};
+use super::link::link_all;
+use super::mem;
+use wasmi::Linker;
+
+/// Registers this group's imports.
+pub(super) fn add_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> Result<(), wasmi::Error> {
+    link_all(
+        linker,
+        &[
+            link_args_sizes_get,
+            link_args_get,
+            link_environ_sizes_get,
+            link_environ_get,
+        ],
+    )
+}
 
 /// `args_sizes_get(argc: *mut u32, argv_buf_size: *mut u32) -> errno`.
 /// Errors: `EFAULT`.
 pub fn args_sizes_get(ctx: &WasiCtx, m: &mut [u8], count: u32, size: u32) -> WasiResult<()> {
     sizes_get(&ctx.args, m, count, size)
 }
+wasi_fn!(link_args_sizes_get: with_memory args_sizes_get(count, size));
 
 /// `args_get(argv: *mut *mut u8, argv_buf: *mut u8) -> errno`.
 /// Errors: `EFAULT`.
 pub fn args_get(ctx: &WasiCtx, m: &mut [u8], ptrs: u32, buf: u32) -> WasiResult<()> {
     strings_get(&ctx.args, m, ptrs, buf)
 }
+wasi_fn!(link_args_get: with_memory args_get(ptrs, buf));
 
 /// `environ_sizes_get(count: *mut u32, buf_size: *mut u32) -> errno`.
 /// Errors: `EFAULT`.
 pub fn environ_sizes_get(ctx: &WasiCtx, m: &mut [u8], count: u32, size: u32) -> WasiResult<()> {
     sizes_get(&ctx.env, m, count, size)
 }
+wasi_fn!(link_environ_sizes_get: with_memory environ_sizes_get(count, size));
 
 /// `environ_get(environ: *mut *mut u8, environ_buf: *mut u8) -> errno`.
 /// Errors: `EFAULT`.
 pub fn environ_get(ctx: &WasiCtx, m: &mut [u8], ptrs: u32, buf: u32) -> WasiResult<()> {
     strings_get(&ctx.env, m, ptrs, buf)
 }
+wasi_fn!(link_environ_get: with_memory environ_get(ptrs, buf));
 
 fn sizes_get(list: &[Vec<u8>], m: &mut [u8], count: u32, size: u32) -> WasiResult<()> {
     let total: usize = list.iter().map(Vec::len).sum();
@@ -54,45 +74,5 @@ fn strings_get(list: &[Vec<u8>], m: &mut [u8], ptrs: u32, buf: u32) -> WasiResul
             .and_then(|len| cursor.checked_add(len))
             .ok_or(Errno::Fault)?;
     }
-    Ok(())
-}
-
-pub(super) fn add_to_linker<T: WasiView + 'static>(
-    linker: &mut Linker<T>,
-) -> Result<(), wasmi::Error> {
-    linker.func_wrap(
-        MODULE,
-        "args_sizes_get",
-        |mut c: Caller<'_, T>, count: i32, size: i32| {
-            with_memory(&mut c, |ctx, m| {
-                args_sizes_get(ctx, m, count as u32, size as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "args_get",
-        |mut c: Caller<'_, T>, ptrs: i32, buf: i32| {
-            with_memory(&mut c, |ctx, m| args_get(ctx, m, ptrs as u32, buf as u32))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "environ_sizes_get",
-        |mut c: Caller<'_, T>, count: i32, size: i32| {
-            with_memory(&mut c, |ctx, m| {
-                environ_sizes_get(ctx, m, count as u32, size as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "environ_get",
-        |mut c: Caller<'_, T>, ptrs: i32, buf: i32| {
-            with_memory(&mut c, |ctx, m| {
-                environ_get(ctx, m, ptrs as u32, buf as u32)
-            })
-        },
-    )?;
     Ok(())
 }

@@ -2,9 +2,17 @@
 
 use super::ctx::{WasiCtx, WasiView};
 use super::errno::{Errno, WasiResult};
-use super::{mem, note_fuel, with_memory, MODULE};
+use super::link::link_all;
+use super::mem;
 use crate::host::Clock;
-use wasmi::{Caller, Linker};
+use wasmi::Linker;
+
+/// Registers this group's imports.
+pub(super) fn add_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> Result<(), wasmi::Error> {
+    link_all(linker, &[link_clock_res_get, link_clock_time_get])
+}
 
 /// Decodes a WASI `clockid`; unknown ids are `EINVAL`.
 pub fn clock_of(id: u32) -> WasiResult<Clock> {
@@ -23,6 +31,7 @@ pub fn clock_res_get(ctx: &mut WasiCtx, m: &mut [u8], id: u32, out: u32) -> Wasi
     let res = ctx.host.clock_res(clock_of(id)?)?;
     mem::write_u64(m, out, res)
 }
+wasi_fn!(link_clock_res_get: with_memory clock_res_get(id, out));
 
 /// `clock_time_get(id: clockid, precision: timestamp, time: *mut timestamp) -> errno`.
 /// Errors: `EINVAL` (unknown clock), `EFAULT`.
@@ -36,28 +45,4 @@ pub fn clock_time_get(
     let now = ctx.host.clock_time(clock_of(id)?, precision)?;
     mem::write_u64(m, out, now)
 }
-
-pub(super) fn add_to_linker<T: WasiView + 'static>(
-    linker: &mut Linker<T>,
-) -> Result<(), wasmi::Error> {
-    linker.func_wrap(
-        MODULE,
-        "clock_res_get",
-        |mut c: Caller<'_, T>, id: i32, out: i32| {
-            with_memory(&mut c, |ctx, m| {
-                clock_res_get(ctx, m, id as u32, out as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "clock_time_get",
-        |mut c: Caller<'_, T>, id: i32, precision: i64, out: i32| {
-            note_fuel(&mut c);
-            with_memory(&mut c, |ctx, m| {
-                clock_time_get(ctx, m, id as u32, precision as u64, out as u32)
-            })
-        },
-    )?;
-    Ok(())
-}
+wasi_fn!(link_clock_time_get: with_memory_clocked clock_time_get(id, precision, out));

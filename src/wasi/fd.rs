@@ -5,10 +5,11 @@
 
 use super::ctx::{FdEntry, WasiCtx, WasiView};
 use super::errno::{Errno, WasiResult};
-use super::{mem, rights, with_memory, with_memory_blocking, without_memory, MODULE};
+use super::link::link_all;
+use super::{mem, rights};
 use crate::host::{Filestat, Filetype, Handle, SetTime};
 use std::io::SeekFrom;
-use wasmi::{Caller, Linker};
+use wasmi::Linker;
 
 /// `fdflags`: append mode.
 pub const FDFLAGS_APPEND: u16 = 1;
@@ -21,6 +22,38 @@ pub const FDFLAGS_RSYNC: u16 = 8;
 /// `fdflags`: writes wait for file integrity.
 pub const FDFLAGS_SYNC: u16 = 16;
 const DIRENT_HEADER: usize = 24;
+
+/// Registers this group's imports.
+pub(super) fn add_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> Result<(), wasmi::Error> {
+    link_all(
+        linker,
+        &[
+            link_fd_write,
+            link_fd_pwrite,
+            link_fd_read,
+            link_fd_pread,
+            link_fd_seek,
+            link_fd_tell,
+            link_fd_close,
+            link_fd_renumber,
+            link_fd_fdstat_get,
+            link_fd_fdstat_set_flags,
+            link_fd_fdstat_set_rights,
+            link_fd_filestat_get,
+            link_fd_filestat_set_size,
+            link_fd_filestat_set_times,
+            link_fd_allocate,
+            link_fd_advise,
+            link_fd_sync,
+            link_fd_datasync,
+            link_fd_prestat_get,
+            link_fd_prestat_dir_name,
+            link_fd_readdir,
+        ],
+    )
+}
 
 /// Looks up `fd`, checks it holds `needed`, and returns its host handle.
 fn handle_with(ctx: &mut WasiCtx, fd: u32, needed: u64) -> WasiResult<Handle> {
@@ -43,6 +76,7 @@ pub fn fd_write(
     let total = gather(m, iovs, n, |data| ctx.host.write(handle, data))?;
     mem::write_u32(m, out, total)
 }
+wasi_fn!(link_fd_write: with_memory fd_write(fd, iovs, n, out));
 
 /// `fd_pwrite(fd, iovs: ciovec_array, offset: filesize, nwritten: *mut size) -> errno`.
 /// Errors: as `fd_write`, plus `ESPIPE` on streams and `ENOTCAPABLE` without `FD_SEEK`.
@@ -64,6 +98,7 @@ pub fn fd_pwrite(
     })?;
     mem::write_u32(m, out, total)
 }
+wasi_fn!(link_fd_pwrite: with_memory fd_pwrite(fd, iovs, n, offset, out));
 
 /// `fd_read(fd, iovs: iovec_array, nread: *mut size) -> errno`.
 /// Errors: `EBADF`, `ENOTCAPABLE` (no `FD_READ`), `EFAULT`, `EISDIR`, host I/O errors.
@@ -79,6 +114,7 @@ pub fn fd_read(
     let total = scatter(m, iovs, n, |buf| ctx.host.read(handle, buf))?;
     mem::write_u32(m, out, total)
 }
+wasi_fn!(link_fd_read: with_memory_blocking fd_read(fd, iovs, n, out));
 
 /// `fd_pread(fd, iovs: iovec_array, offset: filesize, nread: *mut size) -> errno`.
 /// Errors: as `fd_read`, plus `ESPIPE` on streams and `ENOTCAPABLE` without `FD_SEEK`.
@@ -100,6 +136,7 @@ pub fn fd_pread(
     })?;
     mem::write_u32(m, out, total)
 }
+wasi_fn!(link_fd_pread: with_memory fd_pread(fd, iovs, n, offset, out));
 
 /// Checks every iovec (the array and each buffer) before any I/O, so a bad
 /// pointer is EFAULT with nothing transferred, as POSIX `readv`/`writev` do.
@@ -190,6 +227,7 @@ pub fn fd_seek(
     let new = ctx.host.seek(handle, pos)?;
     mem::write_u64(m, out, new)
 }
+wasi_fn!(link_fd_seek: with_memory fd_seek(fd, offset, whence, out));
 
 /// `fd_tell(fd, offset: *mut filesize) -> errno`. Errors: `EBADF`, `ENOTCAPABLE`, `ESPIPE`, `EFAULT`.
 pub fn fd_tell(ctx: &mut WasiCtx, m: &mut [u8], fd: u32, out: u32) -> WasiResult<()> {
@@ -197,12 +235,14 @@ pub fn fd_tell(ctx: &mut WasiCtx, m: &mut [u8], fd: u32, out: u32) -> WasiResult
     let pos = ctx.host.seek(handle, SeekFrom::Current(0))?;
     mem::write_u64(m, out, pos)
 }
+wasi_fn!(link_fd_tell: with_memory fd_tell(fd, out));
 
 /// `fd_close(fd) -> errno`. Errors: `EBADF`.
 pub fn fd_close(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
     let entry = ctx.remove(fd)?;
     ctx.host.close(entry.handle)
 }
+wasi_fn!(link_fd_close: without_memory fd_close(fd));
 
 /// `fd_renumber(fd, to: fd) -> errno`: moves `fd` to `to`, closing what was there.
 /// Errors: `EBADF` (either descriptor not open).
@@ -218,6 +258,7 @@ pub fn fd_renumber(ctx: &mut WasiCtx, fd: u32, to: u32) -> WasiResult<()> {
     }
     Ok(())
 }
+wasi_fn!(link_fd_renumber: without_memory fd_renumber(fd, to));
 
 /// `fd_fdstat_get(fd, stat: *mut fdstat) -> errno`. Errors: `EBADF`, `EFAULT`.
 pub fn fd_fdstat_get(ctx: &mut WasiCtx, m: &mut [u8], fd: u32, out: u32) -> WasiResult<()> {
@@ -229,6 +270,7 @@ pub fn fd_fdstat_get(ctx: &mut WasiCtx, m: &mut [u8], fd: u32, out: u32) -> Wasi
     bytes[16..24].copy_from_slice(&entry.rights_inheriting.to_le_bytes());
     mem::write_bytes(m, out, &bytes)
 }
+wasi_fn!(link_fd_fdstat_get: with_memory fd_fdstat_get(fd, out));
 
 /// `fd_fdstat_set_flags(fd, flags: fdflags) -> errno`.
 /// `APPEND` and `NONBLOCK` may change after opening; the synchronous-I/O
@@ -253,6 +295,7 @@ pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, fd: u32, flags: u32) -> WasiResult
     ctx.fd(fd)?.flags = flags;
     Ok(())
 }
+wasi_fn!(link_fd_fdstat_set_flags: without_memory fd_fdstat_set_flags(fd, flags));
 
 /// `fd_fdstat_set_rights(fd, base: rights, inheriting: rights) -> errno`:
 /// rights can only be dropped, never gained. Errors: `EBADF`, `ENOTCAPABLE`.
@@ -270,6 +313,7 @@ pub fn fd_fdstat_set_rights(
     entry.rights_inheriting = inheriting;
     Ok(())
 }
+wasi_fn!(link_fd_fdstat_set_rights: without_memory fd_fdstat_set_rights(fd, base, inheriting));
 
 /// Writes a WASI `filestat` (64 bytes) at `out`.
 pub fn write_filestat(m: &mut [u8], out: u32, stat: &Filestat) -> WasiResult<()> {
@@ -291,6 +335,7 @@ pub fn fd_filestat_get(ctx: &mut WasiCtx, m: &mut [u8], fd: u32, out: u32) -> Wa
     let stat = ctx.host.stat(handle)?;
     write_filestat(m, out, &stat)
 }
+wasi_fn!(link_fd_filestat_get: with_memory fd_filestat_get(fd, out));
 
 /// `fd_filestat_set_size(fd, size: filesize) -> errno`. Errors: `EBADF`, `ENOTCAPABLE`, `EINVAL`, `EFBIG`.
 pub fn fd_filestat_set_size(ctx: &mut WasiCtx, fd: u32, size: u64) -> WasiResult<()> {
@@ -300,6 +345,7 @@ pub fn fd_filestat_set_size(ctx: &mut WasiCtx, fd: u32, size: u64) -> WasiResult
     }
     ctx.host.set_size(handle, size)
 }
+wasi_fn!(link_fd_filestat_set_size: without_memory fd_filestat_set_size(fd, size));
 
 /// Decodes `fstflags` (`ATIM` 1, `ATIM_NOW` 2, `MTIM` 4, `MTIM_NOW` 8) into the two new times.
 /// Errors: `EINVAL` when a time is both given and `NOW`, or unknown bits are set.
@@ -329,6 +375,7 @@ pub fn fd_filestat_set_times(
     let (atim, mtim) = decode_set_times(atim, mtim, flags)?;
     ctx.host.set_times(handle, atim, mtim)
 }
+wasi_fn!(link_fd_filestat_set_times: without_memory fd_filestat_set_times(fd, atim, mtim, flags));
 
 /// `fd_allocate(fd, offset: filesize, len: filesize) -> errno`: makes sure the
 /// file is at least `offset + len` bytes long (it never shrinks).
@@ -351,27 +398,40 @@ pub fn fd_allocate(ctx: &mut WasiCtx, fd: u32, offset: u64, len: u64) -> WasiRes
     }
     Ok(())
 }
+wasi_fn!(link_fd_allocate: without_memory fd_allocate(fd, offset, len));
 
 /// `fd_advise(fd, offset, len, advice) -> errno`: accepted and ignored after checking.
 /// Errors: `EBADF`, `ENOTCAPABLE`, `EINVAL` (unknown advice).
-pub fn fd_advise(ctx: &mut WasiCtx, fd: u32, advice: u32) -> WasiResult<()> {
+pub fn fd_advise(
+    ctx: &mut WasiCtx,
+    fd: u32,
+    _offset: u64,
+    _len: u64,
+    advice: u32,
+) -> WasiResult<()> {
     handle_with(ctx, fd, rights::FD_ADVISE)?;
     if advice > 5 {
         return Err(Errno::Inval);
     }
     Ok(())
 }
+wasi_fn!(link_fd_advise: without_memory fd_advise(fd, offset, len, advice));
 
-/// `fd_sync(fd) -> errno` / `fd_datasync(fd) -> errno`. Errors: `EBADF`, `ENOTCAPABLE`, `EIO`.
-pub fn fd_sync(ctx: &mut WasiCtx, fd: u32, data_only: bool) -> WasiResult<()> {
-    let needed = if data_only {
-        rights::FD_DATASYNC
-    } else {
-        rights::FD_SYNC
-    };
-    let handle = handle_with(ctx, fd, needed)?;
-    ctx.host.sync(handle, data_only)
+/// `fd_sync(fd) -> errno`: waits until the file's data and metadata are stored.
+/// Errors: `EBADF`, `ENOTCAPABLE` (no `FD_SYNC`), `EIO`.
+pub fn fd_sync(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
+    let handle = handle_with(ctx, fd, rights::FD_SYNC)?;
+    ctx.host.sync(handle, false)
 }
+wasi_fn!(link_fd_sync: without_memory fd_sync(fd));
+
+/// `fd_datasync(fd) -> errno`: waits until the file's data is stored.
+/// Errors: `EBADF`, `ENOTCAPABLE` (no `FD_DATASYNC`), `EIO`.
+pub fn fd_datasync(ctx: &mut WasiCtx, fd: u32) -> WasiResult<()> {
+    let handle = handle_with(ctx, fd, rights::FD_DATASYNC)?;
+    ctx.host.sync(handle, true)
+}
+wasi_fn!(link_fd_datasync: without_memory fd_datasync(fd));
 
 /// `fd_prestat_get(fd, buf: *mut prestat) -> errno`.
 /// Errors: `EBADF` (not open, or not a preopened directory), `EFAULT`.
@@ -383,6 +443,7 @@ pub fn fd_prestat_get(ctx: &mut WasiCtx, m: &mut [u8], fd: u32, out: u32) -> Was
     bytes[4..8].copy_from_slice(&len.to_le_bytes());
     mem::write_bytes(m, out, &bytes)
 }
+wasi_fn!(link_fd_prestat_get: with_memory fd_prestat_get(fd, out));
 
 /// `fd_prestat_dir_name(fd, path: *mut u8, path_len: size) -> errno`.
 /// Errors: `EBADF`, `ENAMETOOLONG` (buffer shorter than the name), `EFAULT`.
@@ -400,6 +461,7 @@ pub fn fd_prestat_dir_name(
     }
     mem::write_bytes(m, buf, name.as_bytes())
 }
+wasi_fn!(link_fd_prestat_dir_name: with_memory fd_prestat_dir_name(fd, buf, len));
 
 /// `fd_readdir(fd, buf: *mut u8, buf_len: size, cookie: dircookie, bufused: *mut size) -> errno`.
 ///
@@ -434,6 +496,7 @@ pub fn fd_readdir(
     let used = serialize_dirents(listing, cookie, &mut m[target])?;
     mem::write_u32(m, out, used as u32)
 }
+wasi_fn!(link_fd_readdir: with_memory fd_readdir(fd, buf, len, cookie, out));
 
 /// Writes dirents from index `cookie` on into `buf`; returns the bytes used.
 fn serialize_dirents(
@@ -463,197 +526,52 @@ fn serialize_dirents(
     Ok(used)
 }
 
-pub(super) fn add_to_linker<T: WasiView + 'static>(
-    linker: &mut Linker<T>,
-) -> Result<(), wasmi::Error> {
-    linker.func_wrap(
-        MODULE,
-        "fd_write",
-        |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, out: i32| {
-            with_memory(&mut c, |ctx, m| {
-                fd_write(ctx, m, fd as u32, iovs as u32, n as u32, out as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_pwrite",
-        |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, offset: i64, out: i32| {
-            with_memory(&mut c, |ctx, m| {
-                fd_pwrite(
-                    ctx,
-                    m,
-                    fd as u32,
-                    iovs as u32,
-                    n as u32,
-                    offset as u64,
-                    out as u32,
-                )
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_read",
-        |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, out: i32| {
-            with_memory_blocking(&mut c, |ctx, m| {
-                fd_read(ctx, m, fd as u32, iovs as u32, n as u32, out as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_pread",
-        |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, offset: i64, out: i32| {
-            with_memory(&mut c, |ctx, m| {
-                fd_pread(
-                    ctx,
-                    m,
-                    fd as u32,
-                    iovs as u32,
-                    n as u32,
-                    offset as u64,
-                    out as u32,
-                )
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_seek",
-        |mut c: Caller<'_, T>, fd: i32, offset: i64, whence: i32, out: i32| {
-            with_memory(&mut c, |ctx, m| {
-                fd_seek(ctx, m, fd as u32, offset, whence as u32, out as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_tell",
-        |mut c: Caller<'_, T>, fd: i32, out: i32| {
-            with_memory(&mut c, |ctx, m| fd_tell(ctx, m, fd as u32, out as u32))
-        },
-    )?;
-    linker.func_wrap(MODULE, "fd_close", |mut c: Caller<'_, T>, fd: i32| {
-        without_memory(&mut c, |ctx| fd_close(ctx, fd as u32))
-    })?;
-    linker.func_wrap(
-        MODULE,
-        "fd_renumber",
-        |mut c: Caller<'_, T>, fd: i32, to: i32| {
-            without_memory(&mut c, |ctx| fd_renumber(ctx, fd as u32, to as u32))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_fdstat_get",
-        |mut c: Caller<'_, T>, fd: i32, out: i32| {
-            with_memory(&mut c, |ctx, m| {
-                fd_fdstat_get(ctx, m, fd as u32, out as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_fdstat_set_flags",
-        |mut c: Caller<'_, T>, fd: i32, flags: i32| {
-            without_memory(&mut c, |ctx| {
-                fd_fdstat_set_flags(ctx, fd as u32, flags as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_fdstat_set_rights",
-        |mut c: Caller<'_, T>, fd: i32, base: i64, inheriting: i64| {
-            without_memory(&mut c, |ctx| {
-                fd_fdstat_set_rights(ctx, fd as u32, base as u64, inheriting as u64)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_filestat_get",
-        |mut c: Caller<'_, T>, fd: i32, out: i32| {
-            with_memory(&mut c, |ctx, m| {
-                fd_filestat_get(ctx, m, fd as u32, out as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_filestat_set_size",
-        |mut c: Caller<'_, T>, fd: i32, size: i64| {
-            without_memory(&mut c, |ctx| {
-                fd_filestat_set_size(ctx, fd as u32, size as u64)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_filestat_set_times",
-        |mut c: Caller<'_, T>, fd: i32, atim: i64, mtim: i64, flags: i32| {
-            without_memory(&mut c, |ctx| {
-                fd_filestat_set_times(ctx, fd as u32, atim as u64, mtim as u64, flags as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_allocate",
-        |mut c: Caller<'_, T>, fd: i32, offset: i64, len: i64| {
-            without_memory(&mut c, |ctx| {
-                fd_allocate(ctx, fd as u32, offset as u64, len as u64)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_advise",
-        |mut c: Caller<'_, T>, fd: i32, _offset: i64, _len: i64, advice: i32| {
-            without_memory(&mut c, |ctx| fd_advise(ctx, fd as u32, advice as u32))
-        },
-    )?;
-    linker.func_wrap(MODULE, "fd_sync", |mut c: Caller<'_, T>, fd: i32| {
-        without_memory(&mut c, |ctx| fd_sync(ctx, fd as u32, false))
-    })?;
-    linker.func_wrap(MODULE, "fd_datasync", |mut c: Caller<'_, T>, fd: i32| {
-        without_memory(&mut c, |ctx| fd_sync(ctx, fd as u32, true))
-    })?;
-    linker.func_wrap(
-        MODULE,
-        "fd_prestat_get",
-        |mut c: Caller<'_, T>, fd: i32, out: i32| {
-            with_memory(&mut c, |ctx, m| {
-                fd_prestat_get(ctx, m, fd as u32, out as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_prestat_dir_name",
-        |mut c: Caller<'_, T>, fd: i32, buf: i32, len: i32| {
-            with_memory(&mut c, |ctx, m| {
-                fd_prestat_dir_name(ctx, m, fd as u32, buf as u32, len as u32)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_readdir",
-        |mut c: Caller<'_, T>, fd: i32, buf: i32, len: i32, cookie: i64, out: i32| {
-            with_memory(&mut c, |ctx, m| {
-                fd_readdir(
-                    ctx,
-                    m,
-                    fd as u32,
-                    buf as u32,
-                    len as u32,
-                    cookie as u64,
-                    out as u32,
-                )
-            })
-        },
-    )?;
-    Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wasi::test_ctx;
+
+    #[test]
+    fn close_frees_the_descriptor_once() {
+        let mut ctx = test_ctx();
+        assert_eq!(fd_close(&mut ctx, 2), Ok(()));
+        assert_eq!(fd_close(&mut ctx, 2), Err(Errno::Badf));
+    }
+
+    #[test]
+    fn renumber_moves_and_needs_both_descriptors_open() {
+        let mut ctx = test_ctx();
+        assert_eq!(fd_renumber(&mut ctx, 1, 9), Err(Errno::Badf));
+        assert_eq!(fd_renumber(&mut ctx, 1, 2), Ok(()));
+        assert_eq!(fd_close(&mut ctx, 1), Err(Errno::Badf));
+        assert_eq!(fd_close(&mut ctx, 2), Ok(()));
+    }
+
+    #[test]
+    fn rights_can_be_dropped_but_not_regained() {
+        let mut ctx = test_ctx();
+        assert_eq!(fd_fdstat_set_rights(&mut ctx, 1, 0, 0), Ok(()));
+        let regained = fd_fdstat_set_rights(&mut ctx, 1, rights::FD_WRITE, 0);
+        assert_eq!(regained, Err(Errno::Notcapable));
+    }
+
+    #[test]
+    fn fdstat_get_writes_the_rights_and_checks_bounds() {
+        let mut ctx = test_ctx();
+        let mut m = [0u8; 32];
+        assert_eq!(fd_fdstat_get(&mut ctx, &mut m, 1, 8), Ok(()));
+        let base = u64::from_le_bytes(m[16..24].try_into().unwrap());
+        assert_eq!(base, ctx.fd(1).unwrap().rights_base);
+        assert_eq!(fd_fdstat_get(&mut ctx, &mut m, 1, 9), Err(Errno::Fault));
+    }
+
+    #[test]
+    fn set_times_flags_are_checked() {
+        assert!(matches!(
+            decode_set_times(1, 2, 1 | 4),
+            Ok((SetTime::At(1), SetTime::At(2)))
+        ));
+        assert_eq!(decode_set_times(0, 0, 1 | 2).err(), Some(Errno::Inval));
+        assert_eq!(decode_set_times(0, 0, 16).err(), Some(Errno::Inval));
+    }
 }

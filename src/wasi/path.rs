@@ -8,15 +8,37 @@ use super::errno::{Errno, WasiResult};
 use super::fd::{
     decode_set_times, write_filestat, FDFLAGS_APPEND, FDFLAGS_DSYNC, FDFLAGS_RSYNC, FDFLAGS_SYNC,
 };
-use super::{mem, rights, with_memory, MODULE};
+use super::link::link_all;
+use super::{mem, rights};
 use crate::host::{Filetype, Handle, OpenRequest};
-use wasmi::{Caller, Linker};
+use wasmi::Linker;
 
 const LOOKUP_SYMLINK_FOLLOW: u32 = 1;
 const OFLAGS_CREAT: u32 = 1;
 const OFLAGS_DIRECTORY: u32 = 2;
 const OFLAGS_EXCL: u32 = 4;
 const OFLAGS_TRUNC: u32 = 8;
+
+/// Registers this group's imports.
+pub(super) fn add_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> Result<(), wasmi::Error> {
+    link_all(
+        linker,
+        &[
+            link_path_open,
+            link_path_filestat_get,
+            link_path_create_directory,
+            link_path_remove_directory,
+            link_path_unlink_file,
+            link_path_rename,
+            link_path_readlink,
+            link_path_filestat_set_times,
+            link_path_link,
+            link_path_symlink,
+        ],
+    )
+}
 
 /// Looks up directory descriptor `fd` holding `needed`; returns it with its inheriting rights.
 fn dir_with(ctx: &mut WasiCtx, fd: u32, needed: u64) -> WasiResult<(Handle, u64)> {
@@ -121,6 +143,13 @@ pub fn path_open(
     }
     Ok(())
 }
+#[rustfmt::skip] // rustfmt would flatten the body's indentation
+wasi_fn!(link_path_open: with_memory
+    "path_open"(fd, dirflags, path, len, oflags, base, inheriting, fdflags, out)
+    |ctx, m| {
+        let args = OpenArgs { dirflags, oflags, base, inheriting, fdflags };
+        path_open(ctx, m, fd, (path, len), args, out)
+    });
 
 fn open_request(args: &OpenArgs) -> OpenRequest {
     let read_rights = rights::FD_READ | rights::FD_READDIR;
@@ -161,6 +190,8 @@ pub fn path_filestat_get(
         .stat_at(dir, path, flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
     write_filestat(m, out, &stat)
 }
+wasi_fn!(link_path_filestat_get: with_memory "path_filestat_get"(fd, flags, path, len, out)
+    |ctx, m| path_filestat_get(ctx, m, fd, flags, (path, len), out));
 
 /// `path_create_directory(fd, path: string) -> errno`.
 /// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `EEXIST`, `ENOENT`, `EPERM`.
@@ -174,6 +205,8 @@ pub fn path_create_directory(
     let path = read_path(m, path.0, path.1)?;
     ctx.host.create_dir_at(dir, path)
 }
+wasi_fn!(link_path_create_directory: with_memory "path_create_directory"(fd, path, len)
+    |ctx, m| path_create_directory(ctx, m, fd, (path, len)));
 
 /// `path_remove_directory(fd, path: string) -> errno`.
 /// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `ENOTEMPTY`, `ENOENT`, `EPERM`.
@@ -187,6 +220,8 @@ pub fn path_remove_directory(
     let path = read_path(m, path.0, path.1)?;
     ctx.host.remove_dir_at(dir, path)
 }
+wasi_fn!(link_path_remove_directory: with_memory "path_remove_directory"(fd, path, len)
+    |ctx, m| path_remove_directory(ctx, m, fd, (path, len)));
 
 /// `path_unlink_file(fd, path: string) -> errno`.
 /// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `EISDIR`, `ENOENT`, `EPERM`.
@@ -200,6 +235,8 @@ pub fn path_unlink_file(
     let path = read_path(m, path.0, path.1)?;
     ctx.host.unlink_at(dir, path)
 }
+wasi_fn!(link_path_unlink_file: with_memory "path_unlink_file"(fd, path, len)
+    |ctx, m| path_unlink_file(ctx, m, fd, (path, len)));
 
 /// `path_rename(fd, old_path: string, new_fd: fd, new_path: string) -> errno`.
 /// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `ENOENT`, `EXDEV`, `EPERM`, host errors.
@@ -227,6 +264,8 @@ pub fn path_rename(
     }
     ctx.host.rename_at(from_dir, old, to_dir, new)
 }
+wasi_fn!(link_path_rename: with_memory "path_rename"(fd, old, old_len, new_fd, new, new_len)
+    |ctx, m| path_rename(ctx, m, fd, (old, old_len), new_fd, (new, new_len)));
 
 /// `path_readlink(fd, path: string, buf: *mut u8, buf_len: size, bufused: *mut size) -> errno`.
 /// A target longer than the buffer is truncated to it.
@@ -247,6 +286,8 @@ pub fn path_readlink(
     mem::write_bytes(m, buf, &target[..take])?;
     mem::write_u32(m, out, take as u32)
 }
+wasi_fn!(link_path_readlink: with_memory "path_readlink"(fd, path, len, buf, buf_len, out)
+    |ctx, m| path_readlink(ctx, m, fd, (path, len), buf, buf_len, out));
 
 /// `path_filestat_set_times(fd, flags: lookupflags, path: string, atim, mtim, fst_flags) -> errno`.
 /// Errors: `EBADF`, `ENOTDIR`, `ENOTCAPABLE`, `EINVAL` (bad flags), `ENOENT`, `EROFS`, `EPERM`.
@@ -265,6 +306,9 @@ pub fn path_filestat_set_times(
     let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
     ctx.host.set_times_at(dir, path, follow, atim, mtim)
 }
+wasi_fn!(link_path_filestat_set_times: with_memory
+    "path_filestat_set_times"(fd, flags, path, len, atim, mtim, fst)
+    |ctx, m| path_filestat_set_times(ctx, m, fd, flags, (path, len), (atim, mtim, fst)));
 
 /// `path_link(old_fd, old_flags: lookupflags, old_path: string, new_fd, new_path: string) -> errno`.
 /// Following a symlink in the source is not supported (`EINVAL`), as in wasi-common.
@@ -286,6 +330,8 @@ pub fn path_link(
     let new = read_path(m, new.0, new.1)?;
     ctx.host.link_at(from_dir, old, to_dir, new)
 }
+wasi_fn!(link_path_link: with_memory "path_link"(fd, flags, old, old_len, new_fd, new, new_len)
+    |ctx, m| path_link(ctx, m, (fd, flags), (old, old_len), new_fd, (new, new_len)));
 
 /// `path_symlink(old_path: string, fd, new_path: string) -> errno`: creates
 /// `new_path` holding `old_path`. The link's text is not checked (it is only
@@ -303,186 +349,5 @@ pub fn path_symlink(
     let path = read_path(m, new.0, new.1)?;
     ctx.host.symlink_at(target, dir, path)
 }
-
-pub(super) fn add_to_linker<T: WasiView + 'static>(
-    linker: &mut Linker<T>,
-) -> Result<(), wasmi::Error> {
-    linker.func_wrap(
-        MODULE,
-        "path_open",
-        |mut c: Caller<'_, T>,
-         fd: i32,
-         dirflags: i32,
-         path: i32,
-         path_len: i32,
-         oflags: i32,
-         base: i64,
-         inheriting: i64,
-         fdflags: i32,
-         out: i32| {
-            let args = OpenArgs {
-                dirflags: dirflags as u32,
-                oflags: oflags as u32,
-                base: base as u64,
-                inheriting: inheriting as u64,
-                fdflags: fdflags as u32,
-            };
-            with_memory(&mut c, |ctx, m| {
-                path_open(
-                    ctx,
-                    m,
-                    fd as u32,
-                    (path as u32, path_len as u32),
-                    args,
-                    out as u32,
-                )
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_filestat_get",
-        |mut c: Caller<'_, T>, fd: i32, flags: i32, path: i32, len: i32, out: i32| {
-            with_memory(&mut c, |ctx, m| {
-                path_filestat_get(
-                    ctx,
-                    m,
-                    fd as u32,
-                    flags as u32,
-                    (path as u32, len as u32),
-                    out as u32,
-                )
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_create_directory",
-        |mut c: Caller<'_, T>, fd: i32, path: i32, len: i32| {
-            with_memory(&mut c, |ctx, m| {
-                path_create_directory(ctx, m, fd as u32, (path as u32, len as u32))
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_remove_directory",
-        |mut c: Caller<'_, T>, fd: i32, path: i32, len: i32| {
-            with_memory(&mut c, |ctx, m| {
-                path_remove_directory(ctx, m, fd as u32, (path as u32, len as u32))
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_unlink_file",
-        |mut c: Caller<'_, T>, fd: i32, path: i32, len: i32| {
-            with_memory(&mut c, |ctx, m| {
-                path_unlink_file(ctx, m, fd as u32, (path as u32, len as u32))
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_rename",
-        |mut c: Caller<'_, T>,
-         fd: i32,
-         old: i32,
-         old_len: i32,
-         new_fd: i32,
-         new: i32,
-         new_len: i32| {
-            with_memory(&mut c, |ctx, m| {
-                path_rename(
-                    ctx,
-                    m,
-                    fd as u32,
-                    (old as u32, old_len as u32),
-                    new_fd as u32,
-                    (new as u32, new_len as u32),
-                )
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_readlink",
-        |mut c: Caller<'_, T>, fd: i32, path: i32, len: i32, buf: i32, buf_len: i32, out: i32| {
-            with_memory(&mut c, |ctx, m| {
-                path_readlink(
-                    ctx,
-                    m,
-                    fd as u32,
-                    (path as u32, len as u32),
-                    buf as u32,
-                    buf_len as u32,
-                    out as u32,
-                )
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_filestat_set_times",
-        |mut c: Caller<'_, T>,
-         fd: i32,
-         flags: i32,
-         path: i32,
-         len: i32,
-         atim: i64,
-         mtim: i64,
-         fst: i32| {
-            let times = (atim as u64, mtim as u64, fst as u32);
-            with_memory(&mut c, |ctx, m| {
-                path_filestat_set_times(
-                    ctx,
-                    m,
-                    fd as u32,
-                    flags as u32,
-                    (path as u32, len as u32),
-                    times,
-                )
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_link",
-        |mut c: Caller<'_, T>,
-         fd: i32,
-         flags: i32,
-         old: i32,
-         old_len: i32,
-         new_fd: i32,
-         new: i32,
-         new_len: i32| {
-            with_memory(&mut c, |ctx, m| {
-                let old = (old as u32, old_len as u32);
-                path_link(
-                    ctx,
-                    m,
-                    (fd as u32, flags as u32),
-                    old,
-                    new_fd as u32,
-                    (new as u32, new_len as u32),
-                )
-            })
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "path_symlink",
-        |mut c: Caller<'_, T>, old: i32, old_len: i32, fd: i32, new: i32, new_len: i32| {
-            with_memory(&mut c, |ctx, m| {
-                path_symlink(
-                    ctx,
-                    m,
-                    (old as u32, old_len as u32),
-                    fd as u32,
-                    (new as u32, new_len as u32),
-                )
-            })
-        },
-    )?;
-    Ok(())
-}
+wasi_fn!(link_path_symlink: with_memory "path_symlink"(old, old_len, fd, new, new_len)
+    |ctx, m| path_symlink(ctx, m, (old, old_len), fd, (new, new_len)));

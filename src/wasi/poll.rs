@@ -8,9 +8,10 @@
 use super::clock::clock_of;
 use super::ctx::{WasiCtx, WasiView};
 use super::errno::{Errno, WasiResult};
-use super::{mem, note_fuel, rights, with_memory_blocking, MODULE};
+use super::link::link_all;
+use super::{mem, rights};
 use crate::host::{Clock, Handle};
-use wasmi::{Caller, Linker};
+use wasmi::Linker;
 
 const SUBSCRIPTION_SIZE: u32 = 48;
 const EVENT_SIZE: u32 = 32;
@@ -18,6 +19,13 @@ const EVENTTYPE_CLOCK: u8 = 0;
 const EVENTTYPE_FD_READ: u8 = 1;
 const EVENTTYPE_FD_WRITE: u8 = 2;
 const SUBCLOCKFLAG_ABSTIME: u16 = 1;
+
+/// Registers this group's imports.
+pub(super) fn add_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> Result<(), wasmi::Error> {
+    link_all(linker, &[link_poll_oneoff])
+}
 
 /// One decoded subscription.
 enum Subscription {
@@ -93,6 +101,7 @@ pub fn poll_oneoff(
     }
     mem::write_u32(m, nevents, events.len() as u32)
 }
+wasi_fn!(link_poll_oneoff: with_memory_clocked_blocking poll_oneoff(input, output, count, nevents));
 
 fn read_subscription(ctx: &mut WasiCtx, m: &[u8], input: u32, i: u32) -> WasiResult<Subscription> {
     let at = i
@@ -235,27 +244,4 @@ fn write_event(m: &mut [u8], at: u32, event: &Event) -> WasiResult<()> {
     mem::write_u16(m, field(8)?, event.error)?;
     mem::write_u8(m, field(10)?, event.kind)?;
     mem::write_u64(m, field(16)?, event.nbytes)
-}
-
-pub(super) fn add_to_linker<T: WasiView + 'static>(
-    linker: &mut Linker<T>,
-) -> Result<(), wasmi::Error> {
-    linker.func_wrap(
-        MODULE,
-        "poll_oneoff",
-        |mut c: Caller<'_, T>, input: i32, output: i32, count: i32, nevents: i32| {
-            note_fuel(&mut c);
-            with_memory_blocking(&mut c, |ctx, m| {
-                poll_oneoff(
-                    ctx,
-                    m,
-                    input as u32,
-                    output as u32,
-                    count as u32,
-                    nevents as u32,
-                )
-            })
-        },
-    )?;
-    Ok(())
 }

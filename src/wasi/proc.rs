@@ -1,9 +1,16 @@
 //! `proc_exit`, `proc_raise` and `sched_yield`.
 
 use super::ctx::WasiView;
-use super::errno::Errno;
-use super::{without_memory, MODULE};
-use wasmi::{Caller, Linker};
+use super::errno::{Errno, WasiResult};
+use super::link::link_all;
+use wasmi::Linker;
+
+/// Registers this group's imports.
+pub(super) fn add_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> Result<(), wasmi::Error> {
+    link_all(linker, &[link_proc_exit, link_proc_raise, link_sched_yield])
+}
 
 /// The guest called `proc_exit(code)`: carried out of the wasm call as a host error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,34 +37,41 @@ impl std::fmt::Display for DeadlineExceeded {
 
 impl wasmi::errors::HostError for DeadlineExceeded {}
 
-pub(super) fn add_to_linker<T: WasiView + 'static>(
-    linker: &mut Linker<T>,
-) -> Result<(), wasmi::Error> {
-    // `proc_exit(rval: exitcode)`: never returns; unwinds the whole call.
-    linker.func_wrap(
-        MODULE,
-        "proc_exit",
-        |_c: Caller<'_, T>, code: i32| -> Result<(), wasmi::Error> {
-            Err(wasmi::Error::host(ProcExit(code as u32)))
-        },
-    )?;
-    // `proc_raise(sig: signal) -> errno`: a wasm guest has no signal handlers, so a
-    // valid signal is ENOSYS; a number outside the `signal` enum (0..=30) is EINVAL.
-    linker.func_wrap(MODULE, "proc_raise", |mut c: Caller<'_, T>, sig: i32| {
-        without_memory(&mut c, |_| {
-            if (0..=30).contains(&sig) {
-                Err(Errno::Nosys)
-            } else {
-                Err(Errno::Inval)
-            }
-        })
-    })?;
-    // `sched_yield() -> errno`: lets other host threads run; always succeeds.
-    linker.func_wrap(MODULE, "sched_yield", |mut c: Caller<'_, T>| {
-        without_memory(&mut c, |_| {
-            std::thread::yield_now();
-            Ok(())
-        })
-    })?;
+/// `proc_exit(rval: exitcode)`: never returns; the status unwinds the whole
+/// call as [`ProcExit`]. Errors: none.
+pub fn proc_exit(code: u32) -> ProcExit {
+    ProcExit(code)
+}
+wasi_fn!(link_proc_exit: exiting "proc_exit"(code) || proc_exit(code));
+
+/// `proc_raise(sig: signal) -> errno`: a wasm guest has no signal handlers.
+/// Errors: `ENOSYS` (a valid signal), `EINVAL` (a number outside the `signal`
+/// enum, 0..=30).
+pub fn proc_raise(sig: u32) -> WasiResult<()> {
+    if sig <= 30 {
+        Err(Errno::Nosys)
+    } else {
+        Err(Errno::Inval)
+    }
+}
+wasi_fn!(link_proc_raise: without_memory "proc_raise"(sig) |_| proc_raise(sig));
+
+/// `sched_yield() -> errno`: lets other host threads run. Errors: none.
+pub fn sched_yield() -> WasiResult<()> {
+    std::thread::yield_now();
     Ok(())
+}
+wasi_fn!(link_sched_yield: without_memory "sched_yield"() |_| sched_yield());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_raise_knows_the_signal_range() {
+        assert_eq!(proc_raise(9), Err(Errno::Nosys));
+        assert_eq!(proc_raise(30), Err(Errno::Nosys));
+        assert_eq!(proc_raise(31), Err(Errno::Inval));
+        assert_eq!(proc_raise(u32::MAX), Err(Errno::Inval));
+    }
 }

@@ -2,8 +2,16 @@
 
 use super::ctx::{WasiCtx, WasiView};
 use super::errno::WasiResult;
-use super::{mem, with_memory, MODULE};
-use wasmi::{Caller, Linker};
+use super::link::link_all;
+use super::mem;
+use wasmi::Linker;
+
+/// Registers this group's imports.
+pub(super) fn add_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> Result<(), wasmi::Error> {
+    link_all(linker, &[link_random_get])
+}
 
 /// `random_get(buf: *mut u8, buf_len: size) -> errno`.
 /// Fills the guest buffer straight from the host's source. Errors: `EFAULT`, `EIO`.
@@ -11,16 +19,4 @@ pub fn random_get(ctx: &mut WasiCtx, m: &mut [u8], buf: u32, len: u32) -> WasiRe
     let target = mem::slice_mut(m, buf, len)?;
     ctx.host.random_fill(target)
 }
-
-pub(super) fn add_to_linker<T: WasiView + 'static>(
-    linker: &mut Linker<T>,
-) -> Result<(), wasmi::Error> {
-    linker.func_wrap(
-        MODULE,
-        "random_get",
-        |mut c: Caller<'_, T>, buf: i32, len: i32| {
-            with_memory(&mut c, |ctx, m| random_get(ctx, m, buf as u32, len as u32))
-        },
-    )?;
-    Ok(())
-}
+wasi_fn!(link_random_get: with_memory random_get(buf, len));
