@@ -17,6 +17,7 @@ pub mod real;
 pub mod record;
 pub mod recording;
 pub mod replaying;
+pub mod stack;
 
 use crate::net::{HttpRequest, HttpResult};
 use crate::wasi::errno::WasiResult;

@@ -6,13 +6,13 @@
 //! component beneath the directory handle.
 //!
 //! This file holds [`RealHost`] and its [`Host`] impl; the pieces it delegates
-//! to live beside it: [`stdio`] (standard streams and the stdin pump), `tree`
+//! to live beside it: `stdio` (standard streams and the stdin pump), `tree`
 //! (resolving guest paths through the mount tree), `files` (opening host files
 //! and changing them under the disk quota) and `stat` (metadata conversion).
 
 mod files;
 mod stat;
-pub mod stdio;
+mod stdio;
 mod tree;
 
 pub use stdio::Stdio;
