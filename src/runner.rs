@@ -7,16 +7,13 @@
 use crate::engine::resolve::MountedModules;
 use crate::engine::run::{run as run_module, EntryModule, RunSpec, DEFAULT_ENTRYPOINT};
 use crate::engine::{EngineError, Limits, Outcome};
-use crate::host::deterministic::{DeterministicHost, Settings};
+use crate::host::deterministic::Settings;
 use crate::host::quota::DiskQuota;
 use crate::host::real::{MountSpec, RealHost, Stdio};
-use crate::host::recording::{Log, RecordingHost};
-use crate::host::replaying::{Divergence, ReplayingHost};
-use crate::host::Host;
+use crate::host::stack;
 use crate::net::Policy;
 use crate::publish::{Context, Publisher};
 use crate::replay::hash::{hex, tree_hash, tree_listing};
-use crate::replay::journal::Entry;
 use crate::results::evidence::{Evidence, InputHashes};
 use crate::results::summary::{Durations, Status};
 use crate::results::{self, CappedFile, ResultFiles, Summary};
@@ -102,27 +99,7 @@ pub struct RunOptions {
     pub journal: Journaling,
 }
 
-/// Whether a run records or replays the host's answers.
-#[derive(Clone, Default)]
-pub enum Journaling {
-    /// Neither.
-    #[default]
-    Off,
-    /// Journal every answer into this log.
-    Record(Log),
-    /// Serve these recorded answers; report the first divergence here.
-    Replay(Arc<Vec<Entry>>, Divergence),
-}
-
-impl std::fmt::Debug for Journaling {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Journaling::Off => "Off",
-            Journaling::Record(_) => "Record",
-            Journaling::Replay(..) => "Replay",
-        })
-    }
-}
+pub use crate::host::stack::Journaling;
 
 impl Default for RunOptions {
     fn default() -> Self {
@@ -505,19 +482,7 @@ fn guest_world(
     if let Some(policy) = &exec.network {
         host.set_network(policy.clone());
     }
-    let mut host: Box<dyn Host + Send> = match exec.deterministic {
-        Some(settings) => Box::new(DeterministicHost::new(Box::new(host), settings)),
-        None => Box::new(host),
-    };
-    host = match journal {
-        Journaling::Off => host,
-        Journaling::Record(log) => Box::new(RecordingHost::new(host, log.clone())),
-        Journaling::Replay(entries, divergence) => Box::new(ReplayingHost::new(
-            host,
-            entries.as_ref().clone(),
-            divergence.clone(),
-        )),
-    };
+    let host = stack::assemble(host, exec.deterministic, journal.clone());
     let mut wasi = WasiCtx::new(host);
     wasi.preopen(root, "/", false);
     wasi.set_args(&exec.argv);

@@ -5,15 +5,15 @@ use super::wasm_run::{execute, report_outcome, split_dir, split_import, Invocati
 use super::Failure;
 use crate::engine::Limits;
 use crate::host::real::RealHost;
-use crate::host::replaying::{Divergence, ReplayingHost};
-use crate::host::Host;
+use crate::host::replaying::Divergence;
+use crate::host::stack::{self, Journaling};
 use crate::plan::{plan, PlanOptions};
 use crate::replay::hash::{file_hash, hex};
 use crate::replay::job_hash;
 use crate::replay::journal::{self, Entry};
 use crate::results::summary::Status;
 use crate::results::Staging;
-use crate::runner::{Journaling, RunOptions};
+use crate::runner::RunOptions;
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -320,9 +320,8 @@ fn replay_job(
 fn replay_module(invocation: &Invocation, entries: Vec<Entry>) -> Result<i32, Failure> {
     let divergence = Divergence::default();
     let served = divergence.clone();
-    let wrap = move |real: RealHost| -> Box<dyn Host + Send> {
-        Box::new(ReplayingHost::new(Box::new(real), entries, served))
-    };
+    let journal = Journaling::Replay(Arc::new(entries), served);
+    let wrap = move |real: RealHost| stack::assemble(real, None, journal);
     // The journal serves every HTTP answer, so the module is defined whatever the
     // recorded run's network was (a run without it that imported it never started).
     let report = execute(invocation, Limits::default(), true, wrap)?;

@@ -4,10 +4,11 @@ use super::{Failure, EXIT_TIMEOUT, EXIT_TRAP};
 use crate::engine::resolve::NamedModules;
 use crate::engine::run::{run as run_module, EntryModule, Report, RunSpec};
 use crate::engine::{values, Limits, Outcome};
-use crate::host::deterministic::{DeterministicHost, Settings, DEFAULT_EPOCH_NS};
+use crate::host::deterministic::{Settings, DEFAULT_EPOCH_NS};
 use crate::host::quota::DiskQuota;
 use crate::host::real::{RealHost, Stdio};
-use crate::host::recording::{Log, RecordingHost};
+use crate::host::recording::Log;
+use crate::host::stack::{self, Journaling};
 use crate::host::Host;
 use crate::net::policy::block_private_from_env;
 use crate::net::Policy;
@@ -168,6 +169,16 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let quota = args
         .max_disk
         .map(|limit| DiskQuota::new(limit, "--max-disk"));
+    let deterministic = args.deterministic.then(|| {
+        let epoch = args
+            .epoch
+            .map_or(DEFAULT_EPOCH_NS, |s| s.saturating_mul(1_000_000_000));
+        Settings::from_seed(args.seed, epoch)
+    });
+    let journal = match args.record {
+        Some(_) => Journaling::Record(log.clone()),
+        None => Journaling::Off,
+    };
     let wrap = |mut real: RealHost| -> Box<dyn Host + Send> {
         if let Some(quota) = &quota {
             real.set_disk_quota(quota.clone());
@@ -175,20 +186,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         if let Some(policy) = policy {
             real.set_network(policy);
         }
-        let mut host: Box<dyn Host + Send> = Box::new(real);
-        if args.deterministic {
-            let epoch = args
-                .epoch
-                .map_or(DEFAULT_EPOCH_NS, |s| s.saturating_mul(1_000_000_000));
-            host = Box::new(DeterministicHost::new(
-                host,
-                Settings::from_seed(args.seed, epoch),
-            ));
-        }
-        if args.record.is_some() {
-            host = Box::new(RecordingHost::new(host, log.clone()));
-        }
-        host
+        stack::assemble(real, deterministic, journal)
     };
     let report = execute(&invocation, limits, network, wrap)?;
     if let Some(path) = &args.record {

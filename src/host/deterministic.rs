@@ -14,7 +14,9 @@
 //! reproducible, so a deterministic run with the network enabled is refused
 //! before it starts (see `plan`), unless a journal is replayed.
 
-use super::{forward_host, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime};
+use super::{
+    wrapped_methods, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime,
+};
 use crate::net::{HttpRequest, HttpResult};
 use crate::wasi::errno::WasiResult;
 use std::collections::HashMap;
@@ -90,6 +92,17 @@ impl DeterministicHost {
     }
 }
 
+/// The deterministic host's generic methods (see `host_methods!`): `forward`
+/// passes a call to the wrapped host unchanged.
+macro_rules! deterministic_method {
+    (forward $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        fn $name(&mut self $(, $arg: $ty)*) -> $ret {
+            self.inner.$name($($arg),*)
+        }
+    };
+    (own $($signature:tt)*) => {};
+}
+
 impl Host for DeterministicHost {
     fn clock_time(&mut self, clock: Clock, _precision: u64) -> WasiResult<u64> {
         Ok(match clock {
@@ -148,27 +161,5 @@ impl Host for DeterministicHost {
         self.inner.http_request(req)
     }
 
-    forward_host! { inner;
-        fn wait_readable(&mut self, handle: Handle, timeout_ns: Option<u64>) -> WasiResult<bool>;
-        fn read(&mut self, handle: Handle, buf: &mut [u8]) -> WasiResult<usize>;
-        fn pread(&mut self, handle: Handle, buf: &mut [u8], offset: u64) -> WasiResult<usize>;
-        fn write(&mut self, handle: Handle, buf: &[u8]) -> WasiResult<usize>;
-        fn pwrite(&mut self, handle: Handle, buf: &[u8], offset: u64) -> WasiResult<usize>;
-        fn seek(&mut self, handle: Handle, pos: SeekFrom) -> WasiResult<u64>;
-        fn sync(&mut self, handle: Handle, data_only: bool) -> WasiResult<()>;
-        fn set_append(&mut self, handle: Handle, append: bool) -> WasiResult<()>;
-        fn set_size(&mut self, handle: Handle, size: u64) -> WasiResult<()>;
-        fn close(&mut self, handle: Handle) -> WasiResult<()>;
-        fn open_at(&mut self, dir: Handle, path: &str, req: OpenRequest) -> WasiResult<Opened>;
-        fn create_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-        fn remove_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-        fn unlink_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-        fn rename_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str) -> WasiResult<()>;
-        fn read_link_at(&mut self, dir: Handle, path: &str) -> WasiResult<Vec<u8>>;
-        fn set_times(&mut self, handle: Handle, atim: SetTime, mtim: SetTime) -> WasiResult<()>;
-        fn set_times_at(&mut self, dir: Handle, path: &str, follow: bool, atim: SetTime, mtim: SetTime) -> WasiResult<()>;
-        fn symlink_at(&mut self, target: &str, dir: Handle, path: &str) -> WasiResult<()>;
-        fn link_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str) -> WasiResult<()>;
-        fn flush(&mut self) -> WasiResult<()>;
-    }
+    wrapped_methods!(deterministic, deterministic_method);
 }

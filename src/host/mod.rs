@@ -17,6 +17,7 @@ pub mod real;
 pub mod record;
 pub mod recording;
 pub mod replaying;
+pub mod stack;
 
 use crate::net::{HttpRequest, HttpResult};
 use crate::wasi::errno::WasiResult;
@@ -152,113 +153,132 @@ pub struct Opened {
     pub filetype: Filetype,
 }
 
-/// Everything the WASI layer needs from the outside world.
+/// The [`Host`] methods, written once: each method's documentation and
+/// signature, then how each wrapping host serves it, as
+/// `[deterministic, recording, replaying]`:
+/// - `forward`: passes the call to the wrapped host unchanged;
+/// - `record`: passes it on and journals its arguments and answer;
+/// - `observe`: answers from the journal without asking the wrapped host;
+/// - `act`: lets the wrapped host do it and checks its answer against the journal;
+/// - `own`: the wrapper writes that method by hand (the compiler insists on it).
 ///
-/// Paths are relative to a directory handle and are resolved by the host,
-/// which must never let them reach outside that directory's tree.
-pub trait Host {
-    /// The current time of `clock` in nanoseconds.
-    fn clock_time(&mut self, clock: Clock, precision: u64) -> WasiResult<u64>;
-    /// The resolution of `clock` in nanoseconds.
-    fn clock_res(&mut self, clock: Clock) -> WasiResult<u64>;
-    /// Fills `buf` with random bytes.
-    fn random_fill(&mut self, buf: &mut [u8]) -> WasiResult<()>;
-    /// Blocks for `nanos` nanoseconds (`poll_oneoff` on clocks); may return
-    /// early when the run's deadline passes.
-    fn sleep(&mut self, nanos: u64) -> WasiResult<()>;
+/// `host_methods!([m])` hands the table to macro `m`; [`Host`] itself and each
+/// wrapper's generic methods (see `wrapped_methods!`) are made from it. The
+/// types are named as written here, so a wrapper imports the ones its rows use.
+macro_rules! host_methods {
+    ([$($callback:tt)*] $($prefix:tt)*) => {
+        $($callback)*! { $($prefix)*
+            /// The current time of `clock` in nanoseconds.
+            fn clock_time(&mut self, clock: Clock, precision: u64) -> WasiResult<u64> = [own, record, observe];
+            /// The resolution of `clock` in nanoseconds.
+            fn clock_res(&mut self, clock: Clock) -> WasiResult<u64> = [own, record, observe];
+            /// Fills `buf` with random bytes.
+            fn random_fill(&mut self, buf: &mut [u8]) -> WasiResult<()> = [own, own, own];
+            /// Blocks for `nanos` nanoseconds (`poll_oneoff` on clocks); may return
+            /// early when the run's deadline passes.
+            fn sleep(&mut self, nanos: u64) -> WasiResult<()> = [own, record, observe];
 
-    /// Whether a read on `handle` would return without blocking (data, or the end),
-    /// waiting up to `timeout_ns` (`None`: as long as it takes). Files are always readable.
-    fn wait_readable(&mut self, handle: Handle, timeout_ns: Option<u64>) -> WasiResult<bool>;
-    /// Reads at the handle's position (stdin, a file); 0 means end of file.
-    fn read(&mut self, handle: Handle, buf: &mut [u8]) -> WasiResult<usize>;
-    /// Reads at `offset` without moving the position.
-    fn pread(&mut self, handle: Handle, buf: &mut [u8], offset: u64) -> WasiResult<usize>;
-    /// Writes at the handle's position (or its end, when opened for append).
-    fn write(&mut self, handle: Handle, buf: &[u8]) -> WasiResult<usize>;
-    /// Writes at `offset` without moving the position.
-    fn pwrite(&mut self, handle: Handle, buf: &[u8], offset: u64) -> WasiResult<usize>;
-    /// Moves the position; returns the new one.
-    fn seek(&mut self, handle: Handle, pos: SeekFrom) -> WasiResult<u64>;
-    /// Attributes of an open handle.
-    fn stat(&mut self, handle: Handle) -> WasiResult<Filestat>;
-    /// Flushes data (and metadata unless `data_only`) to storage.
-    fn sync(&mut self, handle: Handle, data_only: bool) -> WasiResult<()>;
-    /// Turns append mode of an open file on or off (every write goes to the end).
-    fn set_append(&mut self, handle: Handle, append: bool) -> WasiResult<()>;
-    /// Truncates or extends a file.
-    fn set_size(&mut self, handle: Handle, size: u64) -> WasiResult<()>;
-    /// Closes a handle.
-    fn close(&mut self, handle: Handle) -> WasiResult<()>;
+            /// Whether a read on `handle` would return without blocking (data, or the end),
+            /// waiting up to `timeout_ns` (`None`: as long as it takes). Files are always readable.
+            fn wait_readable(&mut self, handle: Handle, timeout_ns: Option<u64>) -> WasiResult<bool> = [forward, record, observe];
+            /// Reads at the handle's position (stdin, a file); 0 means end of file.
+            fn read(&mut self, handle: Handle, buf: &mut [u8]) -> WasiResult<usize> = [forward, own, own];
+            /// Reads at `offset` without moving the position.
+            fn pread(&mut self, handle: Handle, buf: &mut [u8], offset: u64) -> WasiResult<usize> = [forward, own, own];
+            /// Writes at the handle's position (or its end, when opened for append).
+            fn write(&mut self, handle: Handle, buf: &[u8]) -> WasiResult<usize> = [forward, own, own];
+            /// Writes at `offset` without moving the position.
+            fn pwrite(&mut self, handle: Handle, buf: &[u8], offset: u64) -> WasiResult<usize> = [forward, own, own];
+            /// Moves the position; returns the new one.
+            fn seek(&mut self, handle: Handle, pos: SeekFrom) -> WasiResult<u64> = [forward, record, act];
+            /// Attributes of an open handle.
+            fn stat(&mut self, handle: Handle) -> WasiResult<Filestat> = [own, record, observe];
+            /// Flushes data (and metadata unless `data_only`) to storage.
+            fn sync(&mut self, handle: Handle, data_only: bool) -> WasiResult<()> = [forward, record, act];
+            /// Turns append mode of an open file on or off (every write goes to the end).
+            fn set_append(&mut self, handle: Handle, append: bool) -> WasiResult<()> = [forward, record, act];
+            /// Truncates or extends a file.
+            fn set_size(&mut self, handle: Handle, size: u64) -> WasiResult<()> = [forward, record, act];
+            /// Closes a handle.
+            fn close(&mut self, handle: Handle) -> WasiResult<()> = [forward, record, act];
 
-    /// Opens `path` under directory `dir`.
-    fn open_at(&mut self, dir: Handle, path: &str, req: OpenRequest) -> WasiResult<Opened>;
-    /// Attributes of `path` under `dir`; `follow` follows a final symlink.
-    fn stat_at(&mut self, dir: Handle, path: &str, follow: bool) -> WasiResult<Filestat>;
-    /// Every entry of directory `dir`, `.` and `..` first.
-    fn read_dir(&mut self, dir: Handle) -> WasiResult<Vec<DirEntry>>;
-    /// Creates directory `path` under `dir`.
-    fn create_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-    /// Removes the empty directory `path` under `dir`.
-    fn remove_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-    /// Removes the non-directory `path` under `dir`.
-    fn unlink_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-    /// Renames `from` under `from_dir` to `to` under `to_dir`.
-    fn rename_at(
-        &mut self,
-        from_dir: Handle,
-        from: &str,
-        to_dir: Handle,
-        to: &str,
-    ) -> WasiResult<()>;
-    /// The target of symlink `path` under `dir`.
-    fn read_link_at(&mut self, dir: Handle, path: &str) -> WasiResult<Vec<u8>>;
-    /// Sets the access and modification times of an open handle.
-    fn set_times(&mut self, handle: Handle, atim: SetTime, mtim: SetTime) -> WasiResult<()>;
-    /// Sets the times of `path` under `dir` (of a final symlink itself unless `follow`).
-    fn set_times_at(
-        &mut self,
-        dir: Handle,
-        path: &str,
-        follow: bool,
-        atim: SetTime,
-        mtim: SetTime,
-    ) -> WasiResult<()>;
-    /// Creates symlink `path` under `dir` whose contents are `target`.
-    fn symlink_at(&mut self, target: &str, dir: Handle, path: &str) -> WasiResult<()>;
-    /// Creates hard link `to` under `to_dir` to `from` under `from_dir`.
-    fn link_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str)
-        -> WasiResult<()>;
+            /// Opens `path` under directory `dir`.
+            fn open_at(&mut self, dir: Handle, path: &str, req: OpenRequest) -> WasiResult<Opened> = [forward, record, own];
+            /// Attributes of `path` under `dir`; `follow` follows a final symlink.
+            fn stat_at(&mut self, dir: Handle, path: &str, follow: bool) -> WasiResult<Filestat> = [own, record, observe];
+            /// Every entry of directory `dir`, `.` and `..` first.
+            fn read_dir(&mut self, dir: Handle) -> WasiResult<Vec<DirEntry>> = [own, record, observe];
+            /// Creates directory `path` under `dir`.
+            fn create_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()> = [forward, record, act];
+            /// Removes the empty directory `path` under `dir`.
+            fn remove_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()> = [forward, record, act];
+            /// Removes the non-directory `path` under `dir`.
+            fn unlink_at(&mut self, dir: Handle, path: &str) -> WasiResult<()> = [forward, record, act];
+            /// Renames `from` under `from_dir` to `to` under `to_dir`.
+            fn rename_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str) -> WasiResult<()> = [forward, record, act];
+            /// The target of symlink `path` under `dir`.
+            fn read_link_at(&mut self, dir: Handle, path: &str) -> WasiResult<Vec<u8>> = [forward, record, observe];
+            /// Sets the access and modification times of an open handle.
+            fn set_times(&mut self, handle: Handle, atim: SetTime, mtim: SetTime) -> WasiResult<()> = [forward, record, act];
+            /// Sets the times of `path` under `dir` (of a final symlink itself unless `follow`).
+            fn set_times_at(&mut self, dir: Handle, path: &str, follow: bool, atim: SetTime, mtim: SetTime) -> WasiResult<()> = [forward, record, act];
+            /// Creates symlink `path` under `dir` whose contents are `target`.
+            fn symlink_at(&mut self, target: &str, dir: Handle, path: &str) -> WasiResult<()> = [forward, record, act];
+            /// Creates hard link `to` under `to_dir` to `from` under `from_dir`.
+            fn link_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str) -> WasiResult<()> = [forward, record, act];
 
-    /// Writes out anything buffered for stdout and stderr.
-    fn flush(&mut self) -> WasiResult<()>;
+            /// Writes out anything buffered for stdout and stderr.
+            fn flush(&mut self) -> WasiResult<()> = [forward, record, act];
 
-    /// Performs a guest's HTTP request (`wasi:http/requests.http_request`)
-    /// under the run's network policy, following allowed redirects.
-    fn http_request(&mut self, req: &HttpRequest) -> HttpResult;
-
-    /// Tells the host when the run must end, so calls that block (a read from
-    /// stdin) give up at that moment instead of outliving the run's timeout.
-    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
-        let _ = deadline;
-    }
-
-    /// Tells the host how much fuel the guest has used so far (called before
-    /// time is read), so a deterministic host can advance its virtual clock.
-    fn note_fuel(&mut self, consumed: u64) {
-        let _ = consumed;
-    }
-}
-
-/// Writes trait methods that pass straight through to `self.$field`, for
-/// hosts that wrap another host and change only some of its answers.
-macro_rules! forward_host {
-    ($field:ident; $( fn $name:ident(&mut self $(, $arg:ident : $ty:ty)* ) -> $ret:ty; )*) => {
-        $(
-            fn $name(&mut self $(, $arg: $ty)*) -> $ret {
-                self.$field.$name($($arg),*)
-            }
-        )*
+            /// Performs a guest's HTTP request (`wasi:http/requests.http_request`)
+            /// under the run's network policy, following allowed redirects.
+            fn http_request(&mut self, req: &HttpRequest) -> HttpResult = [own, own, own];
+        }
     };
 }
-pub(crate) use forward_host;
+
+/// Declares [`Host`] from the table of `host_methods!`.
+macro_rules! declare_host {
+    ($( $(#[$doc:meta])* fn $name:ident(&mut self $(, $arg:ident: $ty:ty)*) -> $ret:ty = [$($how:ident),*]; )*) => {
+        /// Everything the WASI layer needs from the outside world.
+        ///
+        /// Paths are relative to a directory handle and are resolved by the host,
+        /// which must never let them reach outside that directory's tree.
+        pub trait Host {
+            $( $(#[$doc])* fn $name(&mut self $(, $arg: $ty)*) -> $ret; )*
+
+            /// Tells the host when the run must end, so calls that block (a read from
+            /// stdin) give up at that moment instead of outliving the run's timeout.
+            fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+                let _ = deadline;
+            }
+
+            /// Tells the host how much fuel the guest has used so far (called before
+            /// time is read), so a deterministic host can advance its virtual clock.
+            fn note_fuel(&mut self, consumed: u64) {
+                let _ = consumed;
+            }
+        }
+    };
+}
+host_methods!([declare_host]);
+
+/// Writes a wrapping host's generic methods: for each row of `host_methods!`,
+/// `$method!(how name(args) -> ret)` with `how` from the wrapper's column
+/// (`deterministic`, `recording` or `replaying`). `$method!` must write
+/// nothing for `own`.
+macro_rules! wrapped_methods {
+    ($column:ident, $method:ident) => {
+        $crate::host::host_methods!([$crate::host::wrapped_methods] @pick $column $method;);
+    };
+    (@pick deterministic $method:ident; $( $(#[$doc:meta])* fn $name:ident(&mut self $(, $arg:ident: $ty:ty)*) -> $ret:ty = [$how:ident, $rec:ident, $rep:ident]; )*) => {
+        $( $method!($how $name($($arg: $ty),*) -> $ret); )*
+    };
+    (@pick recording $method:ident; $( $(#[$doc:meta])* fn $name:ident(&mut self $(, $arg:ident: $ty:ty)*) -> $ret:ty = [$det:ident, $how:ident, $rep:ident]; )*) => {
+        $( $method!($how $name($($arg: $ty),*) -> $ret); )*
+    };
+    (@pick replaying $method:ident; $( $(#[$doc:meta])* fn $name:ident(&mut self $(, $arg:ident: $ty:ty)*) -> $ret:ty = [$det:ident, $rec:ident, $how:ident]; )*) => {
+        $( $method!($how $name($($arg: $ty),*) -> $ret); )*
+    };
+}
+pub(crate) use {host_methods, wrapped_methods};

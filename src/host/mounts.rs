@@ -8,7 +8,7 @@
 //! a mount resolve within that mount only), unless a `..` climbs back out of
 //! the mount, in which case resolution continues in the mount's virtual parent.
 //!
-//! This file is pure path logic; `real.rs` performs the operations.
+//! This file is pure path logic; `real/` performs the operations.
 
 use crate::wasi::errno::{Errno, WasiResult};
 

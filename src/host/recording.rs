@@ -2,7 +2,9 @@
 //! (HTTP requests included: the request, and the response or error).
 
 use super::record::{answer_of, Record};
-use super::{Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime};
+use super::{
+    wrapped_methods, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime,
+};
 use crate::net::{HttpError, HttpRequest, HttpResult};
 use crate::replay::journal::{Answer, Entry, MAX_LINE, MAX_RECORDED_BYTES};
 use crate::wasi::errno::WasiResult;
@@ -74,15 +76,17 @@ fn journal_room(args_len: usize) -> Option<u64> {
     (room > 0).then_some(room as u64)
 }
 
-/// Records each listed method: the call's name, its arguments (formatted) and its result.
-macro_rules! record {
-    ($( fn $name:ident(&mut self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {$(
+/// The recording host's generic methods (see `host_methods!`): `record`
+/// journals the call's name, its arguments (formatted) and its result.
+macro_rules! recording_method {
+    (record $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
         fn $name(&mut self $(, $arg: $ty)*) -> $ret {
             let result = self.inner.$name($($arg),*);
             self.note(stringify!($name), format!("{:?}", ($(&$arg,)*)), &result);
             result
         }
-    )*};
+    };
+    (own $($signature:tt)*) => {};
 }
 
 impl Host for RecordingHost {
@@ -160,31 +164,7 @@ impl Host for RecordingHost {
         result
     }
 
-    record! {
-        fn clock_time(&mut self, clock: Clock, precision: u64) -> WasiResult<u64>;
-        fn clock_res(&mut self, clock: Clock) -> WasiResult<u64>;
-        fn wait_readable(&mut self, handle: Handle, timeout_ns: Option<u64>) -> WasiResult<bool>;
-        fn sleep(&mut self, nanos: u64) -> WasiResult<()>;
-        fn seek(&mut self, handle: Handle, pos: SeekFrom) -> WasiResult<u64>;
-        fn stat(&mut self, handle: Handle) -> WasiResult<Filestat>;
-        fn sync(&mut self, handle: Handle, data_only: bool) -> WasiResult<()>;
-        fn set_append(&mut self, handle: Handle, append: bool) -> WasiResult<()>;
-        fn set_size(&mut self, handle: Handle, size: u64) -> WasiResult<()>;
-        fn close(&mut self, handle: Handle) -> WasiResult<()>;
-        fn open_at(&mut self, dir: Handle, path: &str, req: OpenRequest) -> WasiResult<Opened>;
-        fn stat_at(&mut self, dir: Handle, path: &str, follow: bool) -> WasiResult<Filestat>;
-        fn read_dir(&mut self, dir: Handle) -> WasiResult<Vec<DirEntry>>;
-        fn create_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-        fn remove_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-        fn unlink_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-        fn rename_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str) -> WasiResult<()>;
-        fn read_link_at(&mut self, dir: Handle, path: &str) -> WasiResult<Vec<u8>>;
-        fn set_times(&mut self, handle: Handle, atim: SetTime, mtim: SetTime) -> WasiResult<()>;
-        fn set_times_at(&mut self, dir: Handle, path: &str, follow: bool, atim: SetTime, mtim: SetTime) -> WasiResult<()>;
-        fn symlink_at(&mut self, target: &str, dir: Handle, path: &str) -> WasiResult<()>;
-        fn link_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str) -> WasiResult<()>;
-        fn flush(&mut self) -> WasiResult<()>;
-    }
+    wrapped_methods!(recording, recording_method);
 }
 
 #[cfg(test)]

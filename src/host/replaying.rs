@@ -11,7 +11,9 @@
 
 use super::record::{answer_of, Record};
 use super::recording::recorded_chunks;
-use super::{Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime};
+use super::{
+    wrapped_methods, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime,
+};
 use crate::net::{HttpError, HttpRequest, HttpResult};
 use crate::replay::journal::{Answer, Entry};
 use crate::wasi::errno::{Errno, WasiResult};
@@ -117,18 +119,16 @@ fn decode<T: Record>(answer: &Answer) -> Option<WasiResult<T>> {
     }
 }
 
-/// Replays each listed method as an observation: the journal answers, the real host is not asked.
-macro_rules! observe {
-    ($( fn $name:ident(&mut self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {$(
+/// The replaying host's generic methods (see `host_methods!`): `observe`
+/// serves the journal's answer without asking the real host; `act` lets the
+/// real host do it and checks its answer against the journal.
+macro_rules! replaying_method {
+    (observe $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
         fn $name(&mut self $(, $arg: $ty)*) -> $ret {
             self.serve(stringify!($name), format!("{:?}", ($(&$arg,)*)))
         }
-    )*};
-}
-
-/// Replays each listed method as an action: the real host does it, the journal checks it.
-macro_rules! act {
-    ($( fn $name:ident(&mut self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {$(
+    };
+    (act $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
         fn $name(&mut self $(, $arg: $ty)*) -> $ret {
             let args = format!("{:?}", ($(&$arg,)*));
             if self.diverged() {
@@ -137,7 +137,8 @@ macro_rules! act {
             let real = self.inner.$name($($arg),*);
             self.act(stringify!($name), args, real)
         }
-    )*};
+    };
+    (own $($signature:tt)*) => {};
 }
 
 impl Host for ReplayingHost {
@@ -214,31 +215,5 @@ impl Host for ReplayingHost {
         }
     }
 
-    observe! {
-        fn clock_time(&mut self, clock: Clock, precision: u64) -> WasiResult<u64>;
-        fn clock_res(&mut self, clock: Clock) -> WasiResult<u64>;
-        fn wait_readable(&mut self, handle: Handle, timeout_ns: Option<u64>) -> WasiResult<bool>;
-        fn sleep(&mut self, nanos: u64) -> WasiResult<()>;
-        fn stat(&mut self, handle: Handle) -> WasiResult<Filestat>;
-        fn stat_at(&mut self, dir: Handle, path: &str, follow: bool) -> WasiResult<Filestat>;
-        fn read_dir(&mut self, dir: Handle) -> WasiResult<Vec<DirEntry>>;
-        fn read_link_at(&mut self, dir: Handle, path: &str) -> WasiResult<Vec<u8>>;
-    }
-
-    act! {
-        fn seek(&mut self, handle: Handle, pos: SeekFrom) -> WasiResult<u64>;
-        fn sync(&mut self, handle: Handle, data_only: bool) -> WasiResult<()>;
-        fn set_append(&mut self, handle: Handle, append: bool) -> WasiResult<()>;
-        fn set_size(&mut self, handle: Handle, size: u64) -> WasiResult<()>;
-        fn close(&mut self, handle: Handle) -> WasiResult<()>;
-        fn create_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-        fn remove_dir_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-        fn unlink_at(&mut self, dir: Handle, path: &str) -> WasiResult<()>;
-        fn rename_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str) -> WasiResult<()>;
-        fn set_times(&mut self, handle: Handle, atim: SetTime, mtim: SetTime) -> WasiResult<()>;
-        fn set_times_at(&mut self, dir: Handle, path: &str, follow: bool, atim: SetTime, mtim: SetTime) -> WasiResult<()>;
-        fn symlink_at(&mut self, target: &str, dir: Handle, path: &str) -> WasiResult<()>;
-        fn link_at(&mut self, from_dir: Handle, from: &str, to_dir: Handle, to: &str) -> WasiResult<()>;
-        fn flush(&mut self) -> WasiResult<()>;
-    }
+    wrapped_methods!(replaying, replaying_method);
 }
