@@ -17,8 +17,8 @@
 use super::{
     wrapped_methods, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime,
 };
+use crate::host::abi::WasiResult;
 use crate::net::{HttpRequest, HttpResult};
-use crate::wasi::errno::WasiResult;
 use std::collections::HashMap;
 use std::io::SeekFrom;
 

@@ -10,6 +10,7 @@
 //! Open files and directories are named by opaque [`Handle`]s the host hands
 //! out, so a replaying host can answer without any real file behind them.
 
+pub mod abi;
 pub mod deterministic;
 pub mod mounts;
 pub mod quota;
@@ -19,8 +20,8 @@ pub mod recording;
 pub mod replaying;
 pub mod stack;
 
+use crate::host::abi::WasiResult;
 use crate::net::{HttpRequest, HttpResult};
-use crate::wasi::errno::WasiResult;
 use serde::{Deserialize, Serialize};
 use std::io::SeekFrom;
 

@@ -10,7 +10,7 @@
 //!
 //! This file is pure path logic; `real/` performs the operations.
 
-use crate::wasi::errno::{Errno, WasiResult};
+use crate::host::abi::{Errno, WasiResult};
 
 /// A mount's kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

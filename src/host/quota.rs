@@ -15,8 +15,8 @@
 //! `ENOSPC`; the quota remembers that it was hit so the runner can fail the run
 //! afterwards with [`DiskQuota::message`].
 
+use crate::host::abi::{Errno, WasiResult};
 use crate::units::format_size;
-use crate::wasi::errno::{Errno, WasiResult};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 

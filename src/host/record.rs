@@ -3,9 +3,9 @@
 //! can read it back.
 
 use super::{DirEntry, Filestat, Opened};
+use crate::host::abi::WasiResult;
 use crate::replay::journal::{from_hex, Answer};
 use crate::text::hex;
-use crate::wasi::errno::WasiResult;
 
 /// A host call's result value, as a journal stores it.
 pub trait Record: Sized {

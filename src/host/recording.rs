@@ -5,9 +5,9 @@ use super::record::{answer_of, Record};
 use super::{
     wrapped_methods, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime,
 };
+use crate::host::abi::WasiResult;
 use crate::net::{HttpError, HttpRequest, HttpResult};
 use crate::replay::journal::{Answer, Entry, MAX_LINE, MAX_RECORDED_BYTES};
-use crate::wasi::errno::WasiResult;
 use std::io::SeekFrom;
 use std::sync::{Arc, Mutex};
 

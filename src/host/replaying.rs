@@ -14,9 +14,9 @@ use super::recording::recorded_chunks;
 use super::{
     wrapped_methods, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime,
 };
+use crate::host::abi::{Errno, WasiResult};
 use crate::net::{HttpError, HttpRequest, HttpResult};
 use crate::replay::journal::{Answer, Entry};
-use crate::wasi::errno::{Errno, WasiResult};
 use std::io::SeekFrom;
 use std::sync::{Arc, Mutex};
 

@@ -3,9 +3,9 @@
 
 use super::tree::MountLoc;
 use super::{Object, RealHost};
+use crate::host::abi::{Errno, WasiResult};
 use crate::host::quota::{DiskQuota, ENTRY_COST};
 use crate::host::{Filetype, OpenRequest};
-use crate::wasi::errno::{Errno, WasiResult};
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsSyncExt};
 use cap_std::fs::{Dir, File, OpenOptions};
 use std::io;

@@ -1,8 +1,8 @@
 //! Metadata conversion: host file types, attributes, directory entries and
 //! times in the WASI forms the [`Host`](crate::host::Host) trait speaks.
 
+use crate::host::abi::WasiResult;
 use crate::host::{DirEntry, Filestat, Filetype, SetTime};
-use crate::wasi::errno::WasiResult;
 use cap_fs_ext::SystemTimeSpec;
 use cap_std::fs::{Dir, Metadata};
 use std::io;

@@ -2,8 +2,8 @@
 //! own descriptors, and the stdin pump that lets a read give up at the deadline.
 
 use super::{Object, RealHost};
+use crate::host::abi::{Errno, WasiResult};
 use crate::host::{Filestat, Filetype, Handle};
-use crate::wasi::errno::{Errno, WasiResult};
 use std::io::{self, Read, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};

@@ -7,11 +7,11 @@
 
 use super::stat::dot_entry;
 use super::{Object, RealHost};
+use crate::host::abi::{Errno, WasiResult};
 use crate::host::mounts::{
     guest_components, lexical_join, lowest_depth, MountKind, MountPoint, Resolved,
 };
 use crate::host::{DirEntry, Filestat, Filetype, Handle};
-use crate::wasi::errno::{Errno, WasiResult};
 use cap_std::fs::Dir;
 use std::io;
 use std::path::Path;
