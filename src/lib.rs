@@ -4,7 +4,7 @@
 //! The library is what the `brine` binary is made of: [`engine`] loads, links
 //! and runs modules under limits, [`wasi`] is the WASI preview1 layer and
 //! [`host`] the boundary through which it reaches time, randomness, files and
-//! (through [`net`], Bacalhau's `wasi:http/requests`) the network.
+//! (through [`wasi_http`], Bacalhau's `wasi:http/requests`) the network.
 //! [`spec`] reads and validates job files (Bacalhau's Job, Task or engine block).
 //! [`wast`] runs WebAssembly spec-test scripts.
 #![forbid(unsafe_code)]
@@ -14,7 +14,6 @@ pub mod atomic;
 pub mod cli;
 pub mod engine;
 pub mod host;
-pub mod net;
 pub mod plan;
 pub mod publish;
 pub mod replay;
@@ -27,4 +26,5 @@ pub mod suite;
 pub mod text;
 pub mod units;
 pub mod wasi;
+pub mod wasi_http;
 pub mod wast;

@@ -5,7 +5,7 @@
 
 use crate::engine::Limits;
 use crate::host::deterministic::{Settings, DEFAULT_EPOCH_NS};
-use crate::net::Policy;
+use crate::host::net::Policy;
 use crate::publish::{self, Publisher};
 use crate::replay::hash::hex;
 use crate::replay::job_hash;

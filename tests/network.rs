@@ -544,8 +544,8 @@ fn slow_servers_are_result_3() {
     use brine::engine::resolve::NamedModules;
     use brine::engine::run::{run, EntryModule, RunSpec};
     use brine::engine::{Limits, Outcome};
+    use brine::host::net::Policy;
     use brine::host::real::{RealHost, Stdio};
-    use brine::net::Policy;
     use brine::wasi::WasiCtx;
 
     let server = start_server();

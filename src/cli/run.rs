@@ -6,8 +6,8 @@
 
 use super::Failure;
 use crate::atomic::Access;
+use crate::host::net::policy::block_private_from_env;
 use crate::host::recording::Log;
-use crate::net::policy::block_private_from_env;
 use crate::plan::{deterministic_settings, plan, PlanOptions};
 use crate::replay::job_hash;
 use crate::replay::journal::{self, Header};

@@ -12,7 +12,7 @@ use super::call::{call, classify_error, CallLimits, Outcome};
 use super::describe::extern_type;
 use super::start::DEFERRED_START;
 use super::{EngineError, StoreData};
-use crate::{net, wasi};
+use crate::{wasi, wasi_http};
 use std::collections::HashMap;
 use wasmi::errors::{ErrorKind, InstantiationError, LinkerError, MemoryError, TableError};
 use wasmi::{Engine, Instance, Linker, Module, Store};
@@ -96,8 +96,8 @@ impl<R: ModuleResolver> Instantiator<R> {
         if self.network {
             return Ok(());
         }
-        net::abi::add_to_linker(&mut self.linker).map_err(|e| EngineError::Instantiate {
-            module: net::MODULE.to_string(),
+        wasi_http::add_to_linker(&mut self.linker).map_err(|e| EngineError::Instantiate {
+            module: wasi_http::MODULE.to_string(),
             message: e.to_string(),
         })?;
         self.network = true;
@@ -106,7 +106,7 @@ impl<R: ModuleResolver> Instantiator<R> {
 
     /// Whether `name` is a module the linker defines itself.
     fn is_host_module(&self, name: &str) -> bool {
-        name == wasi::MODULE || (self.network && name == net::MODULE)
+        name == wasi::MODULE || (self.network && name == wasi_http::MODULE)
     }
 
     /// Instantiates the import module registered as `name` (once) and registers its exports.
@@ -217,7 +217,7 @@ impl<R: ModuleResolver> Instantiator<R> {
             }
         }
         for name in names {
-            if name == net::MODULE {
+            if name == wasi_http::MODULE {
                 return Err(self.network_disabled(display, module).into());
             }
             let key = self.resolver.canonical(&name);
@@ -234,13 +234,13 @@ impl<R: ModuleResolver> Instantiator<R> {
 
     /// The error for a module importing `wasi:http/requests` in a run without network.
     fn network_disabled(&self, importer: &str, module: &Module) -> EngineError {
-        let mut error = self.unknown_module(importer, module, net::MODULE);
+        let mut error = self.unknown_module(importer, module, wasi_http::MODULE);
         if let EngineError::MissingImport { why, .. } = &mut error {
             *why = format!(
                 "the network is disabled, so brine does not provide module `{}` \
                  (a job needs Network.Type Host, Full or HTTP; brine wasm run needs \
                  --network full or --allow-host)",
-                net::MODULE
+                wasi_http::MODULE
             );
         }
         error
@@ -271,11 +271,11 @@ impl<R: ModuleResolver> Instantiator<R> {
     ) -> InstantiateError {
         let engine_error = match err.kind() {
             ErrorKind::Linker(LinkerError::MissingDefinition { name, ty }) => {
-                let why = if name.module() == net::MODULE {
+                let why = if name.module() == wasi_http::MODULE {
                     format!(
                         "brine's `{}` provides only `{}`, as Bacalhau's does",
-                        net::MODULE,
-                        net::FUNCTION
+                        wasi_http::MODULE,
+                        wasi_http::FUNCTION
                     )
                 } else {
                     format!("module `{}` does not export it", name.module())

@@ -18,7 +18,7 @@ use super::{
     wrapped_methods, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime,
 };
 use crate::host::abi::WasiResult;
-use crate::net::{HttpRequest, HttpResult};
+use crate::host::net::{HttpRequest, HttpResult};
 use std::collections::HashMap;
 use std::io::SeekFrom;
 

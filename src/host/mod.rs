@@ -12,7 +12,9 @@
 
 pub mod abi;
 pub mod deterministic;
+pub mod journal;
 pub mod mounts;
+pub mod net;
 pub mod quota;
 pub mod real;
 pub mod record;
@@ -21,7 +23,7 @@ pub mod replaying;
 pub mod stack;
 
 use crate::host::abi::WasiResult;
-use crate::net::{HttpRequest, HttpResult};
+use crate::host::net::{HttpRequest, HttpResult};
 use serde::{Deserialize, Serialize};
 use std::io::SeekFrom;
 

@@ -4,7 +4,7 @@
 
 use super::{DirEntry, Filestat, Opened};
 use crate::host::abi::WasiResult;
-use crate::replay::journal::{from_hex, Answer};
+use crate::host::journal::{from_hex, Answer};
 use crate::text::hex;
 
 /// A host call's result value, as a journal stores it.

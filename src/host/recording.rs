@@ -6,8 +6,8 @@ use super::{
     wrapped_methods, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime,
 };
 use crate::host::abi::WasiResult;
-use crate::net::{HttpError, HttpRequest, HttpResult};
-use crate::replay::journal::{Answer, Entry, MAX_LINE, MAX_RECORDED_BYTES};
+use crate::host::journal::{Answer, Entry, MAX_LINE, MAX_RECORDED_BYTES};
+use crate::host::net::{HttpError, HttpRequest, HttpResult};
 use std::io::SeekFrom;
 use std::sync::{Arc, Mutex};
 

@@ -15,8 +15,8 @@ use super::{
     wrapped_methods, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime,
 };
 use crate::host::abi::{Errno, WasiResult};
-use crate::net::{HttpError, HttpRequest, HttpResult};
-use crate::replay::journal::{Answer, Entry};
+use crate::host::journal::{Answer, Entry};
+use crate::host::net::{HttpError, HttpRequest, HttpResult};
 use std::io::SeekFrom;
 use std::sync::{Arc, Mutex};
 

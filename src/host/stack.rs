@@ -12,7 +12,7 @@ use super::real::RealHost;
 use super::recording::{Log, RecordingHost};
 use super::replaying::{Divergence, ReplayingHost};
 use super::Host;
-use crate::replay::journal::Entry;
+use crate::host::journal::Entry;
 use std::sync::Arc;
 
 /// Whether a run records or replays the host's answers.

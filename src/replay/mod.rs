@@ -2,7 +2,8 @@
 //! (in `journal`) record/replay of everything the host told the guest.
 
 pub mod hash;
-pub mod journal;
+/// The journal format lives with the host that records and replays it.
+pub use crate::host::journal;
 pub mod receipt;
 pub mod verify;
 

@@ -23,10 +23,15 @@
 //! body; an unknown method), 7 memory error (a length cell or an output range
 //! out of bounds).
 
-use super::codes::*;
-use super::{HttpRequest, HttpResponse, Method, FUNCTION, MODULE};
+use crate::host::net::codes::*;
+use crate::host::net::{HttpRequest, HttpResponse, Method};
 use crate::wasi::{mem, DeadlineExceeded, WasiCtx, WasiView};
 use wasmi::{Caller, Extern, Linker};
+
+/// The import module name Bacalhau registers the function under.
+pub const MODULE: &str = "wasi:http/requests";
+/// The function's name in [`MODULE`].
+pub const FUNCTION: &str = "http_request";
 
 /// The largest response body a guest may receive (Bacalhau: 100 MiB).
 pub const MAX_RESPONSE: u64 = 100 << 20;

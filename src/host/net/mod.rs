@@ -1,11 +1,11 @@
-//! Guest networking: Bacalhau's `wasi:http/requests` host module.
+//! Guest networking, the host's side: requests, responses, result codes.
 //!
 //! Bacalhau's WASM executor gives guests outbound HTTP through one host
 //! function, `wasi:http/requests.http_request`, registered only when the
 //! task's network is enabled. brine provides the same function with the same
 //! ABI and result codes, so modules written for Bacalhau run unchanged:
-//! - [`abi`]: the import itself: reads the request from guest memory, writes
-//!   the response back, maps every outcome to a result code;
+//! - [`crate::wasi_http`]: the import itself: reads the request from guest
+//!   memory, writes the response back, maps every outcome to a result code;
 //! - [`policy`]: which hosts and addresses a job may reach (`Task.Network`);
 //! - [`client`]: performs a request for the real host (redirects followed by
 //!   hand, each hop checked against the policy).
@@ -14,22 +14,15 @@
 //! ([`crate::host::Host::http_request`]), so a recording host journals every
 //! request and response and a replaying host serves them back without a network.
 
-pub mod abi;
 pub mod client;
 pub mod policy;
 
 pub use policy::Policy;
 
+use crate::host::journal::{from_hex, Answer};
 use crate::host::record::Record;
-use crate::replay::journal::{from_hex, Answer};
 use crate::text::hex;
 use serde::{Deserialize, Serialize};
-
-/// The import module name Bacalhau registers the function under.
-pub const MODULE: &str = "wasi:http/requests";
-
-/// The function's name in [`MODULE`].
-pub const FUNCTION: &str = "http_request";
 
 /// The result codes of `http_request`, as Bacalhau defines them.
 pub mod codes {

@@ -39,7 +39,7 @@ pub enum Invocation {
     Job {
         /// The job file.
         job_file: PathBuf,
-        /// [`super::job_hash`] of the job.
+        /// [`crate::replay::job_hash`] of the job.
         job_hash: String,
         /// argv the guest got.
         argv: Vec<String>,
