@@ -9,8 +9,32 @@
 
 use super::ctx::{WasiCtx, WasiView};
 use super::errno::WasiResult;
-use super::proc::{DeadlineExceeded, ProcExit};
 use wasmi::{Caller, Extern, Linker};
+
+/// The guest called `proc_exit(code)`: carried out of the wasm call as a host error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcExit(pub u32);
+
+impl std::fmt::Display for ProcExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the guest exited with status {}", self.0)
+    }
+}
+
+impl wasmi::errors::HostError for ProcExit {}
+
+/// The run's deadline passed while the guest was blocked in a host call
+/// (a sleep or a read): carried out of the wasm call like `proc_exit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineExceeded;
+
+impl std::fmt::Display for DeadlineExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the run's time limit passed while the guest waited")
+    }
+}
+
+impl wasmi::errors::HostError for DeadlineExceeded {}
 
 /// Defines a registrar: `fn $link<T: WasiView>(&mut Linker<T>)` that adds one
 /// import to [`super::MODULE`].

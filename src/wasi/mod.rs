@@ -29,7 +29,7 @@ pub mod sock;
 
 pub use ctx::{FdEntry, WasiCtx, WasiView};
 pub use errno::{Errno, WasiResult};
-pub use proc::{DeadlineExceeded, ProcExit};
+pub use link::{DeadlineExceeded, ProcExit};
 
 use wasmi::Linker;
 

@@ -2,7 +2,7 @@
 
 use super::ctx::WasiView;
 use super::errno::{Errno, WasiResult};
-use super::link::link_all;
+use super::link::{link_all, ProcExit};
 use wasmi::Linker;
 
 /// Registers this group's imports.
@@ -11,31 +11,6 @@ pub(super) fn add_to_linker<T: WasiView + 'static>(
 ) -> Result<(), wasmi::Error> {
     link_all(linker, &[link_proc_exit, link_proc_raise, link_sched_yield])
 }
-
-/// The guest called `proc_exit(code)`: carried out of the wasm call as a host error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProcExit(pub u32);
-
-impl std::fmt::Display for ProcExit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the guest exited with status {}", self.0)
-    }
-}
-
-impl wasmi::errors::HostError for ProcExit {}
-
-/// The run's deadline passed while the guest was blocked in a host call
-/// (a sleep or a read): carried out of the wasm call like `proc_exit`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DeadlineExceeded;
-
-impl std::fmt::Display for DeadlineExceeded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the run's time limit passed while the guest waited")
-    }
-}
-
-impl wasmi::errors::HostError for DeadlineExceeded {}
 
 /// `proc_exit(rval: exitcode)`: never returns; the status unwinds the whole
 /// call as [`ProcExit`]. Errors: none.
