@@ -14,6 +14,7 @@ pub mod atomic;
 pub mod cli;
 pub mod engine;
 pub mod host;
+pub mod partitions;
 pub mod plan;
 pub mod publish;
 pub mod replay;

@@ -1,12 +1,13 @@
 //! `brine replay`: run a recorded run again, serving the journal's answers.
 
-use super::run::{protected_paths, refuse_paths_in_guest_reach, run_partitions};
+use super::run::{protected_paths, refuse_paths_in_guest_reach};
 use super::wasm_run::{execute, report_outcome, split_dir, split_import, Invocation};
 use super::Failure;
 use crate::engine::Limits;
 use crate::host::real::RealHost;
 use crate::host::replaying::Divergence;
 use crate::host::stack::{self, Journaling};
+use crate::partitions::run_partitions;
 use crate::plan::{plan, PlanOptions};
 use crate::replay::hash::{file_hash, hex};
 use crate::replay::job_hash;
@@ -300,7 +301,8 @@ fn replay_job(
         status: 1,
         error: e,
     };
-    let summaries = run_partitions(&executions, &staging, &opts, 1).map_err(failure)?;
+    let summaries =
+        run_partitions(&executions, &staging, &opts, 1).map_err(|e| failure(e.into()))?;
     let published = staging.publish().map_err(|e| failure(e.into()))?;
     if let Some(message) = divergence.lock().ok().and_then(|d| d.clone()) {
         eoutln!("error: the replay diverged from the journal at {message}");

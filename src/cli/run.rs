@@ -8,6 +8,7 @@ use super::Failure;
 use crate::atomic::Access;
 use crate::host::net::policy::block_private_from_env;
 use crate::host::recording::Log;
+use crate::partitions::run_partitions;
 use crate::plan::{deterministic_settings, plan, PlanOptions};
 use crate::replay::job_hash;
 use crate::replay::journal::{self, Header};
@@ -15,14 +16,13 @@ use crate::replay::receipt::{partition_receipt, DeterministicInfo, Receipt, FORM
 use crate::results::layout::read_write_input_over;
 use crate::results::summary::Status;
 use crate::results::{Protected, Staging, Summary};
-use crate::runner::{execute, Execution, Journaling, RunOptions};
+use crate::runner::{Execution, Journaling, RunOptions};
 use crate::source::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
 use crate::source::url::parse_http_url;
 use crate::units::{parse_duration, parse_size};
 use anyhow::anyhow;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Arguments of `brine run`.
@@ -140,8 +140,8 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             Journaling::Off
         },
     };
-    let summaries =
-        run_partitions(&executions, &staging, &opts, parallelism(&args)).map_err(Failure::usage)?;
+    let summaries = run_partitions(&executions, &staging, &opts, parallelism(&args))
+        .map_err(|e| Failure::usage(anyhow!("{e}")))?;
     let published = staging.publish().map_err(|e| Failure {
         status: 1,
         error: e.into(),
@@ -285,62 +285,6 @@ fn parallelism(args: &Args) -> usize {
         .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
         .unwrap_or(1)
         .max(1)
-}
-
-/// Runs every partition, at most `parallel` at a time; one results directory each
-/// (`DIR/<index>/` when there are several).
-pub(crate) fn run_partitions(
-    executions: &[Execution],
-    staging: &Staging,
-    opts: &RunOptions,
-    parallel: usize,
-) -> anyhow::Result<Vec<Summary>> {
-    let many = executions.len() > 1;
-    let mut dirs = Vec::new();
-    for exec in executions {
-        let index = exec.partition_index.to_string();
-        let results = if many {
-            staging.results().join(&index)
-        } else {
-            staging.results()
-        };
-        let work = staging.work().join(&index);
-        std::fs::create_dir_all(&results)?;
-        std::fs::create_dir_all(&work)?;
-        dirs.push((results, work));
-    }
-    if let ([exec], [(results, work)]) = (executions, dirs.as_slice()) {
-        // One partition (the usual case) runs right here: no thread to start and wait for.
-        return Ok(vec![execute(exec, results, work, opts)]);
-    }
-    let next = Mutex::new(0usize);
-    let done: Mutex<Vec<Option<Summary>>> = Mutex::new(vec![None; executions.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..parallel.min(executions.len()) {
-            scope.spawn(|| loop {
-                let index = {
-                    let Ok(mut next) = next.lock() else { return };
-                    let index = *next;
-                    *next += 1;
-                    index
-                };
-                let (Some(exec), Some((results, work))) = (executions.get(index), dirs.get(index))
-                else {
-                    return;
-                };
-                let summary = execute(exec, results, work, opts);
-                if let Ok(mut done) = done.lock() {
-                    done[index] = Some(summary);
-                }
-            });
-        }
-    });
-    let done = done
-        .into_inner()
-        .map_err(|_| anyhow!("a partition's thread panicked"))?;
-    done.into_iter()
-        .map(|s| s.ok_or_else(|| anyhow!("a partition did not report")))
-        .collect()
 }
 
 fn write_job_journal(

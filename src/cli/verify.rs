@@ -1,8 +1,9 @@
 //! `brine verify`: re-run a job deterministically and compare with its receipt,
 //! or compare receipts from several hosts.
 
-use super::run::{build_receipt, protected_paths, refuse_paths_in_guest_reach, run_partitions};
+use super::run::{build_receipt, protected_paths, refuse_paths_in_guest_reach};
 use super::Failure;
+use crate::partitions::run_partitions;
 use crate::plan::{plan, PlanOptions};
 use crate::replay::hash::{file_hashes, hex};
 use crate::replay::job_hash;
@@ -157,7 +158,8 @@ fn rerun(expected: &Receipt, job: &Job) -> Result<Receipt, Failure> {
         status: 1,
         error: e,
     };
-    let summaries = run_partitions(&executions, &staging, &opts, parallel).map_err(failure)?;
+    let summaries =
+        run_partitions(&executions, &staging, &opts, parallel).map_err(|e| failure(e.into()))?;
     let dir = staging.publish().map_err(|e| failure(e.into()))?;
     build_receipt(
         Path::new(&expected.job_file),
