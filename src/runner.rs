@@ -17,8 +17,8 @@ use crate::replay::hash::{hex, tree_hash, tree_listing};
 use crate::results::evidence::{Evidence, InputHashes};
 use crate::results::summary::{Durations, Status};
 use crate::results::{self, CappedFile, ResultFiles, Summary};
-use crate::source::deadline::{Deadline, TimeBudget};
-use crate::source::{InputSource, StageArea};
+use crate::source::deadline::{Deadline, Expired, TimeBudget};
+use crate::source::{InputSource, SourceError, StageArea};
 use crate::wasi::WasiCtx;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -112,6 +112,49 @@ impl Default for RunOptions {
     }
 }
 
+/// Why an execution ended before the guest's own outcome: the words end up in
+/// `brine.json`'s `error`, so each variant says what failed and where.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutionError {
+    /// A result file could not be created.
+    #[error(transparent)]
+    Results(#[from] results::ResultsError),
+    /// A work directory could not be created.
+    #[error("cannot create {}: {source}", path.display())]
+    Directory {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An input could not be staged.
+    #[error(transparent)]
+    Input(#[from] SourceError),
+    /// Staging took longer than its deadline.
+    #[error("staging the inputs: {0}")]
+    Staging(Expired),
+    /// An input could not be hashed for the receipt.
+    #[error("cannot hash input {target}: {source}")]
+    Hash {
+        /// The input's target.
+        target: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The thread hashing read-only inputs stopped without an answer.
+    #[error("input hashing failed")]
+    HashingStopped,
+    /// The guest's mount tree could not be built.
+    #[error("cannot build the guest's file system: {0}")]
+    MountTree(std::io::Error),
+    /// The entrypoint is not exported (Bacalhau's wording).
+    #[error("unable to find the entrypoint '{0}' in the WASM module")]
+    MissingEntrypoint(String),
+    /// The module could not be loaded, linked or instantiated.
+    #[error(transparent)]
+    Engine(EngineError),
+}
+
 /// What running the module produced, beyond its outcome.
 struct Ran {
     outcome: Outcome,
@@ -163,7 +206,7 @@ pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions)
                 });
             }
         }
-        Err(message) => summary.error = Some(message),
+        Err(error) => summary.error = Some(error.to_string()),
     }
     if summary.status == Status::Completed {
         match publish_outputs(exec, results, work) {
@@ -256,7 +299,7 @@ fn stage_and_run(
     work: &Path,
     opts: &RunOptions,
     summary: &mut Summary,
-) -> Result<Ran, String> {
+) -> Result<Ran, ExecutionError> {
     let (stdio, [stdout_truncated, stderr_truncated]) = captured_stdio(results, opts.max_output)?;
     let staging_started = Instant::now();
     let deadline = exec.time_budget.start();
@@ -272,9 +315,7 @@ fn stage_and_run(
         read_only_inputs = read_only;
     }
     summary.durations_ms.staging = millis(staging_started);
-    deadline
-        .check()
-        .map_err(|expired| format!("staging the inputs: {expired}"))?;
+    deadline.check().map_err(ExecutionError::Staging)?;
     let (run_timeout, by_total) = deadline.run_timeout(exec.limits.timeout);
     let run_started = Instant::now();
     let quota = exec
@@ -297,7 +338,7 @@ fn stage_and_run(
     if let (Some(evidence), Some(hashes)) = (summary.evidence.as_mut(), input_hashes) {
         evidence.inputs.extend(hashes?);
     }
-    let report = report.map_err(|e| engine_failure(exec, &e))?;
+    let report = report.map_err(|e| engine_failure(exec, e))?;
     let durations = &mut summary.durations_ms;
     durations.run = millis(run_started);
     Ok(Ran {
@@ -316,7 +357,7 @@ fn stage_and_run(
 fn captured_stdio(
     results: &ResultFiles,
     max_output: u64,
-) -> Result<(Stdio, [Arc<AtomicBool>; 2]), String> {
+) -> Result<(Stdio, [Arc<AtomicBool>; 2]), ExecutionError> {
     let (stdout, stdout_truncated) = capture(results, "stdout", max_output)?;
     let (stderr, stderr_truncated) = capture(results, "stderr", max_output)?;
     let stdio = Stdio {
@@ -329,7 +370,7 @@ fn captured_stdio(
 }
 
 /// The input hashes a run adds to its evidence, when it gathers any.
-type HashedInputs = Option<Result<Vec<(String, InputHashes)>, String>>;
+type HashedInputs = Option<Result<Vec<(String, InputHashes)>, ExecutionError>>;
 
 /// Runs the module while another thread hashes the read-only inputs: they
 /// cannot change while the guest runs (modules and writable inputs were hashed first).
@@ -345,10 +386,7 @@ fn run_while_hashing(
         let hashing = (!read_only_inputs.is_empty())
             .then(|| scope.spawn(move || hash_inputs(read_only_inputs)));
         let report = run_module(spec, wasi);
-        let hashes = hashing.map(|h| {
-            h.join()
-                .unwrap_or_else(|_| Err("input hashing failed".to_string()))
-        });
+        let hashes = hashing.map(|h| h.join().unwrap_or(Err(ExecutionError::HashingStopped)));
         (report, hashes)
     })
 }
@@ -360,7 +398,7 @@ fn gather_evidence(
     exec: &Execution,
     mounts: &[MountSpec],
     resolver: &mut MountedModules,
-) -> Result<(Evidence, Vec<(String, PathBuf)>), String> {
+) -> Result<(Evidence, Vec<(String, PathBuf)>), ExecutionError> {
     let mut evidence = Evidence::default();
     for name in std::iter::once(&exec.entry_module).chain(&exec.import_modules) {
         // A module that cannot be read fails the run itself, with the engine's message.
@@ -385,12 +423,16 @@ fn gather_evidence(
 }
 
 /// The hashes of staged inputs, by target.
-fn hash_inputs(inputs: Vec<(String, PathBuf)>) -> Result<Vec<(String, InputHashes)>, String> {
+fn hash_inputs(
+    inputs: Vec<(String, PathBuf)>,
+) -> Result<Vec<(String, InputHashes)>, ExecutionError> {
     inputs
         .into_iter()
         .map(|(target, host)| {
-            let listing =
-                tree_listing(&host).map_err(|e| format!("cannot hash input {target}: {e}"))?;
+            let listing = tree_listing(&host).map_err(|source| ExecutionError::Hash {
+                target: target.clone(),
+                source,
+            })?;
             let tree = tree_hash(&listing.files);
             let (files, skipped) = (listing.files, listing.skipped);
             Ok((
@@ -406,13 +448,12 @@ fn hash_inputs(inputs: Vec<(String, PathBuf)>) -> Result<Vec<(String, InputHashe
 }
 
 /// Bacalhau's wording where it has one.
-fn engine_failure(exec: &Execution, err: &EngineError) -> String {
+fn engine_failure(exec: &Execution, err: EngineError) -> ExecutionError {
     match err {
-        EngineError::MissingEntrypoint { .. } => format!(
-            "unable to find the entrypoint '{}' in the WASM module",
-            exec.entrypoint
-        ),
-        other => other.to_string(),
+        EngineError::MissingEntrypoint { .. } => {
+            ExecutionError::MissingEntrypoint(exec.entrypoint.clone())
+        }
+        other => ExecutionError::Engine(other),
     }
 }
 
@@ -420,8 +461,8 @@ fn capture(
     results: &ResultFiles,
     name: &str,
     cap: u64,
-) -> Result<(CappedFile, Arc<AtomicBool>), String> {
-    let file = results.create(name).map_err(|e| e.to_string())?;
+) -> Result<(CappedFile, Arc<AtomicBool>), ExecutionError> {
+    let file = results.create(name)?;
     Ok(CappedFile::new(file, cap))
 }
 
@@ -430,17 +471,12 @@ fn stage_mounts(
     exec: &Execution,
     work: &Path,
     deadline: Deadline,
-) -> Result<Vec<MountSpec>, String> {
-    let inputs_dir = work.join("inputs");
-    std::fs::create_dir_all(&inputs_dir)
-        .map_err(|e| format!("cannot create {}: {e}", inputs_dir.display()))?;
+) -> Result<Vec<MountSpec>, ExecutionError> {
+    let inputs_dir = create_dir(work.join("inputs"))?;
     let area = StageArea::new(inputs_dir).with_deadline(deadline);
     let mut mounts = Vec::new();
     for (index, input) in exec.inputs.iter().enumerate() {
-        let staged = input
-            .source
-            .stage(&area, index, &input.target)
-            .map_err(|e| e.to_string())?;
+        let staged = input.source.stage(&area, index, &input.target)?;
         mounts.push(MountSpec {
             guest: input.target.clone(),
             host: staged.host_path,
@@ -448,9 +484,7 @@ fn stage_mounts(
         });
     }
     for output in &exec.outputs {
-        let dir = output_dir(work, &output.name);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let dir = create_dir(output_dir(work, &output.name))?;
         mounts.push(MountSpec {
             guest: output.path.clone(),
             host: dir,
@@ -458,6 +492,14 @@ fn stage_mounts(
         });
     }
     Ok(mounts)
+}
+
+/// `path`, created with its parents.
+fn create_dir(path: PathBuf) -> Result<PathBuf, ExecutionError> {
+    match std::fs::create_dir_all(&path) {
+        Ok(()) => Ok(path),
+        Err(source) => Err(ExecutionError::Directory { path, source }),
+    }
 }
 
 fn output_dir(work: &Path, name: &str) -> PathBuf {
@@ -471,14 +513,12 @@ fn guest_world(
     mounts: &[MountSpec],
     journal: &Journaling,
     quota: Option<Arc<DiskQuota>>,
-) -> Result<WasiCtx, String> {
+) -> Result<WasiCtx, ExecutionError> {
     let mut host = RealHost::new(stdio);
     if let Some(quota) = quota {
         host.set_disk_quota(quota);
     }
-    let root = host
-        .mount_tree(mounts)
-        .map_err(|e| format!("cannot build the guest's file system: {e}"))?;
+    let root = host.mount_tree(mounts).map_err(ExecutionError::MountTree)?;
     if let Some(policy) = &exec.network {
         host.set_network(policy.clone());
     }
