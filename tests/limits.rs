@@ -5,39 +5,71 @@ mod common;
 use common::*;
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
-use std::process::Stdio;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
+
+/// Asserts a failed run, without a panic: exit `code`, exactly `out` on
+/// stdout, and a stderr that starts with `prefix` and names every needle.
+fn assert_failure(o: &Output, code: i32, out: &str, prefix: &str, needles: &[&str]) {
+    assert_no_panic(o);
+    assert_code(o, code);
+    assert_eq!(stdout(o), out, "{}", describe(o));
+    let err = stderr(o);
+    assert!(err.starts_with(prefix), "{}", describe(o));
+    for needle in needles {
+        assert!(err.contains(needle), "{}", describe(o));
+    }
+}
+
+/// Writes `name` in `dir`: a module that asks poll_oneoff for one relative
+/// monotonic sleep of `nanos` and exits with poll_oneoff's return value.
+fn poll_sleep_module(dir: &Path, name: &str, nanos: u64) -> PathBuf {
+    write_file(
+        dir,
+        name,
+        format!(
+            r#"(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i64.store (i32.const 0) (i64.const 0))
+    (i32.store8 (i32.const 8) (i32.const 0))
+    (i32.store (i32.const 16) (i32.const 1))
+    (i64.store (i32.const 24) (i64.const {nanos}))
+    (i64.store (i32.const 32) (i64.const 0))
+    (i32.store16 (i32.const 40) (i32.const 0))
+    (call $exit (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))"#
+        ),
+    )
+}
 
 // ------------------------------------------------------------ traps
 
 #[test]
 fn trap_unreachable_exits_134() {
     let o = wasm_run(["fixtures/trap.wasm"]);
-    assert_no_panic(&o);
-    assert_code(&o, EXIT_TRAP);
-    assert_eq!(
-        stdout(&o),
+    assert_failure(
+        &o,
+        EXIT_TRAP,
         "about to trap: unreachable\n",
-        "{}",
-        describe(&o)
+        "error: wasm trap: ",
+        &["unreachable", "`_start`", "fixtures/trap.wasm"],
     );
-    let err = stderr(&o);
-    assert!(err.starts_with("error: wasm trap: "), "{}", describe(&o));
-    assert!(err.contains("unreachable"), "{}", describe(&o));
-    assert!(err.contains("`_start`"), "{}", describe(&o));
-    assert!(err.contains("fixtures/trap.wasm"), "{}", describe(&o));
 }
 
 #[test]
 fn trap_divide_by_zero_exits_134() {
     let o = wasm_run(["fixtures/trap.wasm", "div"]);
-    assert_no_panic(&o);
-    assert_code(&o, EXIT_TRAP);
-    assert_eq!(stdout(&o), "about to trap: div\n", "{}", describe(&o));
-    let err = stderr(&o);
-    assert!(err.starts_with("error: wasm trap: "), "{}", describe(&o));
-    assert!(err.contains("integer divide by zero"), "{}", describe(&o));
-    assert!(!err.contains("unreachable"), "{}", describe(&o));
+    assert_failure(
+        &o,
+        EXIT_TRAP,
+        "about to trap: div\n",
+        "error: wasm trap: ",
+        &["integer divide by zero"],
+    );
+    assert!(!stderr(&o).contains("unreachable"), "{}", describe(&o));
 }
 
 #[test]
@@ -93,22 +125,7 @@ fn sleeping_past_the_timeout_is_a_timeout() {
     // as fired), the guest exits 0 and brine exits 0.
     // Expected: exit 124 and "timed out" on stderr, about 0.5 s in.
     let dir = tempfile::tempdir().unwrap();
-    let path = write_file(
-        dir.path(),
-        "sleep.wat",
-        r#"(module
-  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "_start")
-    (i64.store (i32.const 0) (i64.const 0))
-    (i32.store8 (i32.const 8) (i32.const 0))
-    (i32.store (i32.const 16) (i32.const 1))
-    (i64.store (i32.const 24) (i64.const 10000000000))
-    (i64.store (i32.const 32) (i64.const 0))
-    (i32.store16 (i32.const 40) (i32.const 0))
-    (call $exit (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))"#,
-    );
+    let path = poll_sleep_module(dir.path(), "sleep.wat", 10_000_000_000);
     let started = Instant::now();
     let o = wasm_run(["--timeout", "500ms", s(&path)]);
     let elapsed = started.elapsed();
@@ -121,22 +138,7 @@ fn sleeping_past_the_timeout_is_a_timeout() {
 fn poll_oneoff_sleeps_for_the_requested_time() {
     // A 200 ms sleep without a timeout: sleeps, then exits 0 (poll's errno).
     let dir = tempfile::tempdir().unwrap();
-    let path = write_file(
-        dir.path(),
-        "nap.wat",
-        r#"(module
-  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "_start")
-    (i64.store (i32.const 0) (i64.const 0))
-    (i32.store8 (i32.const 8) (i32.const 0))
-    (i32.store (i32.const 16) (i32.const 1))
-    (i64.store (i32.const 24) (i64.const 200000000))
-    (i64.store (i32.const 32) (i64.const 0))
-    (i32.store16 (i32.const 40) (i32.const 0))
-    (call $exit (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))"#,
-    );
+    let path = poll_sleep_module(dir.path(), "nap.wat", 200_000_000);
     let started = Instant::now();
     let o = wasm_run([s(&path)]);
     let elapsed = started.elapsed();
@@ -201,12 +203,7 @@ fn timeout_stops_a_guest_blocked_on_stdin() {
 fn loop_runs_out_of_fuel() {
     let started = Instant::now();
     let o = wasm_run(["--fuel", "100000", "fixtures/loop.wasm"]);
-    assert_no_panic(&o);
-    assert_code(&o, EXIT_TRAP);
-    assert_eq!(stdout(&o), "", "{}", describe(&o));
-    let err = stderr(&o);
-    assert!(err.starts_with("error: out of fuel"), "{}", describe(&o));
-    assert!(err.contains("100000"), "{}", describe(&o));
+    assert_failure(&o, EXIT_TRAP, "", "error: out of fuel", &["100000"]);
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
@@ -302,12 +299,13 @@ fn stackbomb_traps_cleanly() {
         "killed by a signal\n{}",
         describe(&o)
     );
-    assert_no_panic(&o);
-    assert_code(&o, EXIT_TRAP);
-    assert_eq!(stdout(&o), "", "{}", describe(&o));
-    let err = stderr(&o);
-    assert!(err.starts_with("error: wasm trap: "), "{}", describe(&o));
-    assert!(err.contains("call stack exhausted"), "{}", describe(&o));
+    assert_failure(
+        &o,
+        EXIT_TRAP,
+        "",
+        "error: wasm trap: ",
+        &["call stack exhausted"],
+    );
 }
 
 #[test]
@@ -329,11 +327,7 @@ fn bad_limit_values_are_usage_errors() {
         ("--fuel", "-5"),
     ] {
         let o = wasm_run([format!("{option}={value}").as_str(), "fixtures/hello.wasm"]);
-        assert_no_panic(&o);
-        assert_code(&o, EXIT_USAGE);
-        assert_eq!(stdout(&o), "", "{}", describe(&o));
-        assert!(stderr(&o).starts_with("error: "), "{}", describe(&o));
-        assert!(stderr(&o).contains(option), "{}", describe(&o));
+        assert_failure(&o, EXIT_USAGE, "", "error: ", &[option]);
     }
 }
 

@@ -38,19 +38,30 @@ fn fixture(rel: &str) -> Vec<u8> {
 }
 
 /// A current-form job running fixture `module` (mounted at /wasm/m.wasm) with
-/// `params`, an S3 input with `s3_params` at `target`, and extra task YAML.
-fn s3_input_job(
+/// an S3 input with `s3_params` at `target`, which is the guest's only parameter.
+fn s3_input_job(module: &str, s3_params: &str, target: &str) -> String {
+    format!(
+        "Name: s3-input\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/m.wasm\n        Parameters: ['{target}']\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '@ROOT@/fixtures/{module}'}}}}\n        Target: /wasm/m.wasm\n      - Source: {{Type: s3, Params: {{{s3_params}, Endpoint: '@ENDPOINT@'}}}}\n        Target: {target}\n"
+    )
+}
+
+/// Runs a current-form job with one S3 input (see `s3_input_job`) against
+/// `server`; returns the job and its output.
+fn run_s3_input(
+    server: &Server,
     module: &str,
-    params: &[&str],
     s3_params: &str,
     target: &str,
-    extra: &str,
-) -> String {
-    let params: Vec<String> = params.iter().map(|p| format!("'{p}'")).collect();
-    format!(
-        "Name: s3-input\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/m.wasm\n        Parameters: [{}]\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: '@ROOT@/fixtures/{module}'}}}}\n        Target: /wasm/m.wasm\n      - Source: {{Type: s3, Params: {{{s3_params}, Endpoint: '@ENDPOINT@'}}}}\n        Target: {target}\n{extra}",
-        params.join(", ")
-    )
+    credentials: bool,
+) -> (Job, Output) {
+    let job = s3_job(&s3_input_job(module, s3_params, target), server);
+    let o = run_s3(&job, credentials);
+    (job, o)
+}
+
+/// The `error` recorded in the job's brine.json.
+fn summary_error(job: &Job) -> String {
+    job.summary()["error"].as_str().unwrap().to_string()
 }
 
 /// A job whose guest writes `text` to /outputs/result.txt, published by `publisher` (YAML).
@@ -104,15 +115,13 @@ fn a_prefix_with_a_filter_becomes_a_directory_without_the_prefix() {
     }
     server.put("data", "runs/2023/old.csv", "old");
     server.put("data", "other.csv", "other");
-    let yaml = s3_input_job(
+    let (job, o) = run_s3_input(
+        &server,
         "readdir.wasm",
-        &["/inputs"],
         r"Bucket: data, Key: 'runs/2024/*', Filter: '\.csv$', Region: eu-west-1",
         "/inputs",
-        "",
+        true,
     );
-    let job = s3_job(&yaml, &server);
-    let o = run_s3(&job, true);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert_eq!(job.read("stdout"), ".\n..\na.csv\nb.csv\nsub\n");
 }
@@ -123,15 +132,13 @@ fn a_prefix_strips_only_its_directory_part() {
     server.put("data", "runs/2024/a.csv", "a");
     server.put("data", "runs/2023/b.csv", "b");
     server.put("data", "logs/x", "x");
-    let yaml = s3_input_job(
+    let (job, o) = run_s3_input(
+        &server,
         "readdir.wasm",
-        &["/inputs"],
         "Bucket: data, Key: 'runs/20*'",
         "/inputs",
-        "",
+        true,
     );
-    let job = s3_job(&yaml, &server);
-    let o = run_s3(&job, true);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert_eq!(job.read("stdout"), ".\n..\n2023\n2024\n");
 }
@@ -142,9 +149,7 @@ fn a_single_object_is_a_file_and_its_checksum_is_checked() {
     server.put("data", "in/hello.txt", "hello from s3\n");
     let good = sha256(b"hello from s3\n");
     let params = format!("Bucket: data, Key: in/hello.txt, ChecksumSHA256: '{good}'");
-    let yaml = s3_input_job("cat_file.wasm", &["/in.txt"], &params, "/in.txt", "");
-    let job = s3_job(&yaml, &server);
-    let o = run_s3(&job, true);
+    let (job, o) = run_s3_input(&server, "cat_file.wasm", &params, "/in.txt", true);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert_eq!(job.read("stdout"), "hello from s3\n");
 }
@@ -156,11 +161,9 @@ fn a_checksum_mismatch_fails_naming_both_hashes_and_stages_nothing() {
     let expected = sha256(b"hello from s3\n");
     let actual = sha256(b"tampered\n");
     let params = format!("Bucket: data, Key: in/hello.txt, ChecksumSHA256: '{expected}'");
-    let yaml = s3_input_job("cat_file.wasm", &["/in.txt"], &params, "/in.txt", "");
-    let job = s3_job(&yaml, &server);
-    let o = run_s3(&job, true);
+    let (job, o) = run_s3_input(&server, "cat_file.wasm", &params, "/in.txt", true);
     assert_eq!(code(&o), 1, "{}", describe(&o));
-    let error = job.summary()["error"].as_str().unwrap().to_string();
+    let error = summary_error(&job);
     for needle in [
         "s3://data/in/hello.txt",
         "SHA-256 mismatch",
@@ -197,10 +200,7 @@ fn a_failed_download_leaves_no_partial_input_in_the_stage_area() {
         std::fs::read_to_string(listed.host_path.join("b")).unwrap(),
         "b"
     );
-    let names: Vec<_> = std::fs::read_dir(area_dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let names = common::entries(area_dir.path());
     assert_eq!(names, ["input-1"], "only the completed input is staged");
 }
 
@@ -208,17 +208,15 @@ fn a_failed_download_leaves_no_partial_input_in_the_stage_area() {
 fn a_missing_key_is_a_clear_error() {
     let server = Server::with_auth();
     server.bucket("my-bucket");
-    let yaml = s3_input_job(
+    let (job, o) = run_s3_input(
+        &server,
         "cat_file.wasm",
-        &["/in.txt"],
         "Bucket: my-bucket, Key: nope/missing.txt",
         "/in.txt",
-        "",
+        true,
     );
-    let job = s3_job(&yaml, &server);
-    let o = run_s3(&job, true);
     assert_eq!(code(&o), 1, "{}", describe(&o));
-    let error = job.summary()["error"].as_str().unwrap().to_string();
+    let error = summary_error(&job);
     assert!(
         error.contains("s3://my-bucket/nope/missing.txt: no such object"),
         "{error}"
@@ -229,28 +227,24 @@ fn a_missing_key_is_a_clear_error() {
 #[test]
 fn a_missing_bucket_and_wrong_credentials_are_clear_errors() {
     let server = Server::with_auth();
-    let yaml = s3_input_job(
+    let (job, o) = run_s3_input(
+        &server,
         "cat_file.wasm",
-        &["/x"],
         "Bucket: nobucket, Key: 'a/*'",
         "/x",
-        "",
+        true,
     );
-    let job = s3_job(&yaml, &server);
-    let o = run_s3(&job, true);
     assert_eq!(code(&o), 1, "{}", describe(&o));
-    let error = job.summary()["error"].as_str().unwrap().to_string();
+    let error = summary_error(&job);
     assert!(
         error.contains("s3://nobucket/a/*: no such bucket"),
         "{error}"
     );
 
     server.put("bkt", "k", "v");
-    let yaml = s3_input_job("cat_file.wasm", &["/x"], "Bucket: bkt, Key: k", "/x", "");
-    let job = s3_job(&yaml, &server);
-    let o = run_s3(&job, false);
+    let (job, o) = run_s3_input(&server, "cat_file.wasm", "Bucket: bkt, Key: k", "/x", false);
     assert_eq!(code(&o), 1, "{}", describe(&o));
-    let error = job.summary()["error"].as_str().unwrap().to_string();
+    let error = summary_error(&job);
     assert!(error.contains("s3://bkt/k: access denied"), "{error}");
 }
 
@@ -258,15 +252,13 @@ fn a_missing_bucket_and_wrong_credentials_are_clear_errors() {
 fn anonymous_access_works_when_no_credentials_exist() {
     let server = Server::anonymous();
     server.put("public", "greeting.txt", "hi anonymous\n");
-    let yaml = s3_input_job(
+    let (job, o) = run_s3_input(
+        &server,
         "cat_file.wasm",
-        &["/g.txt"],
         "Bucket: public, Key: greeting.txt",
         "/g.txt",
-        "",
+        false,
     );
-    let job = s3_job(&yaml, &server);
-    let o = run_s3(&job, false);
     assert_eq!(code(&o), 0, "{}", describe(&o));
     assert_eq!(job.read("stdout"), "hi anonymous\n");
 }
@@ -295,15 +287,13 @@ fn a_listing_longer_than_one_page_is_followed() {
 #[test]
 fn invalid_s3_parameters_are_refused_before_anything_runs() {
     let server = Server::with_auth();
-    let yaml = s3_input_job(
+    let (job, o) = run_s3_input(
+        &server,
         "cat_file.wasm",
-        &["/x"],
         "Bucket: b, Key: 'a/*', VersionID: v1",
         "/x",
-        "",
+        true,
     );
-    let job = s3_job(&yaml, &server);
-    let o = run_s3(&job, true);
     assert_eq!(code(&o), 2, "{}", describe(&o));
     assert!(common::stderr(&o).contains("VersionID"), "{}", describe(&o));
     assert!(!job.out().exists());
@@ -521,9 +511,6 @@ fn max_download_caps_what_an_s3_input_may_fetch() {
         "{err}"
     );
     assert!(source("big/*", 6000).stage(&area, 2, "/in").is_ok());
-    let names: Vec<_> = std::fs::read_dir(area_dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let names = common::entries(area_dir.path());
     assert_eq!(names, ["input-2"], "nothing partial is left");
 }

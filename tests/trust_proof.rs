@@ -67,6 +67,19 @@ fn record_writer() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (dir, module, journal)
 }
 
+/// Runs `brine replay JOURNAL [MODULE] [--dir HOST::GUEST]...`.
+fn replay(journal: &Path, module: Option<&Path>, dirs: &[(&Path, &str)]) -> Output {
+    let mut cmd = brine();
+    cmd.arg("replay").arg(journal);
+    if let Some(module) = module {
+        cmd.arg(module);
+    }
+    for (host, guest) in dirs {
+        cmd.arg("--dir").arg(format!("{}::{guest}", host.display()));
+    }
+    cmd.output().unwrap()
+}
+
 #[test]
 fn a_journal_edited_to_point_its_dirs_elsewhere_writes_nothing_there() {
     let (dir, module, journal) = record_writer();
@@ -78,19 +91,14 @@ fn a_journal_edited_to_point_its_dirs_elsewhere_writes_nothing_there() {
     });
 
     // As the journal alone would have it: refused, nothing written.
-    let o = brine().arg("replay").arg(&edited).output().unwrap();
+    let o = replay(&edited, None, &[]);
     assert_code(&o, EXIT_USAGE);
     assert!(
         stderr(&o).contains("give the module (brine replay"),
         "{}",
         describe(&o)
     );
-    let o = brine()
-        .arg("replay")
-        .arg(&edited)
-        .arg(&module)
-        .output()
-        .unwrap();
+    let o = replay(&edited, Some(&module), &[]);
     assert_code(&o, EXIT_USAGE);
     assert_eq!(
         stderr(&o),
@@ -102,14 +110,7 @@ fn a_journal_edited_to_point_its_dirs_elsewhere_writes_nothing_there() {
     // With the directory given on the command line, the replay writes there only.
     let again = dir.path().join("again");
     std::fs::create_dir(&again).unwrap();
-    let o = brine()
-        .arg("replay")
-        .arg(&edited)
-        .arg(&module)
-        .arg("--dir")
-        .arg(format!("{}::/data", again.display()))
-        .output()
-        .unwrap();
+    let o = replay(&edited, Some(&module), &[(again.as_path(), "/data")]);
     assert_code(&o, 0);
     assert_eq!(
         std::fs::read_to_string(again.join("out.txt")).unwrap(),
@@ -123,16 +124,11 @@ fn replay_refuses_directories_and_imports_the_recorded_run_did_not_have() {
     let (dir, module, journal) = record_writer();
     let other = dir.path().join("other");
     std::fs::create_dir(&other).unwrap();
-    let o = brine()
-        .arg("replay")
-        .arg(&journal)
-        .arg(&module)
-        .arg("--dir")
-        .arg(format!("{}::/data", other.display()))
-        .arg("--dir")
-        .arg(format!("{}::/more", other.display()))
-        .output()
-        .unwrap();
+    let o = replay(
+        &journal,
+        Some(&module),
+        &[(other.as_path(), "/data"), (other.as_path(), "/more")],
+    );
     assert_code(&o, EXIT_USAGE);
     assert_eq!(
         stderr(&o),
@@ -144,14 +140,7 @@ fn replay_refuses_directories_and_imports_the_recorded_run_did_not_have() {
     edit_header(&journal, &edited, |h| {
         h["invocation"]["imports"] = serde_json::json!([["lib", "/etc/passwd"]]);
     });
-    let o = brine()
-        .arg("replay")
-        .arg(&edited)
-        .arg(&module)
-        .arg("--dir")
-        .arg(format!("{}::/data", other.display()))
-        .output()
-        .unwrap();
+    let o = replay(&edited, Some(&module), &[(other.as_path(), "/data")]);
     assert_code(&o, EXIT_USAGE);
     assert!(
         stderr(&o)
@@ -162,12 +151,7 @@ fn replay_refuses_directories_and_imports_the_recorded_run_did_not_have() {
     assert!(entries(&other).is_empty());
 
     // The module comes from the command line and must be the recorded one.
-    let o = brine()
-        .arg("replay")
-        .arg(&journal)
-        .arg("fixtures/hello.wasm")
-        .output()
-        .unwrap();
+    let o = replay(&journal, Some(Path::new("fixtures/hello.wasm")), &[]);
     assert_code(&o, EXIT_USAGE);
     assert_eq!(
         stderr(&o),
@@ -374,12 +358,7 @@ fn unknown_receipt_and_journal_formats_are_refused_by_name() {
         &journal,
         &[r#"{"format":"brine-journal/9","invocation":{"kind":"teleport"}}"#.to_string()],
     );
-    let o = brine()
-        .arg("replay")
-        .arg(&journal)
-        .arg("fixtures/hello.wasm")
-        .output()
-        .unwrap();
+    let o = replay(&journal, Some(Path::new("fixtures/hello.wasm")), &[]);
     assert_refused(
         &o,
         "v9.journal is a `brine-journal/9` journal; this brine reads brine-journal/1 only",
@@ -475,11 +454,6 @@ fn record_does_not_delete_an_existing_partial_file() {
         entries(dir.path()),
         ["run.journal", "run.journal.partial", "run.partial"]
     );
-    let o = brine()
-        .arg("replay")
-        .arg(&journal)
-        .arg("fixtures/hello.wasm")
-        .output()
-        .unwrap();
+    let o = replay(&journal, Some(Path::new("fixtures/hello.wasm")), &[]);
     assert_code(&o, 0);
 }
