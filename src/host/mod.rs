@@ -11,13 +11,13 @@
 //! out, so a replaying host can answer without any real file behind them.
 
 pub mod abi;
+pub mod answers;
 pub mod deterministic;
 pub mod journal;
 pub mod mounts;
 pub mod net;
 pub mod quota;
 pub mod real;
-pub mod record;
 pub mod recording;
 pub mod replaying;
 pub mod stack;

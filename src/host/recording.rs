@@ -1,7 +1,7 @@
 //! The recording host: answers through another host and journals every answer
 //! (HTTP requests included: the request, and the response or error).
 
-use super::record::{answer_of, Record};
+use super::answers::{answer_of, Record};
 use super::{
     wrapped_methods, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime,
 };

@@ -9,7 +9,7 @@
 //! (another function, other arguments, another result) is a divergence: it is
 //! reported by call index, function and difference, and every later call fails.
 
-use super::record::{answer_of, Record};
+use super::answers::{answer_of, Record};
 use super::recording::recorded_chunks;
 use super::{
     wrapped_methods, Clock, DirEntry, Filestat, Handle, Host, OpenRequest, Opened, SetTime,

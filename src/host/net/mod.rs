@@ -19,8 +19,8 @@ pub mod policy;
 
 pub use policy::Policy;
 
+use crate::host::answers::Record;
 use crate::host::journal::{from_hex, Answer};
-use crate::host::record::Record;
 use crate::text::hex;
 use serde::{Deserialize, Serialize};
 
