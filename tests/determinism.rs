@@ -3,7 +3,7 @@
 mod common;
 
 use common::journal::{journal_lines, write_journal};
-use common::{brine, demo_copy, stderr, stdout, verify};
+use common::{brine, demo_copy, record_demo_job, stderr, stdout, verify};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -179,17 +179,7 @@ fn a_recorded_run_replays_identically() {
 fn a_recorded_job_replays_to_identical_results() {
     let dir = demo_copy();
     let d = dir.path();
-    let journal = d.join("job.journal");
-    let o = brine()
-        .arg("run")
-        .arg(d.join("job.yaml"))
-        .arg("--output")
-        .arg(d.join("rec"))
-        .arg("--record")
-        .arg(&journal)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let journal = record_demo_job(d);
     // The input changes after recording; the replay still sees what was recorded.
     std::fs::write(d.join("data/sales.csv"), "region,amount\nnowhere,1\n").unwrap();
     let o = brine()

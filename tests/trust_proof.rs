@@ -6,7 +6,8 @@ mod common;
 
 use common::journal::{journal_lines, write_journal};
 use common::{
-    assert_code, brine, demo_copy, describe, entries, stderr, stdout, verify, EXIT_USAGE, ROOT,
+    assert_code, brine, demo_copy, describe, entries, record_demo_job, stderr, stdout, verify,
+    EXIT_USAGE, ROOT,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -164,17 +165,7 @@ fn replay_refuses_directories_and_imports_the_recorded_run_did_not_have() {
 fn a_job_journal_does_not_choose_the_job_file() {
     let dir = demo_copy();
     let d = dir.path();
-    let journal = d.join("job.journal");
-    let o = brine()
-        .arg("run")
-        .arg(d.join("job.yaml"))
-        .arg("--output")
-        .arg(d.join("rec"))
-        .arg("--record")
-        .arg(&journal)
-        .output()
-        .unwrap();
-    assert_code(&o, 0);
+    let journal = record_demo_job(d);
     let o = brine()
         .arg("replay")
         .arg(&journal)

@@ -229,6 +229,23 @@ pub fn mkfifo(path: &Path) {
     assert!(status.success(), "mkfifo {}", path.display());
 }
 
+/// Runs the demo job copied into `dir` (see [`demo_copy`]) into `dir/rec`,
+/// journaling it to `dir/job.journal`, which it returns.
+pub fn record_demo_job(dir: &Path) -> PathBuf {
+    let journal = dir.join("job.journal");
+    let o = brine()
+        .arg("run")
+        .arg(dir.join("job.yaml"))
+        .arg("--output")
+        .arg(dir.join("rec"))
+        .arg("--record")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    journal
+}
+
 /// A copy of the demo job (module, data) in a temp dir, so tests may tamper with it.
 pub fn demo_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
