@@ -117,29 +117,13 @@ fn collect_dir(dir: &Dir, rel: &str, out: &mut Listing) -> io::Result<()> {
         } else if kind.is_dir() {
             collect_dir(&dir.open_dir_nofollow(&name)?, &child, out)?;
         } else if kind.is_file() {
-            let entry = file_entry(open_regular_in(dir, &name)?)?;
+            let entry = file_entry(nofollow::open_regular_in(dir, &name)?)?;
             out.files.insert(child, entry);
         } else {
             out.skipped.push(child);
         }
     }
     Ok(())
-}
-
-/// Opens `name` in `dir` for reading: not through a link, never blocking, and
-/// only when what was opened is a regular file (it may have changed since it was listed).
-fn open_regular_in(dir: &Dir, name: &std::ffi::OsStr) -> io::Result<File> {
-    use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt, OpenOptionsSyncExt};
-    let mut options = cap_std::fs::OpenOptions::new();
-    options.read(true).follow(FollowSymlinks::No).nonblock(true);
-    let file = dir.open_with(name, &options)?.into_std();
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "not a regular file (FIFOs, sockets and devices are never opened)",
-        ));
-    }
-    Ok(file)
 }
 
 /// A link's entry: the hash of its target's text.

@@ -23,6 +23,15 @@ pub fn open_regular_following(path: &Path) -> io::Result<File> {
     open_checked(path, rustix::fs::OFlags::empty())
 }
 
+/// Opens `name` in directory `dir` for reading when it is a regular file, not
+/// through a link (a walk by handle: the entry may have changed since it was listed).
+pub fn open_regular_in(dir: &cap_std::fs::Dir, name: &std::ffi::OsStr) -> io::Result<File> {
+    use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt, OpenOptionsSyncExt};
+    let mut options = cap_std::fs::OpenOptions::new();
+    options.read(true).follow(FollowSymlinks::No).nonblock(true);
+    regular_only(dir.open_with(name, &options)?.into_std())
+}
+
 fn open_checked(path: &Path, extra: rustix::fs::OFlags) -> io::Result<File> {
     let flags = extra | rustix::fs::OFlags::NONBLOCK;
     let file = OpenOptions::new()
@@ -30,6 +39,11 @@ fn open_checked(path: &Path, extra: rustix::fs::OFlags) -> io::Result<File> {
         .custom_flags(flags.bits() as i32)
         .open(path)
         .map_err(|e| explain_loop(e, path))?;
+    regular_only(file)
+}
+
+/// `file`, when what was opened is a regular file.
+fn regular_only(file: File) -> io::Result<File> {
     if !file.metadata()?.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
