@@ -103,7 +103,9 @@ fn compile_deferring_start(
     name: &str,
 ) -> Result<Module, EngineError> {
     let Some(deferred) = defer_start(binary) else {
-        return compile(engine, bytes, name);
+        // `binary` is the text already parsed (or the bytes themselves): wasmi
+        // need not parse the text again.
+        return compile_parsed(engine, bytes, binary, name);
     };
     match Module::new(engine, &deferred[..]) {
         Ok(module) => Ok(module),
@@ -120,13 +122,24 @@ fn compile_deferring_start(
 
 /// Compiles `bytes` (named `name` in errors).
 pub fn compile(engine: &Engine, bytes: &[u8], name: &str) -> Result<Module, EngineError> {
+    compile_parsed(engine, bytes, bytes, name)
+}
+
+/// Compiles `binary`, the module given as `bytes` (the same bytes, or their text
+/// parsed); errors are described against `bytes`, as the user wrote them.
+fn compile_parsed(
+    engine: &Engine,
+    bytes: &[u8],
+    binary: &[u8],
+    name: &str,
+) -> Result<Module, EngineError> {
     if bytes.is_empty() {
         return Err(invalid(
             name,
             "the file is empty (expected a WebAssembly module)",
         ));
     }
-    Module::new(engine, bytes).map_err(|e| invalid(name, &describe_compile_error(bytes, &e)))
+    Module::new(engine, binary).map_err(|e| invalid(name, &describe_compile_error(bytes, &e)))
 }
 
 fn invalid(module: &str, message: &str) -> EngineError {
