@@ -621,7 +621,7 @@ fn a_recorded_request_replays_without_the_network() {
     let out = wasm_run(["--network", "full", "--record", journal_arg, GET, &url]);
     assert_code(&out, 0);
     assert!(stdout(&out).contains("Status Code: 200"));
-    let (_, entries) = brine::replay::journal::read(&journal).unwrap();
+    let (_, entries) = brine::host::journal::read(&journal).unwrap();
     let request = entries
         .iter()
         .find(|e| e.call == "http_request")

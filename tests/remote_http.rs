@@ -8,9 +8,9 @@
 mod common;
 mod http_fixture;
 
-use brine::source::http::{HttpOptions, Remote, RemoteOptions};
-use brine::source::url::UrlDownload;
-use brine::source::{InputSource, StageArea};
+use brine::inputs::http::{HttpOptions, Remote, RemoteOptions};
+use brine::inputs::url::UrlDownload;
+use brine::inputs::{InputSource, StageArea};
 use common::job::{module_job, source_input, Job};
 use common::{describe, ROOT};
 use http_fixture::{Fault, Reply, Server};

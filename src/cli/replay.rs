@@ -1,20 +1,20 @@
 //! `brine replay`: run a recorded run again, serving the journal's answers.
 
-use super::run::{protected_paths, refuse_paths_in_guest_reach};
 use super::wasm_run::{execute, report_outcome, split_dir, split_import, Invocation};
 use super::Failure;
 use crate::engine::Limits;
+use crate::host::journal::{self, Entry};
 use crate::host::real::RealHost;
 use crate::host::replaying::Divergence;
 use crate::host::stack::{self, Journaling};
-use crate::partitions::run_partitions;
-use crate::plan::{plan, PlanOptions};
-use crate::replay::hash::{file_hash, hex};
-use crate::replay::job_hash;
-use crate::replay::journal::{self, Entry};
-use crate::results::summary::Status;
-use crate::results::Staging;
-use crate::runner::RunOptions;
+use crate::job::execution::RunOptions;
+use crate::job::job_hash;
+use crate::job::partitions::run_partitions;
+use crate::job::plan::{plan, PlanOptions};
+use crate::job::reach::{protected_paths, refuse_paths_in_guest_reach};
+use crate::outputs::hash::{file_hash, hex};
+use crate::outputs::summary::Status;
+use crate::outputs::Staging;
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -295,7 +295,7 @@ fn replay_job(
         ..RunOptions::default()
     };
     let protected = protected_paths(job_file, &executions);
-    refuse_paths_in_guest_reach(&protected, &executions, &[])?;
+    refuse_paths_in_guest_reach(&protected, &executions, &[]).map_err(Failure::usage)?;
     let staging = Staging::prepare_guarded(output, force, &protected).map_err(Failure::usage)?;
     let failure = |e: anyhow::Error| Failure {
         status: 1,

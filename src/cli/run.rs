@@ -8,17 +8,16 @@ use super::Failure;
 use crate::atomic::Access;
 use crate::host::net::policy::block_private_from_env;
 use crate::host::recording::Log;
-use crate::partitions::run_partitions;
-use crate::plan::{deterministic_settings, plan, PlanOptions};
-use crate::replay::job_hash;
-use crate::replay::journal::{self, Header};
-use crate::replay::receipt::{partition_receipt, DeterministicInfo, Receipt, FORMAT};
-use crate::results::layout::read_write_input_over;
-use crate::results::summary::Status;
-use crate::results::{Protected, Staging, Summary};
-use crate::runner::{Execution, Journaling, RunOptions};
-use crate::source::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
-use crate::source::url::parse_http_url;
+use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
+use crate::inputs::url::parse_http_url;
+use crate::job::execution::{Journaling, RunOptions};
+use crate::job::journal::write_job_journal;
+use crate::job::partitions::run_partitions;
+use crate::job::plan::{plan, PlanOptions};
+use crate::job::reach::{protected_paths, refuse_paths_in_guest_reach};
+use crate::job::receipt::build_receipt;
+use crate::outputs::summary::Status;
+use crate::outputs::{Staging, Summary};
 use crate::units::{parse_duration, parse_size};
 use anyhow::anyhow;
 use std::io::IsTerminal;
@@ -127,7 +126,8 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             ("the journal", args.record.as_deref()),
             ("the download cache", args.cache.as_deref()),
         ],
-    )?;
+    )
+    .map_err(Failure::usage)?;
     let staging =
         Staging::prepare_guarded(&args.output, args.force, &protected).map_err(Failure::usage)?;
     let opts = RunOptions {
@@ -151,7 +151,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             build_receipt(&args.job, &job, &options, &published, &summaries).map_err(|e| {
                 Failure {
                     status: 1,
-                    error: e,
+                    error: e.into(),
                 }
             })?;
         crate::atomic::write(path, receipt.to_json().as_bytes(), Access::Shared).map_err(|e| {
@@ -165,78 +165,12 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     if let (Some(path), Some(exec)) = (&args.record, executions.first()) {
         write_job_journal(path, &job, exec, &log).map_err(|e| Failure {
             status: 1,
-            error: e,
+            error: e.into(),
         })?;
     }
     report(&args, &published, &summaries);
     let failed = summaries.iter().any(|s| s.status == Status::Failed);
     Ok(i32::from(failed))
-}
-
-/// What the results directory must keep clear of: the job file and every
-/// input mounted in place from the host.
-pub(crate) fn protected_paths(job_file: &Path, executions: &[Execution]) -> Vec<Protected> {
-    let mut protected = vec![Protected {
-        what: "the job file".to_string(),
-        path: job_file.to_path_buf(),
-        mounted: false,
-        read_write: false,
-    }];
-    let inputs = executions.iter().flat_map(|exec| &exec.inputs);
-    for input in inputs {
-        let Some((path, read_write)) = input.source.local_path() else {
-            continue;
-        };
-        if protected.iter().any(|p| p.path == path) {
-            continue;
-        }
-        let access = if read_write {
-            "read-write"
-        } else {
-            "read-only"
-        };
-        protected.push(Protected {
-            what: format!("the {access} input {}", input.target),
-            path: path.to_path_buf(),
-            mounted: true,
-            read_write,
-        });
-    }
-    protected
-}
-
-/// Refuses host paths brine reaches by name that lie inside a read-write
-/// input: another local input's root, the local publisher's destination, the
-/// receipt, the journal, the download cache. A guest (of this run, an earlier
-/// one or another partition) could have replaced them with links to anywhere.
-pub(crate) fn refuse_paths_in_guest_reach(
-    protected: &[Protected],
-    executions: &[Execution],
-    own_files: &[(&str, Option<&Path>)],
-) -> Result<(), Failure> {
-    let mounted = protected
-        .iter()
-        .filter(|p| p.mounted)
-        .map(|p| (p.what.clone(), p.path.clone()));
-    let destinations = executions
-        .iter()
-        .filter_map(|exec| exec.publisher.as_ref()?.local_destination())
-        .map(|path| ("the local publisher's destination".to_string(), path));
-    let files = own_files
-        .iter()
-        .filter_map(|(what, path)| Some((what.to_string(), (*path)?.to_path_buf())));
-    for (what, path) in mounted.chain(destinations).chain(files) {
-        if let Some(input) = read_write_input_over(&path, protected) {
-            return Err(Failure::usage(anyhow!(
-                "{what} ({}) lies inside {} ({}): a guest writing there could replace it \
-                 with a link to anywhere on the host; keep it outside every read-write input",
-                path.display(),
-                input.what,
-                input.path.display()
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
@@ -285,28 +219,6 @@ fn parallelism(args: &Args) -> usize {
         .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
         .unwrap_or(1)
         .max(1)
-}
-
-fn write_job_journal(
-    path: &Path,
-    job: &crate::spec::Job,
-    exec: &Execution,
-    log: &Log,
-) -> anyhow::Result<()> {
-    let header = Header {
-        format: journal::FORMAT.to_string(),
-        brine_version: env!("CARGO_PKG_VERSION").to_string(),
-        invocation: journal::Invocation::Job {
-            job_file: job.file.clone(),
-            job_hash: job_hash(job),
-            argv: exec.argv.clone(),
-            env: exec.env.clone(),
-        },
-        deterministic: exec.deterministic.is_some(),
-    };
-    let entries = log.lock().map(|l| l.clone()).unwrap_or_default();
-    journal::write(path, &header, &entries)
-        .map_err(|e| anyhow!("cannot write the journal {}: {e}", path.display()))
 }
 
 pub(crate) fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
@@ -400,44 +312,4 @@ fn warn_left_out(summaries: &[Summary]) {
             }
         }
     }
-}
-
-/// The receipt of a finished job, from what the partitions left in `dir`.
-pub fn build_receipt(
-    job_file: &Path,
-    job: &crate::spec::Job,
-    options: &PlanOptions,
-    dir: &Path,
-    summaries: &[Summary],
-) -> anyhow::Result<Receipt> {
-    let many = summaries.len() > 1;
-    let mut partitions = Vec::new();
-    for s in summaries {
-        let results = if many {
-            dir.join(s.partition_index.to_string())
-        } else {
-            dir.to_path_buf()
-        };
-        partitions.push(partition_receipt(s.partition_index, s, &results)?);
-    }
-    let evidence = summaries
-        .iter()
-        .find_map(|s| s.evidence.clone())
-        .unwrap_or_default();
-    let deterministic = deterministic_settings(job, options).map(|s| DeterministicInfo {
-        epoch_ns: s.epoch_ns,
-        seed: crate::text::hex(&s.seed),
-        ns_per_fuel: 1,
-    });
-    Ok(Receipt {
-        format: FORMAT.to_string(),
-        brine_version: env!("CARGO_PKG_VERSION").to_string(),
-        job: job.name.clone(),
-        job_file: job_file.display().to_string(),
-        job_hash: job_hash(job),
-        deterministic,
-        modules: evidence.modules,
-        inputs: evidence.inputs,
-        partitions,
-    })
 }

@@ -1,16 +1,17 @@
 //! `brine verify`: re-run a job deterministically and compare with its receipt,
 //! or compare receipts from several hosts.
 
-use super::run::{build_receipt, protected_paths, refuse_paths_in_guest_reach};
 use super::Failure;
-use crate::partitions::run_partitions;
-use crate::plan::{plan, PlanOptions};
-use crate::replay::hash::{file_hashes, hex};
-use crate::replay::job_hash;
-use crate::replay::receipt::{parse_seed, PartitionReceipt, Receipt};
-use crate::replay::verify::{consensus, first_difference};
-use crate::results::Staging;
-use crate::runner::RunOptions;
+use crate::job::execution::RunOptions;
+use crate::job::job_hash;
+use crate::job::partitions::run_partitions;
+use crate::job::plan::{plan, PlanOptions};
+use crate::job::reach::{protected_paths, refuse_paths_in_guest_reach};
+use crate::job::receipt::build_receipt;
+use crate::job::receipt::{parse_seed, PartitionReceipt, Receipt};
+use crate::job::verify::{consensus, first_difference};
+use crate::outputs::hash::{file_hashes, hex};
+use crate::outputs::Staging;
 use crate::spec::Job;
 use anyhow::{anyhow, Context};
 use std::collections::BTreeMap;
@@ -146,7 +147,7 @@ fn rerun(expected: &Receipt, job: &Job) -> Result<Receipt, Failure> {
         ))
     })?;
     let protected = protected_paths(&job.file, &executions);
-    refuse_paths_in_guest_reach(&protected, &executions, &[])?;
+    refuse_paths_in_guest_reach(&protected, &executions, &[]).map_err(Failure::usage)?;
     let staging = Staging::prepare_guarded(&scratch.path().join("results"), false, &protected)
         .map_err(Failure::usage)?;
     let opts = RunOptions {
@@ -168,7 +169,7 @@ fn rerun(expected: &Receipt, job: &Job) -> Result<Receipt, Failure> {
         &dir,
         &summaries,
     )
-    .map_err(failure)
+    .map_err(|e| failure(e.into()))
 }
 
 /// Checks a results directory against the receipt: streams and every output file.
@@ -202,7 +203,7 @@ fn check_partition(
         if let Some(outside) = outside(root, &path) {
             return Ok(Some(outside));
         }
-        let actual = hex(&crate::replay::hash::file_hash(&path)
+        let actual = hex(&crate::outputs::hash::file_hash(&path)
             .with_context(|| format!("cannot read {}", path.display()))?);
         if &actual != expected {
             return Ok(Some(format!("{}: content differs", path.display())));

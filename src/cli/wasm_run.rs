@@ -5,6 +5,7 @@ use crate::engine::resolve::NamedModules;
 use crate::engine::run::{run as run_module, EntryModule, Report, RunSpec};
 use crate::engine::{values, Limits, Outcome};
 use crate::host::deterministic::{Settings, DEFAULT_EPOCH_NS};
+use crate::host::journal::{self, Header};
 use crate::host::net::policy::block_private_from_env;
 use crate::host::net::Policy;
 use crate::host::quota::DiskQuota;
@@ -12,7 +13,6 @@ use crate::host::real::{RealHost, Stdio};
 use crate::host::recording::Log;
 use crate::host::stack::{self, Journaling};
 use crate::host::Host;
-use crate::replay::journal::{self, Header};
 use crate::units::{parse_duration, parse_size};
 use crate::wasi::WasiCtx;
 use anyhow::{anyhow, Context};
@@ -241,13 +241,13 @@ fn write_journal(
     deterministic: bool,
     log: &Log,
 ) -> anyhow::Result<()> {
-    let module_hash = crate::replay::hash::file_hash(&invocation.module)?;
+    let module_hash = crate::outputs::hash::file_hash(&invocation.module)?;
     let header = Header {
         format: journal::FORMAT.to_string(),
         brine_version: env!("CARGO_PKG_VERSION").to_string(),
         invocation: journal::Invocation::WasmRun {
             module: invocation.module.clone(),
-            module_hash: crate::replay::hash::hex(&module_hash),
+            module_hash: crate::outputs::hash::hex(&module_hash),
             argv: invocation.argv.clone(),
             env: invocation.env.clone(),
             dirs: invocation.dirs.clone(),

@@ -39,7 +39,7 @@ pub enum Invocation {
     Job {
         /// The job file.
         job_file: PathBuf,
-        /// [`crate::replay::job_hash`] of the job.
+        /// The job hash (`brine::job::job_hash`) of the job.
         job_hash: String,
         /// argv the guest got.
         argv: Vec<String>,

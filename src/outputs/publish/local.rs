@@ -126,7 +126,7 @@ fn temporary_beside(dest: &Path) -> std::io::Result<PathBuf> {
     let name = dest
         .file_name()
         .map_or_else(|| "results".into(), |n| n.to_string_lossy().into_owned());
-    Ok(parent.join(format!(".{name}.brine-{}", crate::results::unique_suffix())))
+    Ok(parent.join(format!(".{name}.brine-{}", crate::outputs::unique_suffix())))
 }
 
 /// Moves the finished `tmp` to `dest` (replacing an empty directory).
@@ -138,7 +138,7 @@ fn place(tmp: &Path, dest: &Path) -> std::io::Result<()> {
 }
 
 /// Copies the entries into a new directory `dir`: files opened without
-/// following links, holes kept (see [`crate::results::sparse`]).
+/// following links, holes kept (see [`crate::outputs::sparse`]).
 fn copy_tree(found: &[Entry], dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir(dir)?;
     for entry in found {
@@ -148,7 +148,7 @@ fn copy_tree(found: &[Entry], dir: &Path) -> std::io::Result<()> {
         } else {
             let from = open_result(&entry.path)?;
             let copy = std::fs::File::create_new(&to)?;
-            crate::results::sparse::copy(&from, &copy)?;
+            crate::outputs::sparse::copy(&from, &copy)?;
             copy.set_permissions(from.metadata()?.permissions())?;
         }
     }

@@ -4,8 +4,10 @@
 //! Two deterministic runs of the same job on the same inputs give byte-identical
 //! receipts on any host; `brine verify` re-runs a job and compares.
 
-use super::hash::{file_hashes, hex, tree_hash};
-pub use crate::results::evidence::{Evidence, InputHashes};
+use super::plan::{deterministic_settings, PlanOptions};
+pub use crate::outputs::evidence::{Evidence, InputHashes};
+use crate::outputs::hash::{file_hashes, hex, tree_hash};
+use crate::outputs::Summary;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -73,13 +75,13 @@ pub struct Receipt {
 /// Hashes what one partition left in its results directory.
 pub fn partition_receipt(
     index: u32,
-    summary: &crate::results::Summary,
+    summary: &Summary,
     results: &Path,
 ) -> std::io::Result<PartitionReceipt> {
     let stream = |name: &str| -> std::io::Result<String> {
         let path = results.join(name);
         if path.exists() {
-            Ok(hex(&super::hash::file_hash(&path)?))
+            Ok(hex(&crate::outputs::hash::file_hash(&path)?))
         } else {
             Ok(hex(&blake3::hash(b"")))
         }
@@ -173,7 +175,7 @@ pub fn parse_seed(text: &str) -> Result<[u8; 32], ReceiptError> {
     if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ReceiptError::Seed);
     }
-    let bytes = super::journal::from_hex(text).ok_or(ReceiptError::Seed)?;
+    let bytes = crate::host::journal::from_hex(text).ok_or(ReceiptError::Seed)?;
     bytes.try_into().map_err(|_| ReceiptError::Seed)
 }
 
@@ -187,6 +189,46 @@ pub fn is_output_path(key: &str) -> bool {
         && body
             .split('/')
             .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+/// The receipt of a finished job, from what the partitions left in `dir`.
+pub fn build_receipt(
+    job_file: &Path,
+    job: &crate::spec::Job,
+    options: &PlanOptions,
+    dir: &Path,
+    summaries: &[Summary],
+) -> std::io::Result<Receipt> {
+    let many = summaries.len() > 1;
+    let mut partitions = Vec::new();
+    for s in summaries {
+        let results = if many {
+            dir.join(s.partition_index.to_string())
+        } else {
+            dir.to_path_buf()
+        };
+        partitions.push(partition_receipt(s.partition_index, s, &results)?);
+    }
+    let evidence = summaries
+        .iter()
+        .find_map(|s| s.evidence.clone())
+        .unwrap_or_default();
+    let deterministic = deterministic_settings(job, options).map(|s| DeterministicInfo {
+        epoch_ns: s.epoch_ns,
+        seed: crate::text::hex(&s.seed),
+        ns_per_fuel: 1,
+    });
+    Ok(Receipt {
+        format: FORMAT.to_string(),
+        brine_version: env!("CARGO_PKG_VERSION").to_string(),
+        job: job.name.clone(),
+        job_file: job_file.display().to_string(),
+        job_hash: super::job_hash(job),
+        deterministic,
+        modules: evidence.modules,
+        inputs: evidence.inputs,
+        partitions,
+    })
 }
 
 #[cfg(test)]

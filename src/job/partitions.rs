@@ -2,8 +2,9 @@
 //! there are several), run at most `parallel` at a time on a small pool.
 //! `brine run`, `brine verify` and `brine replay` all run jobs through here.
 
-use crate::results::{Staging, Summary};
-use crate::runner::{execute, Execution, RunOptions};
+use crate::job::execution::{Execution, RunOptions};
+use crate::job::runner::execute;
+use crate::outputs::{Staging, Summary};
 use std::path::PathBuf;
 use std::sync::Mutex;
 

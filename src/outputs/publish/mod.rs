@@ -16,7 +16,7 @@
 pub mod local;
 pub mod s3;
 
-pub use crate::results::summary::{Published, PublishedObject};
+pub use crate::outputs::summary::{Published, PublishedObject};
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -231,9 +231,9 @@ pub const MAX_HOLE_BYTES: u64 = 1 << 30;
 
 /// Opens a result file to publish: a regular file, not through a link, not mostly holes.
 pub fn open_result(path: &Path) -> std::io::Result<std::fs::File> {
-    let file = crate::results::nofollow::open_regular(path)?;
+    let file = crate::outputs::nofollow::open_regular(path)?;
     let meta = file.metadata()?;
-    let holes = crate::results::sparse::hole_bytes(&meta);
+    let holes = crate::outputs::sparse::hole_bytes(&meta);
     if holes > MAX_HOLE_BYTES {
         return Err(std::io::Error::new(
             std::io::ErrorKind::FileTooLarge,

@@ -6,7 +6,7 @@
 //! other than "executable" are left out: they come from each host's umask,
 //! not from the job.
 
-use crate::results::nofollow;
+use crate::outputs::nofollow;
 use cap_fs_ext::DirExt;
 use cap_std::fs::Dir;
 use std::collections::BTreeMap;

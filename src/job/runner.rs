@@ -4,113 +4,25 @@
 //! This is the embeddable heart of `brine run`; `plan` turns a job into
 //! executions (one per partition) and the CLI publishes what this writes.
 
+use super::execution::{Execution, Journaling, RunOptions};
 use crate::engine::resolve::MountedModules;
 use crate::engine::run::{run as run_module, EntryModule, RunSpec, DEFAULT_ENTRYPOINT};
 use crate::engine::{EngineError, Limits, Outcome};
-use crate::host::deterministic::Settings;
-use crate::host::net::Policy;
 use crate::host::quota::DiskQuota;
 use crate::host::real::{MountSpec, RealHost, Stdio};
 use crate::host::stack;
-use crate::publish::{Context, Publisher};
-use crate::replay::hash::{hex, tree_hash, tree_listing};
-use crate::results::evidence::{Evidence, InputHashes};
-use crate::results::summary::{Durations, Status};
-use crate::results::{self, CappedFile, ResultFiles, Summary};
-use crate::source::deadline::{Deadline, Expired, TimeBudget};
-use crate::source::{InputSource, SourceError, StageArea};
+use crate::inputs::deadline::{Deadline, Expired};
+use crate::inputs::{SourceError, StageArea};
+use crate::outputs::evidence::{Evidence, InputHashes};
+use crate::outputs::hash::{hex, tree_hash, tree_listing};
+use crate::outputs::publish::Context;
+use crate::outputs::summary::{Durations, Status};
+use crate::outputs::{self, CappedFile, ResultFiles, Summary};
 use crate::wasi::WasiCtx;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-
-/// An input to stage and mount.
-#[derive(Debug, Clone)]
-pub struct PlannedInput {
-    /// The guest path it is mounted at.
-    pub target: String,
-    /// Where its data comes from.
-    pub source: Arc<dyn InputSource>,
-}
-
-/// A result path: a writable directory the guest fills, published under `name`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedOutput {
-    /// The name of the directory in the results.
-    pub name: String,
-    /// The guest path it is mounted at.
-    pub path: String,
-}
-
-/// Everything one execution needs, decided before anything is fetched or run.
-#[derive(Debug, Clone)]
-pub struct Execution {
-    /// The job's name.
-    pub job_name: String,
-    /// The job id.
-    pub job_id: String,
-    /// This execution's id.
-    pub execution_id: String,
-    /// Which partition this is.
-    pub partition_index: u32,
-    /// How many partitions the job has.
-    pub partition_count: u32,
-    /// Inputs, mounted read-only unless their source says otherwise.
-    pub inputs: Vec<PlannedInput>,
-    /// Result paths.
-    pub outputs: Vec<PlannedOutput>,
-    /// The guest path of the entry module.
-    pub entry_module: String,
-    /// Guest paths of import modules, instantiated first, in order.
-    pub import_modules: Vec<String>,
-    /// The function to call.
-    pub entrypoint: String,
-    /// argv (`argv[0]` included).
-    pub argv: Vec<String>,
-    /// The environment, sorted by name.
-    pub env: Vec<(String, String)>,
-    /// Fuel, time and memory limits.
-    pub limits: Limits,
-    /// How long staging (with a TotalTimeout: staging and the run) may take.
-    pub time_budget: TimeBudget,
-    /// How many bytes the guest's writes may add to its outputs and writable
-    /// inputs (`Resources.Disk`; `None`: no cap).
-    pub disk_limit: Option<u64>,
-    /// Deterministic settings of this partition (`None`: an ordinary run).
-    pub deterministic: Option<Settings>,
-    /// Where the results go when the execution completed (besides the results directory).
-    pub publisher: Option<Arc<dyn Publisher>>,
-    /// What the guest's HTTP requests may reach (`None`: no network, and no
-    /// `wasi:http/requests` module).
-    pub network: Option<Policy>,
-}
-
-/// How the runner writes results.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Cap on each of stdout and stderr, in bytes.
-    pub max_output: u64,
-    /// Report a normal return from the entrypoint as exit code -1 (Bacalhau's convention).
-    pub bacalhau_exit_codes: bool,
-    /// Hash modules and inputs before running (for a receipt).
-    pub evidence: bool,
-    /// Record the host's answers, or replay recorded ones.
-    pub journal: Journaling,
-}
-
-pub use crate::host::stack::Journaling;
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            max_output: 1 << 30,
-            bacalhau_exit_codes: false,
-            evidence: false,
-            journal: Journaling::Off,
-        }
-    }
-}
 
 /// Why an execution ended before the guest's own outcome: the words end up in
 /// `brine.json`'s `error`, so each variant says what failed and where.
@@ -118,7 +30,7 @@ impl Default for RunOptions {
 pub enum ExecutionError {
     /// A result file could not be created.
     #[error(transparent)]
-    Results(#[from] results::ResultsError),
+    Results(#[from] outputs::ResultsError),
     /// A work directory could not be created.
     #[error("cannot create {}: {source}", path.display())]
     Directory {
@@ -535,12 +447,12 @@ fn publish_outputs(
     exec: &Execution,
     results: &Path,
     work: &Path,
-) -> Result<Vec<String>, results::ResultsError> {
+) -> Result<Vec<String>, outputs::ResultsError> {
     let mut dropped = Vec::new();
     for output in &exec.outputs {
         let dir = output_dir(work, &output.name);
-        dropped.extend(results::links::drop_links(&dir, &output.name)?);
-        results::move_output(&dir, &results.join(&output.name))?;
+        dropped.extend(outputs::links::drop_links(&dir, &output.name)?);
+        outputs::move_output(&dir, &results.join(&output.name))?;
     }
     Ok(dropped)
 }

@@ -6,16 +6,16 @@
 use crate::engine::Limits;
 use crate::host::deterministic::{Settings, DEFAULT_EPOCH_NS};
 use crate::host::net::Policy;
-use crate::publish::{self, Publisher};
-use crate::replay::hash::hex;
-use crate::replay::job_hash;
-use crate::runner::{Execution, PlannedInput, PlannedOutput};
-use crate::source::deadline::{TimeBudget, DEFAULT_STAGING_TIMEOUT};
-use crate::source::http::{Remote, RemoteOptions};
-use crate::source::{
+use crate::inputs::deadline::{TimeBudget, DEFAULT_STAGING_TIMEOUT};
+use crate::inputs::http::{Remote, RemoteOptions};
+use crate::inputs::{
     inline::Inline, ipfs::Ipfs, local::Local, once::StagedOnce, s3::S3, url::UrlDownload,
     InputSource,
 };
+use crate::job::execution::{Execution, PlannedInput, PlannedOutput};
+use crate::job::job_hash;
+use crate::outputs::hash::hex;
+use crate::outputs::publish::{self, Publisher};
 use crate::spec::{Job, Network, NetworkType, Source};
 use regex::Regex;
 use std::cell::OnceCell;

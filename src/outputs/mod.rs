@@ -9,9 +9,11 @@
 pub mod capped;
 pub mod evidence;
 pub mod files;
+pub mod hash;
 pub mod layout;
 pub mod links;
 pub mod nofollow;
+pub mod publish;
 pub mod sparse;
 pub mod summary;
 

@@ -1,10 +1,15 @@
-//! Proving a result: job hashes, execution receipts, verification, and
-//! (in `journal`) record/replay of everything the host told the guest.
+//! A job from plan to proof: one [`execution::Execution`] per partition
+//! ([`plan`]), each staged, run and published by [`runner`] on the partition
+//! pool ([`partitions`]), and the receipts that prove what ran ([`receipt`],
+//! [`verify`]).
 
-pub mod hash;
-/// The journal format lives with the host that records and replays it.
-pub use crate::host::journal;
+pub mod execution;
+pub mod journal;
+pub mod partitions;
+pub mod plan;
+pub mod reach;
 pub mod receipt;
+pub mod runner;
 pub mod verify;
 
 use crate::spec::Job;
@@ -36,5 +41,5 @@ pub fn job_hash(job: &Job) -> String {
         }
     }
     let text = serde_json::to_string(&value).unwrap_or_default();
-    hash::hex(&blake3::hash(text.as_bytes()))
+    blake3::hash(text.as_bytes()).to_hex().to_string()
 }
