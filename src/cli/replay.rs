@@ -303,7 +303,7 @@ fn replay_job(
     };
     let summaries =
         run_partitions(&executions, &staging, &opts, 1).map_err(|e| failure(e.into()))?;
-    let published = staging.publish().map_err(|e| failure(e.into()))?;
+    let published = staging.commit().map_err(|e| failure(e.into()))?;
     if let Some(message) = divergence.lock().ok().and_then(|d| d.clone()) {
         eoutln!("error: the replay diverged from the journal at {message}");
         return Ok(1);

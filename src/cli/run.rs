@@ -142,7 +142,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     };
     let summaries = run_partitions(&executions, &staging, &opts, parallelism(&args))
         .map_err(|e| Failure::usage(anyhow!("{e}")))?;
-    let published = staging.publish().map_err(|e| Failure {
+    let published = staging.commit().map_err(|e| Failure {
         status: 1,
         error: e.into(),
     })?;

@@ -161,7 +161,7 @@ fn rerun(expected: &Receipt, job: &Job) -> Result<Receipt, Failure> {
     };
     let summaries =
         run_partitions(&executions, &staging, &opts, parallel).map_err(|e| failure(e.into()))?;
-    let dir = staging.publish().map_err(|e| failure(e.into()))?;
+    let dir = staging.commit().map_err(|e| failure(e.into()))?;
     build_receipt(
         Path::new(&expected.job_file),
         job,

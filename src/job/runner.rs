@@ -2,7 +2,8 @@
 //! tree, run the entry module, and write the results directory.
 //!
 //! This is the embeddable heart of `brine run`; `plan` turns a job into
-//! executions (one per partition) and the CLI publishes what this writes.
+//! executions (one per partition), and `Staging::commit` moves what this
+//! writes into place.
 
 use super::execution::{Execution, Journaling, RunOptions};
 use crate::engine::resolve::MountedModules;
@@ -121,7 +122,7 @@ pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions)
         Err(error) => summary.error = Some(error.to_string()),
     }
     if summary.status == Status::Completed {
-        match publish_outputs(exec, results, work) {
+        match move_outputs_in(exec, results, work) {
             Ok(dropped) => {
                 summary.outputs = exec.outputs.iter().map(|o| o.name.clone()).collect();
                 summary.dropped_links = dropped;
@@ -443,7 +444,7 @@ fn guest_world(
 }
 
 /// Moves each output into the results, without the links the guest left in it; returns those.
-fn publish_outputs(
+fn move_outputs_in(
     exec: &Execution,
     results: &Path,
     work: &Path,

@@ -151,7 +151,7 @@ impl Staging {
     /// staging area. With `force`, an existing DIR is first renamed aside and
     /// deleted only once the new results are in place: a failure leaves the
     /// old results, never neither.
-    pub fn publish(mut self) -> Result<PathBuf, ResultsError> {
+    pub fn commit(mut self) -> Result<PathBuf, ResultsError> {
         let aside = self.clear_target()?;
         let results = format!("{}/results", self.root_name);
         let placed = self.parent.rename(&results, &self.parent, &self.name);
@@ -354,7 +354,7 @@ mod tests {
         ));
         let staging = Staging::prepare(&target, true).unwrap();
         std::fs::write(staging.results().join("stdout"), "hi").unwrap();
-        staging.publish().unwrap();
+        staging.commit().unwrap();
         assert_eq!(
             std::fs::read_to_string(target.join("stdout")).unwrap(),
             "hi"
@@ -371,7 +371,7 @@ mod tests {
         let staging = Staging::prepare(&target, true).unwrap();
         // The new results vanish: the rename into place fails.
         std::fs::remove_dir_all(staging.results()).unwrap();
-        assert!(staging.publish().is_err());
+        assert!(staging.commit().is_err());
         assert_eq!(std::fs::read_to_string(target.join("old")).unwrap(), "old");
         let names: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(
@@ -398,7 +398,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let target = tmp.path().join("out");
         let staging = Staging::prepare(&target, false).unwrap();
-        staging.publish().unwrap();
+        staging.commit().unwrap();
         let names: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
     }
