@@ -20,6 +20,7 @@ macro_rules! eoutln {
     }};
 }
 
+mod completion;
 mod inspect;
 mod replay;
 mod run;
@@ -38,9 +39,27 @@ pub const EXIT_TRAP: i32 = 134;
 /// Exit status when the wall-clock limit passed (as coreutils `timeout`).
 pub const EXIT_TIMEOUT: i32 = 124;
 
+/// What each exit status means, shown at the end of `brine --help`.
+const EXIT_STATUSES: &str = "\
+Exit status:
+  brine run        0 every partition completed (the guest's code is in exitCode), 1 one failed, 2 invalid job
+  brine wasm run   the guest's exit code; 134 trap, 124 timeout, 2 the module could not start
+  brine validate   0 valid, 2 invalid
+  brine replay     as the recorded run; 1 when the guest diverges from the journal
+  brine verify     0 verified, 1 a difference, 2 a refused receipt or job
+  brine test/wast  0 all passed, 1 a failure, 2 an unreadable suite or script
+
+`brine MODULE.wasm [ARGS]` is short for `brine wasm run MODULE.wasm [ARGS]`.";
+
 /// Run WebAssembly jobs on the wasmi interpreter, with no JIT anywhere.
 #[derive(Debug, Parser)]
-#[command(name = "brine", version, about, propagate_version = true)]
+#[command(
+    name = "brine",
+    version,
+    about,
+    propagate_version = true,
+    after_help = EXIT_STATUSES
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,6 +84,10 @@ enum Command {
     Inspect(inspect::Args),
     /// Run WebAssembly spec-test scripts (.wast); prints "N passed, N failed".
     Wast(wast::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completion(completion::CompletionArgs),
+    /// Print the manual page (roff) to stdout.
+    Man(completion::ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,10 +145,30 @@ fn error_chain(error: &anyhow::Error) -> String {
     line
 }
 
+/// `brine MODULE.wasm [ARGS]` as `brine wasm run MODULE.wasm [ARGS]`, as
+/// wasmtime runs `wasmtime MODULE`: the first argument names a `.wasm` or
+/// `.wat` file instead of a subcommand or an option.
+fn with_module_shorthand(
+    args: impl Iterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<_> = args.collect();
+    let names_module = args.get(1).is_some_and(|first| {
+        let path = std::path::Path::new(first);
+        let is_module = path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("wasm") || ext.eq_ignore_ascii_case("wat"));
+        is_module && !first.to_string_lossy().starts_with('-')
+    });
+    if names_module {
+        args.splice(1..1, ["wasm".into(), "run".into()]);
+    }
+    args
+}
+
 /// Parses the process's arguments, runs the command and returns the exit status.
 pub fn main() -> i32 {
     init_logging();
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(with_module_shorthand(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -141,6 +184,8 @@ pub fn main() -> i32 {
         Command::Verify(args) => verify::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Wast(args) => wast::run(args),
+        Command::Completion(args) => completion::completion(args),
+        Command::Man(args) => completion::man(args),
     };
     match result {
         Ok(status) => status,
