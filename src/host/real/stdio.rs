@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 pub struct Stdio {
     /// What the guest reads as stdin.
     pub stdin: Box<dyn Read + Send>,
-    /// Where the guest's stdout goes (brine buffers it; see [`Host::flush`](crate::host::Host::flush)).
+    /// Where the guest's stdout goes ([`Host::flush`](crate::host::Host::flush) flushes it at the end).
     pub stdout: Box<dyn Write + Send>,
     /// Where the guest's stderr goes.
     pub stderr: Box<dyn Write + Send>,
@@ -30,11 +30,13 @@ impl Stdio {
                 Some(file) => Box::new(file),
                 None => Box::new(io::stdin()),
             },
-            // The guest's libc buffers already, so a plain file write per guest write is
-            // all that is needed; std's own stdout would scan every write for a newline.
+            // The guest's libc buffers already, so each guest write goes straight to
+            // the descriptor: output appears as the guest writes it (in order with
+            // stderr, and not lost on Ctrl-C). std's own stdout would scan every
+            // write for a newline; a plain file does not.
             stdout: match direct_stdout() {
-                Some(file) => Box::new(io::BufWriter::with_capacity(64 * 1024, file)),
-                None => Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout())),
+                Some(file) => Box::new(file),
+                None => Box::new(io::stdout()),
             },
             stderr: Box::new(io::stderr()),
             terminals: [
