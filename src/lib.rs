@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod atomic;
+pub mod cancel;
 pub mod cli;
 pub mod engine;
 pub mod host;

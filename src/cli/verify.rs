@@ -148,6 +148,7 @@ fn rerun(expected: &Receipt, job: &Job) -> Result<Receipt, Failure> {
     })?;
     let protected = protected_paths(&job.file, &executions);
     refuse_paths_in_guest_reach(&protected, &executions, &[]).map_err(Failure::usage)?;
+    let _remove_on_signal = crate::cancel::remove_on_signal(scratch.path().to_path_buf());
     let staging = Staging::prepare_guarded(&scratch.path().join("results"), false, &protected)
         .map_err(Failure::usage)?;
     let opts = RunOptions {

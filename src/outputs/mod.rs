@@ -85,6 +85,8 @@ pub struct Staging {
     root_name: String,
     force: bool,
     done: bool,
+    /// Removes the staging directory if a signal ends brine before `commit`.
+    scratch: Option<crate::cancel::Scratch>,
     _lock: Lock,
 }
 
@@ -102,6 +104,30 @@ impl Staging {
         force: bool,
         protected: &[Protected],
     ) -> Result<Self, ResultsError> {
+        let mut staging = Self::lock_target(target, force, protected)?;
+        let root = staging.parent_path.join(&staging.root_name);
+        staging
+            .parent
+            .create_dir(&staging.root_name)
+            .map_err(io_error("cannot create", &root))?;
+        staging.scratch = Some(crate::cancel::remove_on_signal(root));
+        for sub in ["results", "work"] {
+            let dir = format!("{}/{sub}", staging.root_name);
+            staging
+                .parent
+                .create_dir(&dir)
+                .map_err(io_error("cannot create", &staging.parent_path.join(&dir)))?;
+        }
+        Ok(staging)
+    }
+
+    /// Checks `target` (see [`Staging::prepare_guarded`]) and locks it; the
+    /// staging directory is not created yet.
+    fn lock_target(
+        target: &Path,
+        force: bool,
+        protected: &[Protected],
+    ) -> Result<Self, ResultsError> {
         let resolved = layout::resolve(target).map_err(io_error("cannot resolve", target))?;
         if let Some(reason) = layout::refusal(&resolved, protected) {
             return Err(ResultsError::Refused {
@@ -115,9 +141,10 @@ impl Staging {
             .map_err(io_error("cannot open", &parent_path))?;
         let name = resolved.name;
         let lock = Lock::acquire(&parent, &name, target)?;
+        remove_stale_staging(&parent, &name);
         check_target(&parent, &name, target, force)?;
         let root_name = format!(".brine-{}-{}", name.to_string_lossy(), unique_suffix());
-        let staging = Staging {
+        Ok(Staging {
             target: target.to_path_buf(),
             parent,
             parent_path,
@@ -125,16 +152,9 @@ impl Staging {
             root_name,
             force,
             done: false,
+            scratch: None,
             _lock: lock,
-        };
-        for sub in ["", "/results", "/work"] {
-            let dir = format!("{}{sub}", staging.root_name);
-            staging
-                .parent
-                .create_dir(&dir)
-                .map_err(io_error("cannot create", &staging.parent_path.join(&dir)))?;
-        }
-        Ok(staging)
+        })
     }
 
     /// Where results (stdout, stderr, outputs...) are assembled.
@@ -150,8 +170,16 @@ impl Staging {
     /// Moves the assembled results into the target directory and removes the
     /// staging area. With `force`, an existing DIR is first renamed aside and
     /// deleted only once the new results are in place: a failure leaves the
-    /// old results, never neither.
+    /// old results, never neither. A signal waits for this to finish.
     pub fn commit(mut self) -> Result<PathBuf, ResultsError> {
+        match self.scratch.take() {
+            Some(scratch) => scratch.settle(|| self.place()),
+            None => self.place(),
+        }
+    }
+
+    /// Renames the results into place (see [`Staging::commit`]).
+    fn place(&mut self) -> Result<PathBuf, ResultsError> {
         let aside = self.clear_target()?;
         let results = format!("{}/results", self.root_name);
         let placed = self.parent.rename(&results, &self.parent, &self.name);
@@ -254,6 +282,8 @@ struct Lock {
     parent: Dir,
     name: String,
     _file: std::fs::File,
+    /// Removes the lock file if a signal ends brine.
+    _scratch: crate::cancel::Scratch,
 }
 
 /// How often a lock is retried when its holder removed the file as we opened it.
@@ -295,6 +325,7 @@ impl Lock {
                     parent: parent.try_clone().map_err(failed)?,
                     name,
                     _file: file,
+                    _scratch: crate::cancel::remove_on_signal(lock_path.clone()),
                 });
             }
         }
@@ -326,6 +357,40 @@ fn same_file(parent: &Dir, name: &str, file: &std::fs::File) -> bool {
         && cap_std::fs::MetadataExt::ino(&by_name) == held.ino()
 }
 
+/// Removes staging directories an earlier run on the same DIR left behind
+/// when it was killed (SIGKILL, a crash): with DIR's lock held, no live brine
+/// owns one. Only exact `.brine-<name>-<pid>-<12 hex>` names are touched;
+/// `.brine-old-*` (an earlier DIR moved aside by `--force`) may hold the only
+/// copy of old results and is kept.
+fn remove_stale_staging(parent: &Dir, name: &OsString) {
+    let prefix = format!(".brine-{}-", name.to_string_lossy());
+    let Ok(entries) = parent.entries() else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name();
+        let stale = entry_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .is_some_and(is_pid_and_suffix);
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if stale && is_dir {
+            let _ = parent.remove_dir_all(&entry_name);
+        }
+    }
+}
+
+/// `<pid>-<12 hex digits>`, the tail of a staging directory's name.
+fn is_pid_and_suffix(tail: &str) -> bool {
+    let Some((pid, hex)) = tail.split_once('-') else {
+        return false;
+    };
+    !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && hex.len() == 12
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// A suffix unique enough for concurrent brine processes on one machine.
 pub(crate) fn unique_suffix() -> String {
     let mut bytes = [0u8; 6];
@@ -340,6 +405,22 @@ pub fn move_output(from: &Path, to: &Path) -> Result<(), ResultsError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_killed_runs_staging_is_removed_by_the_next_run_on_the_same_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let stale = tmp.path().join(".brine-out-4242-0123456789ab");
+        let other_dir = tmp.path().join(".brine-out-1-4242-0123456789ab");
+        let aside = tmp.path().join(".brine-old-out-4242-0123456789ab");
+        for dir in [&stale, &other_dir, &aside] {
+            std::fs::create_dir_all(dir.join("results")).unwrap();
+        }
+        let staging = Staging::prepare(&tmp.path().join("out"), false).unwrap();
+        assert!(!stale.exists(), "the killed run's staging is removed");
+        assert!(other_dir.exists(), "staging of DIR out-1 is not this run's");
+        assert!(aside.exists(), "old results moved aside are kept");
+        staging.discard();
+    }
+
     use super::*;
 
     #[test]
