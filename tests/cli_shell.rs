@@ -74,3 +74,36 @@ fn a_module_as_first_argument_runs_it() {
         "an option is not a module"
     );
 }
+
+#[test]
+fn a_receipt_names_its_job_so_verify_works_from_another_directory() {
+    let scratch = tempfile::tempdir().unwrap();
+    let receipt = scratch.path().join("r.json");
+    let made = brine()
+        .args(["run", "--deterministic", "--receipt"])
+        .arg(&receipt)
+        .arg("fixtures/jobs/hello.yaml")
+        .arg("--output")
+        .arg(scratch.path().join("out"))
+        .output()
+        .expect("runs");
+    assert!(made.status.success(), "{made:?}");
+    let elsewhere = std::process::Command::new(brine().get_program())
+        .current_dir(scratch.path())
+        .args(["verify", "r.json"])
+        .output()
+        .expect("runs");
+    let hint = String::from_utf8_lossy(&elsewhere.stderr);
+    let job = std::path::Path::new(common::ROOT).join("fixtures/jobs/hello.yaml");
+    assert!(
+        hint.contains(&job.display().to_string()),
+        "the hint names the job absolutely: {hint}"
+    );
+    let verified = std::process::Command::new(brine().get_program())
+        .current_dir(scratch.path())
+        .args(["verify", "r.json"])
+        .arg(&job)
+        .output()
+        .expect("runs");
+    assert_eq!(stdout(&verified), "verified\n", "{verified:?}");
+}

@@ -246,7 +246,9 @@ fn write_journal(
         format: journal::FORMAT.to_string(),
         brine_version: env!("CARGO_PKG_VERSION").to_string(),
         invocation: journal::Invocation::WasmRun {
-            module: invocation.module.clone(),
+            // Absolute, so the hint `brine replay` prints works from any directory.
+            module: std::path::absolute(&invocation.module)
+                .unwrap_or_else(|_| invocation.module.clone()),
             module_hash: crate::outputs::hash::hex(&module_hash),
             argv: invocation.argv.clone(),
             env: invocation.env.clone(),

@@ -28,7 +28,8 @@ pub fn write_job_journal(
         format: journal::FORMAT.to_string(),
         brine_version: env!("CARGO_PKG_VERSION").to_string(),
         invocation: journal::Invocation::Job {
-            job_file: job.file.clone(),
+            // Absolute, so the hint `brine replay` prints works from any directory.
+            job_file: std::path::absolute(&job.file).unwrap_or_else(|_| job.file.clone()),
             job_hash: job_hash(job),
             argv: exec.argv.clone(),
             env: exec.env.clone(),

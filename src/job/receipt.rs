@@ -222,7 +222,11 @@ pub fn build_receipt(
         format: FORMAT.to_string(),
         brine_version: env!("CARGO_PKG_VERSION").to_string(),
         job: job.name.clone(),
-        job_file: job_file.display().to_string(),
+        // Absolute, so the hint `brine verify` prints works from any directory.
+        job_file: std::path::absolute(job_file)
+            .unwrap_or_else(|_| job_file.to_path_buf())
+            .display()
+            .to_string(),
         job_hash: super::job_hash(job),
         deterministic,
         modules: evidence.modules,

@@ -26,7 +26,9 @@ pub const EXIT_TRAP: i32 = 134;
 pub const EXIT_TIMEOUT: i32 = 124;
 
 /// A safety net: no single brine invocation in this suite should take this long.
-const HANG_GUARD: Duration = Duration::from_secs(20);
+/// Generous: `brine test fixtures/wasi` takes ~8 s alone but several times that
+/// on 2 cores busy compiling; the guard is for hangs, not for speed.
+const HANG_GUARD: Duration = Duration::from_secs(60);
 
 /// `brine` with the crate root as working directory and a hang guard.
 pub fn brine() -> Command {
