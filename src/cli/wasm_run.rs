@@ -41,7 +41,8 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<Duration>,
     /// Memory all the guest's linear memories and tables may hold together (e.g. 32MiB, 1GB;
-    /// default 4GiB); memory.grow past it returns -1.
+    /// default 4GiB, a wasm32 memory's own limit, as wasmtime; jobs default to Bacalhau's
+    /// 512MiB); memory.grow past it returns -1.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<u64>,
     /// Cap how much the guest's writes may grow files in its --dir directories
@@ -52,7 +53,8 @@ pub struct Args {
     /// directories, stable inodes and timestamps (see README, "Deterministic runs").
     #[arg(long)]
     deterministic: bool,
-    /// The random seed of a deterministic run.
+    /// The random seed of a deterministic run (default 0: a module has no job hash to
+    /// seed from, as `brine run` does).
     #[arg(
         long,
         value_name = "N",
@@ -66,7 +68,8 @@ pub struct Args {
     /// Journal every answer the host gives the guest to FILE, for `brine replay`.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
-    /// Give the guest Bacalhau's `wasi:http/requests` (full: any host) or not (none).
+    /// Give the guest Bacalhau's `wasi:http/requests` (full: any host) or not (none; off by
+    /// default, as wasmtime gives no network; a job's own Network field decides for `brine run`).
     #[arg(long, value_enum, value_name = "MODE", default_value = "none")]
     network: NetworkMode,
     /// Give the guest HTTP to hosts matching PATTERN only (`api.example.com`,
