@@ -135,12 +135,7 @@ fn a_get_with_full_network_prints_status_200_and_the_body() {
 fn an_allow_list_without_the_host_reports_host_not_allowed() {
     let server = start_server();
     let out = wasm_run(["--allow-host", "other.example", GET, &server.url("/hello")]);
-    assert_code(&out, 1);
-    assert!(
-        stdout(&out).contains("Error making request: host not allowed\n"),
-        "{}",
-        describe(&out)
-    );
+    assert_stdout_has(&out, 1, "Error making request: host not allowed\n");
     assert!(server.requests().is_empty(), "the request must not be sent");
 }
 
@@ -195,12 +190,7 @@ fn allow_list_patterns_match_hosts_ignoring_ports_and_case() {
 #[test]
 fn allow_host_and_network_conflict() {
     let out = wasm_run(["--network", "full", "--allow-host", "x", GET]);
-    assert_code(&out, EXIT_USAGE);
-    assert!(
-        stderr(&out).contains("cannot be used with"),
-        "{}",
-        describe(&out)
-    );
+    assert_stderr_has(&out, EXIT_USAGE, "cannot be used with");
 }
 
 #[test]
@@ -603,12 +593,7 @@ fn a_run_timeout_stops_a_request_in_flight() {
 #[test]
 fn deterministic_wasm_runs_refuse_the_network() {
     let out = wasm_run(["--deterministic", "--network", "full", GET, "http://x/"]);
-    assert_code(&out, EXIT_USAGE);
-    assert!(
-        stderr(&out).contains("--deterministic runs have no network"),
-        "{}",
-        describe(&out)
-    );
+    assert_stderr_has(&out, EXIT_USAGE, "--deterministic runs have no network");
 }
 
 #[test]
@@ -741,11 +726,10 @@ fn deterministic_jobs_refuse_an_enabled_network() {
     let dir = tempfile::tempdir().unwrap();
     let job = write_job(dir.path(), "http://x/", "    Network: {Type: Full}\n", "");
     let out = run_job(&job, &dir.path().join("out"), &["--deterministic"]);
-    assert_code(&out, EXIT_USAGE);
-    assert!(
-        stderr(&out).contains("a deterministic run cannot use the network (Type: Full)"),
-        "{}",
-        describe(&out)
+    assert_stderr_has(
+        &out,
+        EXIT_USAGE,
+        "a deterministic run cannot use the network (Type: Full)",
     );
     assert!(!dir.path().join("out").exists());
     let params = "        Deterministic: true\n";

@@ -148,14 +148,14 @@ fn assert_failed_on_the_disk_limit(job: &Job, o: &Output, limit: &str) {
     );
 }
 
+/// The job's task resources: a 1 MiB disk limit.
+const DISK_1MIB: &str = "    Resources: {Disk: 1MiB}\n";
+
 /// Item 10: a one-byte write at offset 16 TiB would make a sparse file the
 /// publisher copies as 16 TiB of zeros; it counts its apparent size and is refused.
 #[test]
 fn a_one_byte_write_at_16_tib_gets_enospc_and_fails_the_job() {
-    let (job, o) = run_module(
-        &pwrite_guest(16 << 40, 1, 1),
-        "    Resources: {Disk: 1MiB}\n",
-    );
+    let (job, o) = run_module(&pwrite_guest(16 << 40, 1, 1), DISK_1MIB);
     assert_failed_on_the_disk_limit(&job, &o, "1 MiB");
 }
 
@@ -169,20 +169,14 @@ fn without_resources_disk_the_default_limit_still_refuses_16_tib() {
 /// Item 10: 2 MiB of writes under `Disk: 1MiB` end in ENOSPC and a failed job.
 #[test]
 fn writing_2_mib_under_a_1_mib_limit_gets_enospc_and_fails_the_job() {
-    let (job, o) = run_module(
-        &pwrite_guest(0, 64 * 1024, 2 << 20),
-        "    Resources: {Disk: 1MiB}\n",
-    );
+    let (job, o) = run_module(&pwrite_guest(0, 64 * 1024, 2 << 20), DISK_1MIB);
     assert_failed_on_the_disk_limit(&job, &o, "1 MiB");
 }
 
 /// Item 10: a guest that stays under the limit is unaffected, up to the last byte.
 #[test]
 fn a_guest_under_the_disk_limit_is_unaffected() {
-    let (job, o) = run_module(
-        &pwrite_guest(0, 64 * 1024, 1 << 20),
-        "    Resources: {Disk: 1MiB}\n",
-    );
+    let (job, o) = run_module(&pwrite_guest(0, 64 * 1024, 1 << 20), DISK_1MIB);
     assert_eq!(job.read("exitCode"), "0", "{}", describe(&o));
     assert_eq!(job.summary()["status"], "completed", "{}", describe(&o));
     let written = std::fs::metadata(job.path("out/outputs/big.bin")).unwrap();
@@ -199,7 +193,7 @@ fn the_disk_battery_gets_enospc_everywhere_and_the_job_names_the_limit() {
         &fixture("abuse.wasm"),
         &["-", "disk=/outputs"],
         None,
-        "    Resources: {Disk: 1MiB}\n",
+        DISK_1MIB,
     );
     let o = job.run(&[]);
     assert_battery_passed(&job, &o, 10);

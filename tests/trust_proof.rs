@@ -6,8 +6,8 @@ mod common;
 
 use common::journal::{journal_lines, write_journal};
 use common::{
-    assert_code, brine, demo_copy, describe, entries, record_demo_job, stderr, stdout, verify,
-    EXIT_USAGE, ROOT,
+    assert_code, assert_stderr_has, assert_stdout_has, brine, demo_copy, describe, entries,
+    record_demo_job, replay, replay_job, stderr, stdout, verify, verify_results, EXIT_USAGE, ROOT,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -68,19 +68,6 @@ fn record_writer() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (dir, module, journal)
 }
 
-/// Runs `brine replay JOURNAL [MODULE] [--dir HOST::GUEST]...`.
-fn replay(journal: &Path, module: Option<&Path>, dirs: &[(&Path, &str)]) -> Output {
-    let mut cmd = brine();
-    cmd.arg("replay").arg(journal);
-    if let Some(module) = module {
-        cmd.arg(module);
-    }
-    for (host, guest) in dirs {
-        cmd.arg("--dir").arg(format!("{}::{guest}", host.display()));
-    }
-    cmd.output().unwrap()
-}
-
 #[test]
 fn a_journal_edited_to_point_its_dirs_elsewhere_writes_nothing_there() {
     let (dir, module, journal) = record_writer();
@@ -93,12 +80,7 @@ fn a_journal_edited_to_point_its_dirs_elsewhere_writes_nothing_there() {
 
     // As the journal alone would have it: refused, nothing written.
     let o = replay(&edited, None, &[]);
-    assert_code(&o, EXIT_USAGE);
-    assert!(
-        stderr(&o).contains("give the module (brine replay"),
-        "{}",
-        describe(&o)
-    );
+    assert_stderr_has(&o, EXIT_USAGE, "give the module (brine replay");
     let o = replay(&edited, Some(&module), &[]);
     assert_code(&o, EXIT_USAGE);
     assert_eq!(
@@ -166,19 +148,8 @@ fn a_job_journal_does_not_choose_the_job_file() {
     let dir = demo_copy();
     let d = dir.path();
     let journal = record_demo_job(d);
-    let o = brine()
-        .arg("replay")
-        .arg(&journal)
-        .arg("--output")
-        .arg(d.join("rep"))
-        .output()
-        .unwrap();
-    assert_code(&o, EXIT_USAGE);
-    assert!(
-        stderr(&o).contains("give its job file (brine replay"),
-        "{}",
-        describe(&o)
-    );
+    let o = replay_job(&journal, None, &d.join("rep"));
+    assert_stderr_has(&o, EXIT_USAGE, "give its job file (brine replay");
     assert!(!d.join("rep").exists());
 }
 
@@ -284,13 +255,7 @@ fn a_receipt_output_path_outside_the_results_is_refused() {
     let bad = tampered(&receipt, "escape.json", |r| {
         r["partitions"][0]["outputs"] = serde_json::json!({ "../secret": digest });
     });
-    let o = brine()
-        .arg("verify")
-        .arg(&bad)
-        .arg("--results")
-        .arg(d.join("out"))
-        .output()
-        .unwrap();
+    let o = verify_results(&bad, &d.join("out"));
     assert_refused(
         &o,
         "escape.json is not a valid brine receipt: output path `../secret` is not a relative \
@@ -315,19 +280,8 @@ fn verify_does_not_read_results_through_a_link_out_of_dir() {
     let out = d.join("out");
     std::fs::rename(out.join("outputs"), d.join("moved")).unwrap();
     std::os::unix::fs::symlink(d.join("moved"), out.join("outputs")).unwrap();
-    let o = brine()
-        .arg("verify")
-        .arg(&receipt)
-        .arg("--results")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_code(&o, 1);
-    assert!(
-        stdout(&o).contains("resolves outside the results directory"),
-        "{}",
-        describe(&o)
-    );
+    let o = verify_results(&receipt, &out);
+    assert_stdout_has(&o, 1, "resolves outside the results directory");
 }
 
 #[test]

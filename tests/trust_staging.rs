@@ -54,16 +54,23 @@ fn trickling_server(length: usize) -> String {
     server.url("/slow.csv")
 }
 
-#[test]
-fn a_trickling_download_stops_at_the_total_timeout() {
+/// A job that cats `/inputs/slow.csv`, downloaded from a trickling server,
+/// under `timeouts`; returns the URL and the job.
+fn trickling_download_job(timeouts: &str) -> (String, Job) {
     let url = trickling_server(1000);
     let source = format!("{{Type: urlDownload, Params: {{URL: '{url}'}}}}");
     let job = staging_job(
         "cat_file.wasm",
         &["/inputs/slow.csv"],
         Some(&source),
-        "{ExecutionTimeout: 5, TotalTimeout: 3}",
+        timeouts,
     );
+    (url, job)
+}
+
+#[test]
+fn a_trickling_download_stops_at_the_total_timeout() {
+    let (url, job) = trickling_download_job("{ExecutionTimeout: 5, TotalTimeout: 3}");
     let (o, took) = timed_run(&job, &[]);
     assert_failed(
         &job,
@@ -80,14 +87,7 @@ fn a_trickling_download_stops_at_the_total_timeout() {
 
 #[test]
 fn without_a_total_timeout_staging_stops_at_the_staging_timeout() {
-    let url = trickling_server(1000);
-    let source = format!("{{Type: urlDownload, Params: {{URL: '{url}'}}}}");
-    let job = staging_job(
-        "cat_file.wasm",
-        &["/inputs/slow.csv"],
-        Some(&source),
-        "{ExecutionTimeout: 5}",
-    );
+    let (url, job) = trickling_download_job("{ExecutionTimeout: 5}");
     // The read timeout is longer than the deadline: the deadline must cut the read short.
     let (o, took) = timed_run(&job, &["--staging-timeout", "2s", "--read-timeout", "60s"]);
     assert_failed(
