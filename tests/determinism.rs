@@ -4,7 +4,8 @@ mod common;
 
 use common::journal::{journal_lines, write_journal};
 use common::{
-    brine, demo_copy, record_demo_job, replay, replay_job, stderr, stdout, verify, verify_results,
+    brine, demo_copy, record_demo_job, record_wasm_run, replay, replay_job, stderr, stdout, verify,
+    verify_results,
 };
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -151,12 +152,7 @@ fn deterministic_module_runs_repeat_and_seeds_matter() {
 fn a_recorded_run_replays_identically() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("run.journal");
-    let o = brine()
-        .args(["wasm", "run", "--record"])
-        .arg(&journal)
-        .arg("fixtures/time_random.wasm")
-        .output()
-        .unwrap();
+    let o = record_wasm_run(&journal, "fixtures/time_random.wasm");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let recorded = stdout(&o);
     for _ in 0..3 {
@@ -188,12 +184,7 @@ fn a_recorded_job_replays_to_identical_results() {
 fn a_divergence_names_the_call_and_what_differed() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("run.journal");
-    let o = brine()
-        .args(["wasm", "run", "--record"])
-        .arg(&journal)
-        .arg("fixtures/hello.wasm")
-        .output()
-        .unwrap();
+    let o = record_wasm_run(&journal, "fixtures/hello.wasm");
     assert_eq!(o.status.code(), Some(0));
     // Make the journal claim the guest's write returned one byte fewer.
     let lines = journal_lines(&journal);

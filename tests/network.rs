@@ -640,17 +640,6 @@ fn write_job(dir: &Path, url: &str, network: &str, params: &str) -> PathBuf {
     path
 }
 
-fn run_job(job: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "run",
-        job.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    run(args)
-}
-
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }

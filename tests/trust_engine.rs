@@ -9,7 +9,8 @@ mod common;
 use assert_cmd::Command;
 use common::job::{inline_tar_gz, local_input, wasm_job, Job};
 use common::{
-    assert_code, assert_no_panic, assert_stderr_has, brine, describe, fixture, stderr, ROOT,
+    assert_code, assert_no_panic, assert_stderr_has, brine, describe, fixture, run_job, stderr,
+    ROOT,
 };
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -179,15 +180,11 @@ fn a_receipt_hashes_the_module_bytes_that_ran() {
         "",
     ));
     let receipt = job.path("receipt.json");
-    let o = brine()
-        .arg("run")
-        .arg(job.path("job.yaml"))
-        .arg("--output")
-        .arg(job.path("out"))
-        .arg("--receipt")
-        .arg(&receipt)
-        .output()
-        .unwrap();
+    let o = run_job(
+        &job.path("job.yaml"),
+        &job.path("out"),
+        &["--receipt", common::s(&receipt)],
+    );
     assert_code(&o, 0);
     let text = std::fs::read_to_string(&receipt).unwrap();
     let expected = blake3::hash(&hello_wasm()).to_hex().to_string();

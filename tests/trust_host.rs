@@ -205,21 +205,28 @@ fn the_disk_battery_gets_enospc_everywhere_and_the_job_names_the_limit() {
         .starts_with("the guest reached the disk limit of 1 MiB (Resources.Disk)"));
 }
 
-/// Item 11: a FIFO in a local input blocked the guest's open forever, past
-/// ExecutionTimeout. Now the open fails at once with ENOTSUP and the run ends.
-#[test]
-fn a_fifo_in_an_input_is_refused_at_once_and_never_outlives_the_timeout() {
+/// A job running fixture `module` with `params`, its local input a directory
+/// holding one FIFO (`/inputs/pipe`), under a 5 s ExecutionTimeout.
+fn job_with_a_fifo_input(module: &str, params: &[&str]) -> Job {
     let job = Job::empty();
     let inputs = job.path("inputs");
     std::fs::create_dir(&inputs).unwrap();
     mkfifo(&inputs.join("pipe"));
     write_job(
         &job,
-        &fixture("cat_file.wasm"),
-        &["/inputs/pipe"],
+        &fixture(module),
+        params,
         Some(&inputs),
         "    Timeouts: {ExecutionTimeout: 5}\n",
     );
+    job
+}
+
+/// Item 11: a FIFO in a local input blocked the guest's open forever, past
+/// ExecutionTimeout. Now the open fails at once with ENOTSUP and the run ends.
+#[test]
+fn a_fifo_in_an_input_is_refused_at_once_and_never_outlives_the_timeout() {
+    let job = job_with_a_fifo_input("cat_file.wasm", &["/inputs/pipe"]);
     let started = Instant::now();
     let o = job.run(&[]);
     assert!(
@@ -240,17 +247,7 @@ fn a_fifo_in_an_input_is_refused_at_once_and_never_outlives_the_timeout() {
 /// Item 11, the guest's side: the battery's FIFO section, every open mode.
 #[test]
 fn the_fifo_battery_gets_enotsup_for_every_open() {
-    let job = Job::empty();
-    let inputs = job.path("inputs");
-    std::fs::create_dir(&inputs).unwrap();
-    mkfifo(&inputs.join("pipe"));
-    write_job(
-        &job,
-        &fixture("abuse.wasm"),
-        &["-", "fifo=/inputs/pipe"],
-        Some(&inputs),
-        "    Timeouts: {ExecutionTimeout: 5}\n",
-    );
+    let job = job_with_a_fifo_input("abuse.wasm", &["-", "fifo=/inputs/pipe"]);
     let started = Instant::now();
     let o = job.run(&[]);
     assert!(

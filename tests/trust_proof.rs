@@ -7,7 +7,8 @@ mod common;
 use common::journal::{journal_lines, write_journal};
 use common::{
     assert_code, assert_stderr_has, assert_stdout_has, brine, demo_copy, describe, entries,
-    record_demo_job, replay, replay_job, stderr, stdout, verify, verify_results, EXIT_USAGE, ROOT,
+    record_demo_job, record_wasm_run, replay, replay_job, run_job, stderr, stdout, verify,
+    verify_results, EXIT_USAGE, ROOT,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -155,15 +156,11 @@ fn a_job_journal_does_not_choose_the_job_file() {
 
 fn run_with_receipt(dir: &Path) -> PathBuf {
     let receipt = dir.join("r.json");
-    let o = brine()
-        .arg("run")
-        .arg(dir.join("job.yaml"))
-        .arg("--output")
-        .arg(dir.join("out"))
-        .args(["--deterministic", "--receipt"])
-        .arg(&receipt)
-        .output()
-        .unwrap();
+    let o = run_job(
+        &dir.join("job.yaml"),
+        &dir.join("out"),
+        &["--deterministic", "--receipt", common::s(&receipt)],
+    );
     assert_code(&o, 0);
     receipt
 }
@@ -382,12 +379,7 @@ fn record_does_not_delete_an_existing_partial_file() {
     for planted in ["run.partial", "run.journal.partial"] {
         std::fs::write(dir.path().join(planted), "mine").unwrap();
     }
-    let o = brine()
-        .args(["wasm", "run", "--record"])
-        .arg(&journal)
-        .arg("fixtures/hello.wasm")
-        .output()
-        .unwrap();
+    let o = record_wasm_run(&journal, "fixtures/hello.wasm");
     assert_code(&o, 0);
     for planted in ["run.partial", "run.journal.partial"] {
         assert_eq!(

@@ -133,15 +133,17 @@ fn an_s3_endpoint_that_never_answers_stops_at_the_total_timeout() {
     assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
+/// Runs a guest that loops forever under `timeouts`; returns the job, its
+/// output and how long it took.
+fn run_looping_guest(timeouts: &str) -> (Job, Output, Duration) {
+    let job = staging_job("loop.wasm", &[], None, timeouts);
+    let (o, took) = timed_run(&job, &[]);
+    (job, o, took)
+}
+
 #[test]
 fn a_total_timeout_shorter_than_the_execution_timeout_stops_a_looping_guest() {
-    let job = staging_job(
-        "loop.wasm",
-        &[],
-        None,
-        "{ExecutionTimeout: 60, TotalTimeout: 2}",
-    );
-    let (o, took) = timed_run(&job, &[]);
+    let (job, o, took) = run_looping_guest("{ExecutionTimeout: 60, TotalTimeout: 2}");
     let error = assert_failed(&job, &o, &["Job timed out", "TotalTimeout of 2s"]);
     assert!(!error.contains("Execution timed out"), "{error}");
     assert!(took < Duration::from_secs(15), "took {took:?}");
@@ -150,13 +152,7 @@ fn a_total_timeout_shorter_than_the_execution_timeout_stops_a_looping_guest() {
 
 #[test]
 fn a_shorter_execution_timeout_keeps_bacalhaus_message() {
-    let job = staging_job(
-        "loop.wasm",
-        &[],
-        None,
-        "{ExecutionTimeout: 1, TotalTimeout: 60}",
-    );
-    let (o, took) = timed_run(&job, &[]);
+    let (job, o, took) = run_looping_guest("{ExecutionTimeout: 1, TotalTimeout: 60}");
     assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
     assert_eq!(job.summary()["error"], "Execution timed out");
     assert!(took < Duration::from_secs(15), "took {took:?}");

@@ -247,15 +247,11 @@ pub fn mkfifo(path: &Path) {
 /// journaling it to `dir/job.journal`, which it returns.
 pub fn record_demo_job(dir: &Path) -> PathBuf {
     let journal = dir.join("job.journal");
-    let o = brine()
-        .arg("run")
-        .arg(dir.join("job.yaml"))
-        .arg("--output")
-        .arg(dir.join("rec"))
-        .arg("--record")
-        .arg(&journal)
-        .output()
-        .unwrap();
+    let o = run_job(
+        &dir.join("job.yaml"),
+        &dir.join("rec"),
+        &["--record", s(&journal)],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     journal
 }
@@ -294,6 +290,23 @@ pub fn verify_results(receipt: &Path, results: &Path) -> Output {
         .arg(receipt)
         .arg("--results")
         .arg(results)
+        .output()
+        .unwrap()
+}
+
+/// Runs `brine run JOB --output OUT EXTRA...` with an empty stdin.
+pub fn run_job(job: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", s(job), "--output", s(out)];
+    args.extend_from_slice(extra);
+    run(args)
+}
+
+/// Runs `brine wasm run --record JOURNAL MODULE`.
+pub fn record_wasm_run(journal: &Path, module: &str) -> Output {
+    brine()
+        .args(["wasm", "run", "--record"])
+        .arg(journal)
+        .arg(module)
         .output()
         .unwrap()
 }
