@@ -84,6 +84,15 @@ struct Probe {
     body: String,
 }
 
+impl Probe {
+    /// Asserts a completed request (result 0) answered with `status` and `body`.
+    #[track_caller]
+    fn assert_reply(&self, status: u32, body: &str) {
+        assert_eq!((self.result, self.status), (0, status));
+        assert_eq!(self.body, body);
+    }
+}
+
 fn probe(net: &[&str], args: &[&str]) -> Probe {
     let mut all: Vec<&str> = net.to_vec();
     all.push(PROBE);
@@ -206,8 +215,7 @@ fn redirects_are_followed_only_to_allowed_hosts() {
     assert_eq!(server.targets().len(), 1, "{:?}", server.targets());
     let both = ["--allow-host", "127.0.0.1", "--allow-host", "localhost"];
     let p = probe(&both, &["GET", &to_localhost]);
-    assert_eq!((p.result, p.status), (0, 200));
-    assert_eq!(p.body, "hello from loopback");
+    p.assert_reply(200, "hello from loopback");
     let p = probe(FULL, &["GET", &to_localhost]);
     assert_eq!((p.result, p.status), (0, 200));
 }
@@ -216,8 +224,7 @@ fn redirects_are_followed_only_to_allowed_hosts() {
 fn redirect_chains_stop_after_ten() {
     let server = start_server();
     let p = probe(FULL, &["GET", &server.url("/chain/10")]);
-    assert_eq!((p.result, p.status), (0, 200));
-    assert_eq!(p.body, "end of chain");
+    p.assert_reply(200, "end of chain");
     let p = probe(FULL, &["GET", &server.url("/chain/11")]);
     assert_eq!(p.result, 2, "eleven redirects are a network error");
 }
@@ -421,8 +428,7 @@ fn responses_are_truncated_to_the_guest_buffers() {
 fn status_codes_are_reported_not_errors() {
     let server = start_server();
     let p = probe(FULL, &["GET", &server.url("/status/404")]);
-    assert_eq!((p.result, p.status), (0, 404));
-    assert_eq!(p.body, "status 404");
+    p.assert_reply(404, "status 404");
     let p = probe(FULL, &["GET", &server.url("/status/503"), "--no-status"]);
     assert_eq!(
         (p.result, p.status),
@@ -640,6 +646,16 @@ fn write_job(dir: &Path, url: &str, network: &str, params: &str) -> PathBuf {
     path
 }
 
+/// A job file in `dir` that GETs `/hello` from `server` with `Network: {Type: Full}`.
+fn full_network_hello_job(dir: &Path, server: &Server) -> PathBuf {
+    write_job(
+        dir,
+        &server.url("/hello"),
+        "    Network: {Type: Full}\n",
+        "",
+    )
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
@@ -694,12 +710,7 @@ fn a_job_without_network_fails_naming_the_missing_import() {
 fn brine_run_can_block_private_addresses() {
     let server = start_server();
     let dir = tempfile::tempdir().unwrap();
-    let job = write_job(
-        dir.path(),
-        &server.url("/hello"),
-        "    Network: {Type: Full}\n",
-        "",
-    );
+    let job = full_network_hello_job(dir.path(), &server);
     let out = run_job(&job, &dir.path().join("out"), &["--block-private"]);
     assert_code(&out, 0);
     assert!(read(&dir.path().join("out/stdout")).contains("host not allowed"));
@@ -741,12 +752,7 @@ fn deterministic_jobs_refuse_an_enabled_network() {
 fn a_recorded_job_replays_its_requests() {
     let server = start_server();
     let dir = tempfile::tempdir().unwrap();
-    let job = write_job(
-        dir.path(),
-        &server.url("/hello"),
-        "    Network: {Type: Full}\n",
-        "",
-    );
+    let job = full_network_hello_job(dir.path(), &server);
     let journal = dir.path().join("job.journal");
     let out = run_job(
         &job,
