@@ -643,24 +643,23 @@ def targets() -> list[tuple[str, str, str, str]]:
                      "n/a" if kib is None else f"{kib / 1024:.1f} MiB vs {guest / MiB:.1f} + 8 MiB", "—",
                      verdict(None if kib is None else kib <= limit)))
     for name in BENCHES:
-        b = RESULTS.get(name)
-        if not b:
-            continue
-        r = ratio(b, "brine-fuel", "brine")
-        rows.append((f"fuel-metered `{name}` ≤ 10% slower than unmetered",
-                     "n/a" if r is None else f"{(r - 1) * 100:+.1f}% ({fmt_t(b.timings['brine-fuel'].mean)} vs {fmt_t(b.timings['brine'].mean)})",
-                     "—" if r is None else f"{(b.timings['brine-fuel'].cpu / b.timings['brine'].cpu - 1) * 100:+.1f}%",
-                     verdict(None if r is None else r <= 1.10)))
+        if name in RESULTS:
+            rows.append(overhead_row(RESULTS[name], "brine-fuel", "brine", 1.10,
+                                     f"fuel-metered `{name}` ≤ 10% slower than unmetered"))
     for name in ("det-compute", "det-io"):
-        b = RESULTS.get(name)
-        if not b:
-            continue
-        r = ratio(b, "brine-det", "brine-job")
-        rows.append((f"`{name}`: deterministic + receipt ≤ 5% slower than a plain run",
-                     "n/a" if r is None else f"{(r - 1) * 100:+.1f}% ({fmt_t(b.timings['brine-det'].mean)} vs {fmt_t(b.timings['brine-job'].mean)})",
-                     "—" if r is None else f"{(b.timings['brine-det'].cpu / b.timings['brine-job'].cpu - 1) * 100:+.1f}%",
-                     verdict(None if r is None else r <= 1.05)))
+        if name in RESULTS:
+            rows.append(overhead_row(RESULTS[name], "brine-det", "brine-job", 1.05,
+                                     f"`{name}`: deterministic + receipt ≤ 5% slower than a plain run"))
     return rows
+
+
+def overhead_row(b, variant, base, limit, claim):
+    """One claims row: how much slower `variant` ran than `base` (wall and CPU), pass if ≤ `limit`."""
+    r = ratio(b, variant, base)
+    return (claim,
+            "n/a" if r is None else f"{(r - 1) * 100:+.1f}% ({fmt_t(b.timings[variant].mean)} vs {fmt_t(b.timings[base].mean)})",
+            "—" if r is None else f"{(b.timings[variant].cpu / b.timings[base].cpu - 1) * 100:+.1f}%",
+            verdict(None if r is None else r <= limit))
 
 
 def chart(path: Path):

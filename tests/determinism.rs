@@ -3,7 +3,10 @@
 mod common;
 
 use common::journal::{journal_lines, write_journal};
-use common::{brine, demo_copy, record_demo_job, stderr, stdout, verify};
+use common::{
+    brine, demo_copy, record_demo_job, record_wasm_run, replay, replay_job, stderr, stdout, verify,
+    verify_results,
+};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -69,13 +72,7 @@ fn verify_passes_and_names_what_was_tampered_with() {
             .replace("east", "East"),
     )
     .unwrap();
-    let o = brine()
-        .arg("verify")
-        .arg(&receipt)
-        .arg("--results")
-        .arg(d.join("out"))
-        .output()
-        .unwrap();
+    let o = verify_results(&receipt, &d.join("out"));
     assert_eq!(
         stdout(&o),
         "differs: outputs/outputs/summary.csv: content differs\n"
@@ -155,21 +152,11 @@ fn deterministic_module_runs_repeat_and_seeds_matter() {
 fn a_recorded_run_replays_identically() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("run.journal");
-    let o = brine()
-        .args(["wasm", "run", "--record"])
-        .arg(&journal)
-        .arg("fixtures/time_random.wasm")
-        .output()
-        .unwrap();
+    let o = record_wasm_run(&journal, "fixtures/time_random.wasm");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let recorded = stdout(&o);
     for _ in 0..3 {
-        let o = brine()
-            .arg("replay")
-            .arg(&journal)
-            .arg("fixtures/time_random.wasm")
-            .output()
-            .unwrap();
+        let o = replay(&journal, Some(Path::new("fixtures/time_random.wasm")), &[]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert_eq!(stdout(&o), recorded);
     }
@@ -182,14 +169,7 @@ fn a_recorded_job_replays_to_identical_results() {
     let journal = record_demo_job(d);
     // The input changes after recording; the replay still sees what was recorded.
     std::fs::write(d.join("data/sales.csv"), "region,amount\nnowhere,1\n").unwrap();
-    let o = brine()
-        .arg("replay")
-        .arg(&journal)
-        .arg(d.join("job.yaml"))
-        .arg("--output")
-        .arg(d.join("rep"))
-        .output()
-        .unwrap();
+    let o = replay_job(&journal, Some(&d.join("job.yaml")), &d.join("rep"));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for file in ["stdout", "stderr", "exitCode", "outputs/summary.csv"] {
         assert_eq!(
@@ -204,12 +184,7 @@ fn a_recorded_job_replays_to_identical_results() {
 fn a_divergence_names_the_call_and_what_differed() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("run.journal");
-    let o = brine()
-        .args(["wasm", "run", "--record"])
-        .arg(&journal)
-        .arg("fixtures/hello.wasm")
-        .output()
-        .unwrap();
+    let o = record_wasm_run(&journal, "fixtures/hello.wasm");
     assert_eq!(o.status.code(), Some(0));
     // Make the journal claim the guest's write returned one byte fewer.
     let lines = journal_lines(&journal);
@@ -226,12 +201,7 @@ fn a_divergence_names_the_call_and_what_differed() {
     assert_ne!(lines, edited, "the journal has a write of 14 bytes");
     let tampered: PathBuf = dir.path().join("tampered.journal");
     write_journal(&tampered, &edited);
-    let o = brine()
-        .arg("replay")
-        .arg(&tampered)
-        .arg("fixtures/hello.wasm")
-        .output()
-        .unwrap();
+    let o = replay(&tampered, Some(Path::new("fixtures/hello.wasm")), &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("diverged from the journal at call #"), "{err}");

@@ -166,31 +166,29 @@ fn run_wasi_common_in(
 /// The differences between two runs, described.
 fn differences(brine: &CaseOutput, oracle: &CaseOutput) -> Vec<String> {
     let mut out = Vec::new();
-    if brine.exit_code != oracle.exit_code {
-        out.push(format!(
-            "exit code: brine {} vs wasi-common {}",
-            brine.exit_code, oracle.exit_code
-        ));
-    }
-    if brine.stdout != oracle.stdout {
-        out.push(format!(
-            "stdout: brine {:?} vs wasi-common {:?}",
-            brine.stdout, oracle.stdout
-        ));
-    }
-    if brine.stderr != oracle.stderr {
-        out.push(format!(
-            "stderr: brine {:?} vs wasi-common {:?}",
-            brine.stderr, oracle.stderr
-        ));
-    }
-    if brine.trees != oracle.trees {
-        out.push(format!(
-            "file tree afterwards: brine {:?} vs wasi-common {:?}",
-            brine.trees, oracle.trees
-        ));
-    }
+    note_difference(&mut out, "exit code", &brine.exit_code, &oracle.exit_code);
+    note_difference(&mut out, "stdout", &brine.stdout, &oracle.stdout);
+    note_difference(&mut out, "stderr", &brine.stderr, &oracle.stderr);
+    note_difference(
+        &mut out,
+        "file tree afterwards",
+        &brine.trees,
+        &oracle.trees,
+    );
     out
+}
+
+/// Adds `WHAT: brine A vs wasi-common B` to `out` when the two runs differ in
+/// WHAT (Debug form: an exit code prints as itself, text quoted).
+fn note_difference<T: PartialEq + std::fmt::Debug>(
+    out: &mut Vec<String>,
+    what: &str,
+    brine: &T,
+    oracle: &T,
+) {
+    if brine != oracle {
+        out.push(format!("{what}: brine {brine:?} vs wasi-common {oracle:?}"));
+    }
 }
 
 fn compare_case(module: &Path, spec: &TestSpec) -> Option<String> {

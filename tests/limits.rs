@@ -103,8 +103,7 @@ fn timeout_in_milliseconds() {
     let started = Instant::now();
     let o = wasm_run(["--timeout", "300ms", "fixtures/loop.wasm"]);
     let elapsed = started.elapsed();
-    assert_code(&o, EXIT_TIMEOUT);
-    assert!(stderr(&o).contains("timed out"), "{}", describe(&o));
+    assert_stderr_has(&o, EXIT_TIMEOUT, "timed out");
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }
 
@@ -130,8 +129,7 @@ fn sleeping_past_the_timeout_is_a_timeout() {
     let o = wasm_run(["--timeout", "500ms", s(&path)]);
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
-    assert_code(&o, EXIT_TIMEOUT);
-    assert!(stderr(&o).contains("timed out"), "{}", describe(&o));
+    assert_stderr_has(&o, EXIT_TIMEOUT, "timed out");
 }
 
 #[test]
@@ -211,8 +209,7 @@ fn loop_runs_out_of_fuel() {
 fn fuel_runs_out_before_a_longer_timeout() {
     let started = Instant::now();
     let o = wasm_run(["--fuel", "100000", "--timeout", "10s", "fixtures/loop.wasm"]);
-    assert_code(&o, EXIT_TRAP);
-    assert!(stderr(&o).contains("out of fuel"), "{}", describe(&o));
+    assert_stderr_has(&o, EXIT_TRAP, "out of fuel");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
@@ -342,7 +339,6 @@ fn a_huge_table_is_refused_not_allocated() {
     .unwrap();
     let started = Instant::now();
     let o = wasm_run([module.to_str().unwrap()]);
-    assert_code(&o, 2);
-    assert!(stderr(&o).contains("table"), "{}", describe(&o));
+    assert_stderr_has(&o, 2, "table");
     assert!(started.elapsed() < Duration::from_secs(5));
 }

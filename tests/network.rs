@@ -84,6 +84,15 @@ struct Probe {
     body: String,
 }
 
+impl Probe {
+    /// Asserts a completed request (result 0) answered with `status` and `body`.
+    #[track_caller]
+    fn assert_reply(&self, status: u32, body: &str) {
+        assert_eq!((self.result, self.status), (0, status));
+        assert_eq!(self.body, body);
+    }
+}
+
 fn probe(net: &[&str], args: &[&str]) -> Probe {
     let mut all: Vec<&str> = net.to_vec();
     all.push(PROBE);
@@ -135,12 +144,7 @@ fn a_get_with_full_network_prints_status_200_and_the_body() {
 fn an_allow_list_without_the_host_reports_host_not_allowed() {
     let server = start_server();
     let out = wasm_run(["--allow-host", "other.example", GET, &server.url("/hello")]);
-    assert_code(&out, 1);
-    assert!(
-        stdout(&out).contains("Error making request: host not allowed\n"),
-        "{}",
-        describe(&out)
-    );
+    assert_stdout_has(&out, 1, "Error making request: host not allowed\n");
     assert!(server.requests().is_empty(), "the request must not be sent");
 }
 
@@ -195,12 +199,7 @@ fn allow_list_patterns_match_hosts_ignoring_ports_and_case() {
 #[test]
 fn allow_host_and_network_conflict() {
     let out = wasm_run(["--network", "full", "--allow-host", "x", GET]);
-    assert_code(&out, EXIT_USAGE);
-    assert!(
-        stderr(&out).contains("cannot be used with"),
-        "{}",
-        describe(&out)
-    );
+    assert_stderr_has(&out, EXIT_USAGE, "cannot be used with");
 }
 
 #[test]
@@ -216,8 +215,7 @@ fn redirects_are_followed_only_to_allowed_hosts() {
     assert_eq!(server.targets().len(), 1, "{:?}", server.targets());
     let both = ["--allow-host", "127.0.0.1", "--allow-host", "localhost"];
     let p = probe(&both, &["GET", &to_localhost]);
-    assert_eq!((p.result, p.status), (0, 200));
-    assert_eq!(p.body, "hello from loopback");
+    p.assert_reply(200, "hello from loopback");
     let p = probe(FULL, &["GET", &to_localhost]);
     assert_eq!((p.result, p.status), (0, 200));
 }
@@ -226,8 +224,7 @@ fn redirects_are_followed_only_to_allowed_hosts() {
 fn redirect_chains_stop_after_ten() {
     let server = start_server();
     let p = probe(FULL, &["GET", &server.url("/chain/10")]);
-    assert_eq!((p.result, p.status), (0, 200));
-    assert_eq!(p.body, "end of chain");
+    p.assert_reply(200, "end of chain");
     let p = probe(FULL, &["GET", &server.url("/chain/11")]);
     assert_eq!(p.result, 2, "eleven redirects are a network error");
 }
@@ -431,8 +428,7 @@ fn responses_are_truncated_to_the_guest_buffers() {
 fn status_codes_are_reported_not_errors() {
     let server = start_server();
     let p = probe(FULL, &["GET", &server.url("/status/404")]);
-    assert_eq!((p.result, p.status), (0, 404));
-    assert_eq!(p.body, "status 404");
+    p.assert_reply(404, "status 404");
     let p = probe(FULL, &["GET", &server.url("/status/503"), "--no-status"]);
     assert_eq!(
         (p.result, p.status),
@@ -603,12 +599,7 @@ fn a_run_timeout_stops_a_request_in_flight() {
 #[test]
 fn deterministic_wasm_runs_refuse_the_network() {
     let out = wasm_run(["--deterministic", "--network", "full", GET, "http://x/"]);
-    assert_code(&out, EXIT_USAGE);
-    assert!(
-        stderr(&out).contains("--deterministic runs have no network"),
-        "{}",
-        describe(&out)
-    );
+    assert_stderr_has(&out, EXIT_USAGE, "--deterministic runs have no network");
 }
 
 #[test]
@@ -655,15 +646,14 @@ fn write_job(dir: &Path, url: &str, network: &str, params: &str) -> PathBuf {
     path
 }
 
-fn run_job(job: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "run",
-        job.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    run(args)
+/// A job file in `dir` that GETs `/hello` from `server` with `Network: {Type: Full}`.
+fn full_network_hello_job(dir: &Path, server: &Server) -> PathBuf {
+    write_job(
+        dir,
+        &server.url("/hello"),
+        "    Network: {Type: Full}\n",
+        "",
+    )
 }
 
 fn read(path: &Path) -> String {
@@ -720,12 +710,7 @@ fn a_job_without_network_fails_naming_the_missing_import() {
 fn brine_run_can_block_private_addresses() {
     let server = start_server();
     let dir = tempfile::tempdir().unwrap();
-    let job = write_job(
-        dir.path(),
-        &server.url("/hello"),
-        "    Network: {Type: Full}\n",
-        "",
-    );
+    let job = full_network_hello_job(dir.path(), &server);
     let out = run_job(&job, &dir.path().join("out"), &["--block-private"]);
     assert_code(&out, 0);
     assert!(read(&dir.path().join("out/stdout")).contains("host not allowed"));
@@ -741,11 +726,10 @@ fn deterministic_jobs_refuse_an_enabled_network() {
     let dir = tempfile::tempdir().unwrap();
     let job = write_job(dir.path(), "http://x/", "    Network: {Type: Full}\n", "");
     let out = run_job(&job, &dir.path().join("out"), &["--deterministic"]);
-    assert_code(&out, EXIT_USAGE);
-    assert!(
-        stderr(&out).contains("a deterministic run cannot use the network (Type: Full)"),
-        "{}",
-        describe(&out)
+    assert_stderr_has(
+        &out,
+        EXIT_USAGE,
+        "a deterministic run cannot use the network (Type: Full)",
     );
     assert!(!dir.path().join("out").exists());
     let params = "        Deterministic: true\n";
@@ -768,12 +752,7 @@ fn deterministic_jobs_refuse_an_enabled_network() {
 fn a_recorded_job_replays_its_requests() {
     let server = start_server();
     let dir = tempfile::tempdir().unwrap();
-    let job = write_job(
-        dir.path(),
-        &server.url("/hello"),
-        "    Network: {Type: Full}\n",
-        "",
-    );
+    let job = full_network_hello_job(dir.path(), &server);
     let journal = dir.path().join("job.journal");
     let out = run_job(
         &job,

@@ -13,7 +13,7 @@ use brine::inputs::url::UrlDownload;
 use brine::inputs::{InputSource, StageArea};
 use common::job::{module_job, source_input, Job};
 use common::{describe, ROOT};
-use http_fixture::{Fault, Reply, Server};
+use http_fixture::{Fault, Reply, Request, Server};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Arc;
@@ -148,32 +148,32 @@ fn flaky_ranged_server(body: &[u8], fault: Fault) -> Server {
     })
 }
 
-#[test]
-fn a_truncated_body_resumes_with_a_range_request() {
+/// Serves the CSV with `fault(half its length)` on the first reply, runs a job
+/// that cats it, checks the job got the whole body in two requests, and
+/// returns the half and the requests the server saw.
+fn fetch_past_a_fault(fault: impl FnOnce(usize) -> Fault) -> (usize, Vec<Request>) {
     let body = csv();
     let half = body.len() / 2;
-    let server = flaky_ranged_server(&body, Fault::CloseAfter(half));
+    let server = flaky_ranged_server(&body, fault(half));
     let job = cat_url(&server.url("/data.csv"), "data.csv");
     let o = job.run_quiet(&[]);
     assert_completed(&job, &o);
     assert_eq!(job.read_bytes("stdout"), body);
     let seen = server.requests();
     assert_eq!(seen.len(), 2, "{seen:?}");
+    (half, seen)
+}
+
+#[test]
+fn a_truncated_body_resumes_with_a_range_request() {
+    let (half, seen) = fetch_past_a_fault(Fault::CloseAfter);
     assert_eq!(seen[1].range_start(), Some(half), "{seen:?}");
     assert_eq!(seen[1].header("if-range"), Some("\"v1\""));
 }
 
 #[test]
 fn a_connection_reset_mid_body_is_retried() {
-    let body = csv();
-    let half = body.len() / 2;
-    let server = flaky_ranged_server(&body, Fault::ResetAfter(half));
-    let job = cat_url(&server.url("/data.csv"), "data.csv");
-    let o = job.run_quiet(&[]);
-    assert_completed(&job, &o);
-    assert_eq!(job.read_bytes("stdout"), body);
-    let seen = server.requests();
-    assert_eq!(seen.len(), 2, "{seen:?}");
+    let (half, seen) = fetch_past_a_fault(Fault::ResetAfter);
     // What arrived before the RST is kept unless the kernel dropped it with the reset.
     if let Some(start) = seen[1].range_start() {
         assert!(start > 0 && start <= half, "resumed at {start}");

@@ -8,7 +8,10 @@ mod common;
 
 use assert_cmd::Command;
 use common::job::{inline_tar_gz, local_input, wasm_job, Job};
-use common::{assert_code, assert_no_panic, brine, describe, fixture, stderr, ROOT};
+use common::{
+    assert_code, assert_no_panic, assert_stderr_has, brine, describe, fixture, run_job, stderr,
+    ROOT,
+};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -177,15 +180,11 @@ fn a_receipt_hashes_the_module_bytes_that_ran() {
         "",
     ));
     let receipt = job.path("receipt.json");
-    let o = brine()
-        .arg("run")
-        .arg(job.path("job.yaml"))
-        .arg("--output")
-        .arg(job.path("out"))
-        .arg("--receipt")
-        .arg(&receipt)
-        .output()
-        .unwrap();
+    let o = run_job(
+        &job.path("job.yaml"),
+        &job.path("out"),
+        &["--receipt", common::s(&receipt)],
+    );
     assert_code(&o, 0);
     let text = std::fs::read_to_string(&receipt).unwrap();
     let expected = blake3::hash(&hello_wasm()).to_hex().to_string();
@@ -293,8 +292,7 @@ fn a_start_function_loop_stops_at_the_timeout() {
     let entry = write_wat(dir.path(), "loop.wasm", START_LOOP);
     let o = within_seconds(|| wasm_run(["--timeout", "1s"]).arg(&entry).output().unwrap());
     assert_no_panic(&o);
-    assert_code(&o, common::EXIT_TIMEOUT);
-    assert!(stderr(&o).contains("timed out"), "{}", describe(&o));
+    assert_stderr_has(&o, common::EXIT_TIMEOUT, "timed out");
 
     let main = write_wat(dir.path(), "main.wasm", IMPORTS_LIB);
     let o = within_seconds(|| {
@@ -354,12 +352,7 @@ fn a_start_function_still_runs_first_and_stays_hidden() {
         .arg(&module)
         .output()
         .unwrap();
-    assert_code(&o, common::EXIT_USAGE);
-    assert!(
-        stderr(&o).contains("exported functions: get (choose"),
-        "{}",
-        describe(&o)
-    );
+    assert_stderr_has(&o, common::EXIT_USAGE, "exported functions: get (choose");
 
     // No other module can import it to run the start function again ...
     let importer = write_wat(
@@ -372,12 +365,7 @@ fn a_start_function_still_runs_first_and_stays_hidden() {
         .arg(&importer)
         .output()
         .unwrap();
-    assert_code(&o, common::EXIT_USAGE);
-    assert!(
-        stderr(&o).contains("does not export it"),
-        "{}",
-        describe(&o)
-    );
+    assert_stderr_has(&o, common::EXIT_USAGE, "does not export it");
 
     // ... and a module cannot claim the name to keep its start function out of reach.
     let squatter = write_wat(
@@ -389,8 +377,7 @@ fn a_start_function_still_runs_first_and_stays_hidden() {
         .arg(&squatter)
         .output()
         .unwrap();
-    assert_code(&o, common::EXIT_USAGE);
-    assert!(stderr(&o).contains("reserves"), "{}", describe(&o));
+    assert_stderr_has(&o, common::EXIT_USAGE, "reserves");
 }
 
 // ------------------------------------------------ item 9: one memory budget
@@ -478,12 +465,7 @@ fn memory_grow_fails_once_all_memories_together_reach_the_limit() {
         .arg(&module)
         .output()
         .unwrap();
-    assert_code(&o, common::EXIT_TRAP);
-    assert!(
-        stderr(&o).contains("note: the guest was refused memory: the guest's memories and tables need more than the memory limit"),
-        "{}",
-        describe(&o)
-    );
+    assert_stderr_has(&o, common::EXIT_TRAP, "note: the guest was refused memory: the guest's memories and tables need more than the memory limit");
 }
 
 #[test]

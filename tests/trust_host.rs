@@ -148,14 +148,14 @@ fn assert_failed_on_the_disk_limit(job: &Job, o: &Output, limit: &str) {
     );
 }
 
+/// The job's task resources: a 1 MiB disk limit.
+const DISK_1MIB: &str = "    Resources: {Disk: 1MiB}\n";
+
 /// Item 10: a one-byte write at offset 16 TiB would make a sparse file the
 /// publisher copies as 16 TiB of zeros; it counts its apparent size and is refused.
 #[test]
 fn a_one_byte_write_at_16_tib_gets_enospc_and_fails_the_job() {
-    let (job, o) = run_module(
-        &pwrite_guest(16 << 40, 1, 1),
-        "    Resources: {Disk: 1MiB}\n",
-    );
+    let (job, o) = run_module(&pwrite_guest(16 << 40, 1, 1), DISK_1MIB);
     assert_failed_on_the_disk_limit(&job, &o, "1 MiB");
 }
 
@@ -169,20 +169,14 @@ fn without_resources_disk_the_default_limit_still_refuses_16_tib() {
 /// Item 10: 2 MiB of writes under `Disk: 1MiB` end in ENOSPC and a failed job.
 #[test]
 fn writing_2_mib_under_a_1_mib_limit_gets_enospc_and_fails_the_job() {
-    let (job, o) = run_module(
-        &pwrite_guest(0, 64 * 1024, 2 << 20),
-        "    Resources: {Disk: 1MiB}\n",
-    );
+    let (job, o) = run_module(&pwrite_guest(0, 64 * 1024, 2 << 20), DISK_1MIB);
     assert_failed_on_the_disk_limit(&job, &o, "1 MiB");
 }
 
 /// Item 10: a guest that stays under the limit is unaffected, up to the last byte.
 #[test]
 fn a_guest_under_the_disk_limit_is_unaffected() {
-    let (job, o) = run_module(
-        &pwrite_guest(0, 64 * 1024, 1 << 20),
-        "    Resources: {Disk: 1MiB}\n",
-    );
+    let (job, o) = run_module(&pwrite_guest(0, 64 * 1024, 1 << 20), DISK_1MIB);
     assert_eq!(job.read("exitCode"), "0", "{}", describe(&o));
     assert_eq!(job.summary()["status"], "completed", "{}", describe(&o));
     let written = std::fs::metadata(job.path("out/outputs/big.bin")).unwrap();
@@ -199,7 +193,7 @@ fn the_disk_battery_gets_enospc_everywhere_and_the_job_names_the_limit() {
         &fixture("abuse.wasm"),
         &["-", "disk=/outputs"],
         None,
-        "    Resources: {Disk: 1MiB}\n",
+        DISK_1MIB,
     );
     let o = job.run(&[]);
     assert_battery_passed(&job, &o, 10);
@@ -211,21 +205,28 @@ fn the_disk_battery_gets_enospc_everywhere_and_the_job_names_the_limit() {
         .starts_with("the guest reached the disk limit of 1 MiB (Resources.Disk)"));
 }
 
-/// Item 11: a FIFO in a local input blocked the guest's open forever, past
-/// ExecutionTimeout. Now the open fails at once with ENOTSUP and the run ends.
-#[test]
-fn a_fifo_in_an_input_is_refused_at_once_and_never_outlives_the_timeout() {
+/// A job running fixture `module` with `params`, its local input a directory
+/// holding one FIFO (`/inputs/pipe`), under a 5 s ExecutionTimeout.
+fn job_with_a_fifo_input(module: &str, params: &[&str]) -> Job {
     let job = Job::empty();
     let inputs = job.path("inputs");
     std::fs::create_dir(&inputs).unwrap();
     mkfifo(&inputs.join("pipe"));
     write_job(
         &job,
-        &fixture("cat_file.wasm"),
-        &["/inputs/pipe"],
+        &fixture(module),
+        params,
         Some(&inputs),
         "    Timeouts: {ExecutionTimeout: 5}\n",
     );
+    job
+}
+
+/// Item 11: a FIFO in a local input blocked the guest's open forever, past
+/// ExecutionTimeout. Now the open fails at once with ENOTSUP and the run ends.
+#[test]
+fn a_fifo_in_an_input_is_refused_at_once_and_never_outlives_the_timeout() {
+    let job = job_with_a_fifo_input("cat_file.wasm", &["/inputs/pipe"]);
     let started = Instant::now();
     let o = job.run(&[]);
     assert!(
@@ -246,17 +247,7 @@ fn a_fifo_in_an_input_is_refused_at_once_and_never_outlives_the_timeout() {
 /// Item 11, the guest's side: the battery's FIFO section, every open mode.
 #[test]
 fn the_fifo_battery_gets_enotsup_for_every_open() {
-    let job = Job::empty();
-    let inputs = job.path("inputs");
-    std::fs::create_dir(&inputs).unwrap();
-    mkfifo(&inputs.join("pipe"));
-    write_job(
-        &job,
-        &fixture("abuse.wasm"),
-        &["-", "fifo=/inputs/pipe"],
-        Some(&inputs),
-        "    Timeouts: {ExecutionTimeout: 5}\n",
-    );
+    let job = job_with_a_fifo_input("abuse.wasm", &["-", "fifo=/inputs/pipe"]);
     let started = Instant::now();
     let o = job.run(&[]);
     assert!(

@@ -6,8 +6,9 @@ mod common;
 
 use common::journal::{journal_lines, write_journal};
 use common::{
-    assert_code, brine, demo_copy, describe, entries, record_demo_job, stderr, stdout, verify,
-    EXIT_USAGE, ROOT,
+    assert_code, assert_stderr_has, assert_stdout_has, brine, demo_copy, describe, entries,
+    record_demo_job, record_wasm_run, replay, replay_job, run_job, stderr, stdout, verify,
+    verify_results, EXIT_USAGE, ROOT,
 };
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -68,19 +69,6 @@ fn record_writer() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (dir, module, journal)
 }
 
-/// Runs `brine replay JOURNAL [MODULE] [--dir HOST::GUEST]...`.
-fn replay(journal: &Path, module: Option<&Path>, dirs: &[(&Path, &str)]) -> Output {
-    let mut cmd = brine();
-    cmd.arg("replay").arg(journal);
-    if let Some(module) = module {
-        cmd.arg(module);
-    }
-    for (host, guest) in dirs {
-        cmd.arg("--dir").arg(format!("{}::{guest}", host.display()));
-    }
-    cmd.output().unwrap()
-}
-
 #[test]
 fn a_journal_edited_to_point_its_dirs_elsewhere_writes_nothing_there() {
     let (dir, module, journal) = record_writer();
@@ -93,12 +81,7 @@ fn a_journal_edited_to_point_its_dirs_elsewhere_writes_nothing_there() {
 
     // As the journal alone would have it: refused, nothing written.
     let o = replay(&edited, None, &[]);
-    assert_code(&o, EXIT_USAGE);
-    assert!(
-        stderr(&o).contains("give the module (brine replay"),
-        "{}",
-        describe(&o)
-    );
+    assert_stderr_has(&o, EXIT_USAGE, "give the module (brine replay");
     let o = replay(&edited, Some(&module), &[]);
     assert_code(&o, EXIT_USAGE);
     assert_eq!(
@@ -166,33 +149,18 @@ fn a_job_journal_does_not_choose_the_job_file() {
     let dir = demo_copy();
     let d = dir.path();
     let journal = record_demo_job(d);
-    let o = brine()
-        .arg("replay")
-        .arg(&journal)
-        .arg("--output")
-        .arg(d.join("rep"))
-        .output()
-        .unwrap();
-    assert_code(&o, EXIT_USAGE);
-    assert!(
-        stderr(&o).contains("give its job file (brine replay"),
-        "{}",
-        describe(&o)
-    );
+    let o = replay_job(&journal, None, &d.join("rep"));
+    assert_stderr_has(&o, EXIT_USAGE, "give its job file (brine replay");
     assert!(!d.join("rep").exists());
 }
 
 fn run_with_receipt(dir: &Path) -> PathBuf {
     let receipt = dir.join("r.json");
-    let o = brine()
-        .arg("run")
-        .arg(dir.join("job.yaml"))
-        .arg("--output")
-        .arg(dir.join("out"))
-        .args(["--deterministic", "--receipt"])
-        .arg(&receipt)
-        .output()
-        .unwrap();
+    let o = run_job(
+        &dir.join("job.yaml"),
+        &dir.join("out"),
+        &["--deterministic", "--receipt", common::s(&receipt)],
+    );
     assert_code(&o, 0);
     receipt
 }
@@ -284,13 +252,7 @@ fn a_receipt_output_path_outside_the_results_is_refused() {
     let bad = tampered(&receipt, "escape.json", |r| {
         r["partitions"][0]["outputs"] = serde_json::json!({ "../secret": digest });
     });
-    let o = brine()
-        .arg("verify")
-        .arg(&bad)
-        .arg("--results")
-        .arg(d.join("out"))
-        .output()
-        .unwrap();
+    let o = verify_results(&bad, &d.join("out"));
     assert_refused(
         &o,
         "escape.json is not a valid brine receipt: output path `../secret` is not a relative \
@@ -315,19 +277,8 @@ fn verify_does_not_read_results_through_a_link_out_of_dir() {
     let out = d.join("out");
     std::fs::rename(out.join("outputs"), d.join("moved")).unwrap();
     std::os::unix::fs::symlink(d.join("moved"), out.join("outputs")).unwrap();
-    let o = brine()
-        .arg("verify")
-        .arg(&receipt)
-        .arg("--results")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_code(&o, 1);
-    assert!(
-        stdout(&o).contains("resolves outside the results directory"),
-        "{}",
-        describe(&o)
-    );
+    let o = verify_results(&receipt, &out);
+    assert_stdout_has(&o, 1, "resolves outside the results directory");
 }
 
 #[test]
@@ -428,12 +379,7 @@ fn record_does_not_delete_an_existing_partial_file() {
     for planted in ["run.partial", "run.journal.partial"] {
         std::fs::write(dir.path().join(planted), "mine").unwrap();
     }
-    let o = brine()
-        .args(["wasm", "run", "--record"])
-        .arg(&journal)
-        .arg("fixtures/hello.wasm")
-        .output()
-        .unwrap();
+    let o = record_wasm_run(&journal, "fixtures/hello.wasm");
     assert_code(&o, 0);
     for planted in ["run.partial", "run.journal.partial"] {
         assert_eq!(

@@ -476,12 +476,7 @@ fn a_reserved_result_name_is_refused_at_validation() {
     let job = write_file(tmp.path(), "job.yaml", job_yaml(&hello, extra));
     let out = tmp.path().join("out");
     let o = run_job(&job, &out, &[]);
-    assert_code(&o, EXIT_USAGE);
-    assert!(
-        stderr(&o).contains("`brine.json` is reserved"),
-        "{}",
-        describe(&o)
-    );
+    assert_stderr_has(&o, EXIT_USAGE, "`brine.json` is reserved");
     assert!(!out.exists());
 }
 

@@ -54,16 +54,23 @@ fn trickling_server(length: usize) -> String {
     server.url("/slow.csv")
 }
 
-#[test]
-fn a_trickling_download_stops_at_the_total_timeout() {
+/// A job that cats `/inputs/slow.csv`, downloaded from a trickling server,
+/// under `timeouts`; returns the URL and the job.
+fn trickling_download_job(timeouts: &str) -> (String, Job) {
     let url = trickling_server(1000);
     let source = format!("{{Type: urlDownload, Params: {{URL: '{url}'}}}}");
     let job = staging_job(
         "cat_file.wasm",
         &["/inputs/slow.csv"],
         Some(&source),
-        "{ExecutionTimeout: 5, TotalTimeout: 3}",
+        timeouts,
     );
+    (url, job)
+}
+
+#[test]
+fn a_trickling_download_stops_at_the_total_timeout() {
+    let (url, job) = trickling_download_job("{ExecutionTimeout: 5, TotalTimeout: 3}");
     let (o, took) = timed_run(&job, &[]);
     assert_failed(
         &job,
@@ -80,14 +87,7 @@ fn a_trickling_download_stops_at_the_total_timeout() {
 
 #[test]
 fn without_a_total_timeout_staging_stops_at_the_staging_timeout() {
-    let url = trickling_server(1000);
-    let source = format!("{{Type: urlDownload, Params: {{URL: '{url}'}}}}");
-    let job = staging_job(
-        "cat_file.wasm",
-        &["/inputs/slow.csv"],
-        Some(&source),
-        "{ExecutionTimeout: 5}",
-    );
+    let (url, job) = trickling_download_job("{ExecutionTimeout: 5}");
     // The read timeout is longer than the deadline: the deadline must cut the read short.
     let (o, took) = timed_run(&job, &["--staging-timeout", "2s", "--read-timeout", "60s"]);
     assert_failed(
@@ -133,15 +133,17 @@ fn an_s3_endpoint_that_never_answers_stops_at_the_total_timeout() {
     assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
+/// Runs a guest that loops forever under `timeouts`; returns the job, its
+/// output and how long it took.
+fn run_looping_guest(timeouts: &str) -> (Job, Output, Duration) {
+    let job = staging_job("loop.wasm", &[], None, timeouts);
+    let (o, took) = timed_run(&job, &[]);
+    (job, o, took)
+}
+
 #[test]
 fn a_total_timeout_shorter_than_the_execution_timeout_stops_a_looping_guest() {
-    let job = staging_job(
-        "loop.wasm",
-        &[],
-        None,
-        "{ExecutionTimeout: 60, TotalTimeout: 2}",
-    );
-    let (o, took) = timed_run(&job, &[]);
+    let (job, o, took) = run_looping_guest("{ExecutionTimeout: 60, TotalTimeout: 2}");
     let error = assert_failed(&job, &o, &["Job timed out", "TotalTimeout of 2s"]);
     assert!(!error.contains("Execution timed out"), "{error}");
     assert!(took < Duration::from_secs(15), "took {took:?}");
@@ -150,13 +152,7 @@ fn a_total_timeout_shorter_than_the_execution_timeout_stops_a_looping_guest() {
 
 #[test]
 fn a_shorter_execution_timeout_keeps_bacalhaus_message() {
-    let job = staging_job(
-        "loop.wasm",
-        &[],
-        None,
-        "{ExecutionTimeout: 1, TotalTimeout: 60}",
-    );
-    let (o, took) = timed_run(&job, &[]);
+    let (job, o, took) = run_looping_guest("{ExecutionTimeout: 1, TotalTimeout: 60}");
     assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
     assert_eq!(job.summary()["error"], "Execution timed out");
     assert!(took < Duration::from_secs(15), "took {took:?}");

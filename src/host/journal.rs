@@ -316,17 +316,10 @@ mod tests {
     fn journals_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j");
-        let header = Header {
-            format: FORMAT.to_string(),
-            brine_version: "0".to_string(),
-            invocation: Invocation::Job {
-                job_file: "job.yaml".into(),
-                job_hash: "h".to_string(),
-                argv: vec![String::new()],
-                env: vec![("A".to_string(), "1".to_string())],
-            },
-            deterministic: false,
-        };
+        let header = job_header(
+            vec![String::new()],
+            vec![("A".to_string(), "1".to_string())],
+        );
         let entries = vec![Entry {
             call: "clock_time".to_string(),
             args: "realtime".to_string(),
@@ -336,19 +329,23 @@ mod tests {
         assert_eq!(read(&path).unwrap(), (header, entries));
     }
 
-    fn header_line() -> String {
-        let header = Header {
+    /// A journal header for a recorded job with this `argv` and `env`.
+    fn job_header(argv: Vec<String>, env: Vec<(String, String)>) -> Header {
+        Header {
             format: FORMAT.to_string(),
             brine_version: "0".to_string(),
             invocation: Invocation::Job {
                 job_file: "job.yaml".into(),
                 job_hash: "h".to_string(),
-                argv: Vec::new(),
-                env: Vec::new(),
+                argv,
+                env,
             },
             deterministic: false,
-        };
-        serde_json::to_string(&header).unwrap()
+        }
+    }
+
+    fn header_line() -> String {
+        serde_json::to_string(&job_header(Vec::new(), Vec::new())).unwrap()
     }
 
     fn read_text(

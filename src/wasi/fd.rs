@@ -73,7 +73,7 @@ pub fn fd_write(
     out: u32,
 ) -> WasiResult<()> {
     let handle = handle_with(ctx, fd, rights::FD_WRITE)?;
-    let total = gather(m, iovs, n, |data| ctx.host.write(handle, data))?;
+    let total = transfer(m, iovs, n, 0, |data, _| ctx.host.write(handle, data))?;
     mem::write_u32(m, out, total)
 }
 wasi_fn!(link_fd_write: with_memory fd_write(fd, iovs, n, out));
@@ -90,11 +90,8 @@ pub fn fd_pwrite(
     out: u32,
 ) -> WasiResult<()> {
     let handle = handle_with(ctx, fd, rights::FD_WRITE | rights::FD_SEEK)?;
-    let mut at = offset;
-    let total = gather(m, iovs, n, |data| {
-        let written = ctx.host.pwrite(handle, data, at)?;
-        at = at.saturating_add(written as u64);
-        Ok(written)
+    let total = transfer(m, iovs, n, offset, |data, at| {
+        ctx.host.pwrite(handle, data, at)
     })?;
     mem::write_u32(m, out, total)
 }
@@ -111,7 +108,7 @@ pub fn fd_read(
     out: u32,
 ) -> WasiResult<()> {
     let handle = handle_with(ctx, fd, rights::FD_READ)?;
-    let total = scatter(m, iovs, n, |buf| ctx.host.read(handle, buf))?;
+    let total = transfer(m, iovs, n, 0, |buf, _| ctx.host.read(handle, buf))?;
     mem::write_u32(m, out, total)
 }
 wasi_fn!(link_fd_read: with_memory_blocking fd_read(fd, iovs, n, out));
@@ -128,11 +125,8 @@ pub fn fd_pread(
     out: u32,
 ) -> WasiResult<()> {
     let handle = handle_with(ctx, fd, rights::FD_READ | rights::FD_SEEK)?;
-    let mut at = offset;
-    let total = scatter(m, iovs, n, |buf| {
-        let read = ctx.host.pread(handle, buf, at)?;
-        at = at.saturating_add(read as u64);
-        Ok(read)
+    let total = transfer(m, iovs, n, offset, |buf, at| {
+        ctx.host.pread(handle, buf, at)
     })?;
     mem::write_u32(m, out, total)
 }
@@ -150,51 +144,31 @@ fn check_iovecs(m: &[u8], iovs: u32, n: u32) -> WasiResult<()> {
     Ok(())
 }
 
-/// Feeds each guest iovec to `write` until one is short; an error after some
-/// bytes went out is reported as the short count, as POSIX `writev` does.
-fn gather(
-    m: &[u8],
-    iovs: u32,
-    n: u32,
-    mut write: impl FnMut(&[u8]) -> WasiResult<usize>,
-) -> WasiResult<u32> {
-    check_iovecs(m, iovs, n)?;
-    let mut total: u32 = 0;
-    for i in 0..n {
-        let (buf, len) = mem::read_iovec(m, iovs, i)?;
-        let data = mem::slice(m, buf, len)?;
-        let written = match write(data) {
-            Ok(w) => w,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        total = total.saturating_add(written as u32);
-        if written < data.len() {
-            break;
-        }
-    }
-    Ok(total)
-}
-
-/// Fills each guest iovec from `read` until one comes back short.
-fn scatter(
+/// Moves bytes between the host and each guest iovec in turn (`op` reads
+/// into or writes from it) until one is short; an error after some bytes
+/// moved is reported as the short count, as POSIX `readv`/`writev` do. `at`
+/// is the file offset of the first byte for the positioned calls
+/// (`fd_pread`/`fd_pwrite`); it advances by what each call moved.
+fn transfer(
     m: &mut [u8],
     iovs: u32,
     n: u32,
-    mut read: impl FnMut(&mut [u8]) -> WasiResult<usize>,
+    mut at: u64,
+    mut op: impl FnMut(&mut [u8], u64) -> WasiResult<usize>,
 ) -> WasiResult<u32> {
     check_iovecs(m, iovs, n)?;
     let mut total: u32 = 0;
     for i in 0..n {
         let (buf, len) = mem::read_iovec(m, iovs, i)?;
-        let target = mem::slice_mut(m, buf, len)?;
-        let got = match read(target) {
-            Ok(g) => g,
+        let chunk = mem::slice_mut(m, buf, len)?;
+        let moved = match op(chunk, at) {
+            Ok(moved) => moved,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
         };
-        total = total.saturating_add(got as u32);
-        if got < len as usize {
+        total = total.saturating_add(moved as u32);
+        at = at.saturating_add(moved as u64);
+        if moved < len as usize {
             break;
         }
     }

@@ -50,6 +50,20 @@ fn dir_with(ctx: &mut WasiCtx, fd: u32, needed: u64) -> WasiResult<(Handle, u64)
     Ok((entry.handle, entry.rights_inheriting))
 }
 
+/// The directory handle of `fd` (which must hold `needed`) and the guest
+/// path `(ptr, len)` it names: the checks every one-path call starts with,
+/// in the order that decides which errno wins.
+fn dir_and_path<'m>(
+    ctx: &mut WasiCtx,
+    m: &'m [u8],
+    fd: u32,
+    needed: u64,
+    path: (u32, u32),
+) -> WasiResult<(Handle, &'m str)> {
+    let (dir, _) = dir_with(ctx, fd, needed)?;
+    Ok((dir, read_path(m, path.0, path.1)?))
+}
+
 /// Reads a guest path; an embedded NUL can never name a file (`EINVAL`, as
 /// POSIX strings cannot hold one), and bytes that are not UTF-8 are `EILSEQ`.
 fn read_path(m: &[u8], ptr: u32, len: u32) -> WasiResult<&str> {
@@ -201,8 +215,7 @@ pub fn path_create_directory(
     fd: u32,
     path: (u32, u32),
 ) -> WasiResult<()> {
-    let (dir, _) = dir_with(ctx, fd, rights::PATH_CREATE_DIRECTORY)?;
-    let path = read_path(m, path.0, path.1)?;
+    let (dir, path) = dir_and_path(ctx, m, fd, rights::PATH_CREATE_DIRECTORY, path)?;
     ctx.host.create_dir_at(dir, path)
 }
 wasi_fn!(link_path_create_directory: with_memory "path_create_directory"(fd, path, len)
@@ -216,8 +229,7 @@ pub fn path_remove_directory(
     fd: u32,
     path: (u32, u32),
 ) -> WasiResult<()> {
-    let (dir, _) = dir_with(ctx, fd, rights::PATH_REMOVE_DIRECTORY)?;
-    let path = read_path(m, path.0, path.1)?;
+    let (dir, path) = dir_and_path(ctx, m, fd, rights::PATH_REMOVE_DIRECTORY, path)?;
     ctx.host.remove_dir_at(dir, path)
 }
 wasi_fn!(link_path_remove_directory: with_memory "path_remove_directory"(fd, path, len)
@@ -231,8 +243,7 @@ pub fn path_unlink_file(
     fd: u32,
     path: (u32, u32),
 ) -> WasiResult<()> {
-    let (dir, _) = dir_with(ctx, fd, rights::PATH_UNLINK_FILE)?;
-    let path = read_path(m, path.0, path.1)?;
+    let (dir, path) = dir_and_path(ctx, m, fd, rights::PATH_UNLINK_FILE, path)?;
     ctx.host.unlink_at(dir, path)
 }
 wasi_fn!(link_path_unlink_file: with_memory "path_unlink_file"(fd, path, len)
@@ -279,8 +290,7 @@ pub fn path_readlink(
     len: u32,
     out: u32,
 ) -> WasiResult<()> {
-    let (dir, _) = dir_with(ctx, fd, rights::PATH_READLINK)?;
-    let path = read_path(m, path.0, path.1)?;
+    let (dir, path) = dir_and_path(ctx, m, fd, rights::PATH_READLINK, path)?;
     let target = ctx.host.read_link_at(dir, path)?;
     let take = target.len().min(len as usize);
     mem::write_bytes(m, buf, &target[..take])?;
@@ -299,8 +309,7 @@ pub fn path_filestat_set_times(
     path: (u32, u32),
     (atim, mtim, fst): (u64, u64, u32),
 ) -> WasiResult<()> {
-    let (dir, _) = dir_with(ctx, fd, rights::PATH_FILESTAT_SET_TIMES)?;
-    let path = read_path(m, path.0, path.1)?;
+    let (dir, path) = dir_and_path(ctx, m, fd, rights::PATH_FILESTAT_SET_TIMES, path)?;
     let (atim, mtim) = decode_set_times(atim, mtim, fst)?;
     check_lookup_flags(flags)?;
     let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;

@@ -76,27 +76,14 @@ pub const FILE_BASE: u64 = FD_DATASYNC
     | FD_FILESTAT_SET_TIMES
     | POLL_FD_READWRITE;
 
-/// Rights of a directory descriptor.
-pub const DIRECTORY_BASE: u64 = FD_FDSTAT_SET_FLAGS
+/// Rights of a directory descriptor: every `path_*` right, plus the fd rights a directory can use.
+pub const DIRECTORY_BASE: u64 = PATH_RIGHTS
+    | FD_FDSTAT_SET_FLAGS
     | FD_SYNC
     | FD_ADVISE
-    | PATH_CREATE_DIRECTORY
-    | PATH_CREATE_FILE
-    | PATH_LINK_SOURCE
-    | PATH_LINK_TARGET
-    | PATH_OPEN
     | FD_READDIR
-    | PATH_READLINK
-    | PATH_RENAME_SOURCE
-    | PATH_RENAME_TARGET
-    | PATH_FILESTAT_GET
-    | PATH_FILESTAT_SET_SIZE
-    | PATH_FILESTAT_SET_TIMES
     | FD_FILESTAT_GET
-    | FD_FILESTAT_SET_TIMES
-    | PATH_SYMLINK
-    | PATH_REMOVE_DIRECTORY
-    | PATH_UNLINK_FILE;
+    | FD_FILESTAT_SET_TIMES;
 
 /// Rights of stdin, stdout and stderr.
 pub const STDIO: u64 =

@@ -121,6 +121,20 @@ pub fn assert_code(o: &Output, code: i32) {
     assert_eq!(o.status.code(), Some(code), "{}", describe(o));
 }
 
+/// Asserts the exit status and that stderr mentions `needle`.
+#[track_caller]
+pub fn assert_stderr_has(o: &Output, code: i32, needle: &str) {
+    assert_code(o, code);
+    assert!(stderr(o).contains(needle), "{}", describe(o));
+}
+
+/// Asserts the exit status and that stdout mentions `needle`.
+#[track_caller]
+pub fn assert_stdout_has(o: &Output, code: i32, needle: &str) {
+    assert_code(o, code);
+    assert!(stdout(o).contains(needle), "{}", describe(o));
+}
+
 /// Asserts exit status, exact stdout and exact stderr.
 #[track_caller]
 pub fn assert_exact(o: &Output, code: i32, out: &str, err: &str) {
@@ -235,15 +249,11 @@ pub fn mkfifo(path: &Path) {
 /// journaling it to `dir/job.journal`, which it returns.
 pub fn record_demo_job(dir: &Path) -> PathBuf {
     let journal = dir.join("job.journal");
-    let o = brine()
-        .arg("run")
-        .arg(dir.join("job.yaml"))
-        .arg("--output")
-        .arg(dir.join("rec"))
-        .arg("--record")
-        .arg(&journal)
-        .output()
-        .unwrap();
+    let o = run_job(
+        &dir.join("job.yaml"),
+        &dir.join("rec"),
+        &["--record", s(&journal)],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     journal
 }
@@ -275,6 +285,57 @@ pub fn verify(args: &[&Path]) -> Output {
     brine().arg("verify").args(args).output().unwrap()
 }
 
+/// Runs `brine verify RECEIPT --results RESULTS`.
+pub fn verify_results(receipt: &Path, results: &Path) -> Output {
+    brine()
+        .arg("verify")
+        .arg(receipt)
+        .arg("--results")
+        .arg(results)
+        .output()
+        .unwrap()
+}
+
+/// Runs `brine run JOB --output OUT EXTRA...` with an empty stdin.
+pub fn run_job(job: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", s(job), "--output", s(out)];
+    args.extend_from_slice(extra);
+    run(args)
+}
+
+/// Runs `brine wasm run --record JOURNAL MODULE`.
+pub fn record_wasm_run(journal: &Path, module: &str) -> Output {
+    brine()
+        .args(["wasm", "run", "--record"])
+        .arg(journal)
+        .arg(module)
+        .output()
+        .unwrap()
+}
+
+/// Runs `brine replay JOURNAL [MODULE] [--dir HOST::GUEST]...`.
+pub fn replay(journal: &Path, module: Option<&Path>, dirs: &[(&Path, &str)]) -> Output {
+    let mut cmd = brine();
+    cmd.arg("replay").arg(journal);
+    if let Some(module) = module {
+        cmd.arg(module);
+    }
+    for (host, guest) in dirs {
+        cmd.arg("--dir").arg(format!("{}::{guest}", host.display()));
+    }
+    cmd.output().unwrap()
+}
+
+/// Runs `brine replay JOURNAL [JOB] --output OUT` (a recorded job).
+pub fn replay_job(journal: &Path, job: Option<&Path>, out: &Path) -> Output {
+    let mut cmd = brine();
+    cmd.arg("replay").arg(journal);
+    if let Some(job) = job {
+        cmd.arg(job);
+    }
+    cmd.arg("--output").arg(out).output().unwrap()
+}
+
 /// Deterministic pseudo-random bytes (xorshift64*), every byte value likely.
 pub fn pseudo_random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;
@@ -300,22 +361,6 @@ pub fn s(path: &Path) -> &str {
 
 /// Standard base64 with padding, for `data:` URLs in test jobs.
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

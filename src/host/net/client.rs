@@ -428,26 +428,15 @@ mod tests {
     fn locations_resolve_against_the_request() {
         let base = uri("http://a.example:8080/dir/page?q=1");
         let resolve = |l: &str| resolve_location(&base, l).map(|u| u.to_string());
-        assert_eq!(
-            resolve("https://b.example/x").as_deref(),
-            Some("https://b.example/x")
-        );
-        assert_eq!(
-            resolve("//c.example/y").as_deref(),
-            Some("http://c.example/y")
-        );
-        assert_eq!(
-            resolve("/root").as_deref(),
-            Some("http://a.example:8080/root")
-        );
-        assert_eq!(
-            resolve("next").as_deref(),
-            Some("http://a.example:8080/dir/next")
-        );
-        assert_eq!(
-            resolve("?p=2").as_deref(),
-            Some("http://a.example:8080/dir/page?p=2")
-        );
+        for (location, want) in [
+            ("https://b.example/x", "https://b.example/x"),
+            ("//c.example/y", "http://c.example/y"),
+            ("/root", "http://a.example:8080/root"),
+            ("next", "http://a.example:8080/dir/next"),
+            ("?p=2", "http://a.example:8080/dir/page?p=2"),
+        ] {
+            assert_eq!(resolve(location).as_deref(), Some(want), "{location}");
+        }
         assert_eq!(resolve("ftp://x/"), None);
     }
 
