@@ -45,9 +45,9 @@ pub fn run_script(name: &str, text: &str, options: &Options) -> Result<ScriptRep
     lexer.allow_confusing_unicode(true);
     let buffer = ParseBuffer::new_with_lexer(lexer).map_err(parse_error)?;
     let wast: Wast<'_> = parser::parse(&buffer).map_err(parse_error)?;
-    let mut session = Session::new(options, &pragmas).map_err(|message| WastError::Internal {
+    let mut session = Session::new(options, &pragmas).map_err(|source| WastError::Spectest {
         file: name.to_string(),
-        message,
+        source,
     })?;
     let mut report = ScriptReport {
         file: name.to_string(),
