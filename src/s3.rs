@@ -20,17 +20,38 @@ pub fn s3_url(bucket: &str, key: &str) -> String {
     format!("s3://{bucket}/{key}")
 }
 
+/// A custom endpoint that is not an http or https URL with a host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    /// Not an http:// or https:// URL.
+    #[error(
+        "Endpoint `{endpoint}`: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000"
+    )]
+    NotHttp {
+        /// The endpoint as given.
+        endpoint: String,
+    },
+    /// Nothing (or whitespace) where the host goes.
+    #[error("Endpoint `{endpoint}`: the URL has no host")]
+    NoHost {
+        /// The endpoint as given.
+        endpoint: String,
+    },
+}
+
 /// An endpoint must be an http or https URL with a host.
-pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
+pub fn check_endpoint(endpoint: &str) -> Result<(), EndpointError> {
     let rest = endpoint
         .strip_prefix("https://")
         .or_else(|| endpoint.strip_prefix("http://"))
-        .ok_or_else(|| {
-            format!("Endpoint `{endpoint}`: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000")
+        .ok_or_else(|| EndpointError::NotHttp {
+            endpoint: endpoint.to_string(),
         })?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(format!("Endpoint `{endpoint}`: the URL has no host"));
+        return Err(EndpointError::NoHost {
+            endpoint: endpoint.to_string(),
+        });
     }
     Ok(())
 }

@@ -3,16 +3,60 @@
 
 use std::time::Duration;
 
-/// Parses a duration: a number with `ns`, `us`, `ms`, `s`, `m` or `h` (plain numbers are seconds).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
+/// A duration or size that cannot be read; the message shows the text and what to write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnitError {
+    /// The number in front of the unit does not parse.
+    #[error("`{text}` is not a duration (try 1s, 500ms, 2m)")]
+    NotADuration {
+        /// The text as given (trimmed).
+        text: String,
+    },
+    /// A duration unit brine does not know.
+    #[error("unknown duration unit `{unit}` in `{text}` (use ms, s, m or h)")]
+    DurationUnit {
+        /// The unit.
+        unit: String,
+        /// The whole text (trimmed).
+        text: String,
+    },
+    /// The number in front of the unit does not parse.
+    #[error("`{text}` is not a size (try 32MiB, 1GB, 4096)")]
+    NotASize {
+        /// The text as given.
+        text: String,
+    },
+    /// A size unit brine does not know.
+    #[error("unknown size unit `{unit}` in `{text}` (use KiB, MiB, GiB, KB, MB, GB)")]
+    SizeUnit {
+        /// The unit.
+        unit: String,
+        /// The whole text as given.
+        text: String,
+    },
+    /// The value does not fit a duration or a 64-bit byte count.
+    #[error("`{text}` is out of range")]
+    OutOfRange {
+        /// The text.
+        text: String,
+    },
+}
+
+/// `text` split where its leading number (digits and dots) ends.
+fn split_number(text: &str) -> (&str, &str) {
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (try 1s, 500ms, 2m)"))?;
+    text.split_at(split)
+}
+
+/// Parses a duration: a number with `ns`, `us`, `ms`, `s`, `m` or `h` (plain numbers are seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
+    let text = text.trim();
+    let (number, unit) = split_number(text);
+    let value: f64 = number.parse().map_err(|_| UnitError::NotADuration {
+        text: text.to_string(),
+    })?;
     let seconds = match unit.trim() {
         "" | "s" | "sec" | "secs" => value,
         "ms" => value / 1e3,
@@ -21,26 +65,25 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" | "min" | "mins" => value * 60.0,
         "h" => value * 3600.0,
         other => {
-            return Err(format!(
-                "unknown duration unit `{other}` in `{text}` (use ms, s, m or h)"
-            ))
+            return Err(UnitError::DurationUnit {
+                unit: other.to_string(),
+                text: text.to_string(),
+            })
         }
     };
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
+    Duration::try_from_secs_f64(seconds).map_err(|_| UnitError::OutOfRange {
+        text: text.to_string(),
+    })
 }
 
 /// Parses a size in bytes: a number with an optional unit. `K`, `M`, `G`, `T`
 /// with `i` or `iB` are powers of 1024; `KB`, `MB`, ... are powers of 1000; the
 /// unit is case-insensitive (`512Mb` is 512 MB), as Bacalhau reads it.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size (try 32MiB, 1GB, 4096)"))?;
+pub fn parse_size(text: &str) -> Result<u64, UnitError> {
+    let (number, unit) = split_number(text.trim());
+    let value: f64 = number.parse().map_err(|_| UnitError::NotASize {
+        text: text.to_string(),
+    })?;
     let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" => 1e3,
@@ -52,14 +95,17 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "gi" | "gib" => 1024f64.powi(3),
         "ti" | "tib" => 1024f64.powi(4),
         other => {
-            return Err(format!(
-                "unknown size unit `{other}` in `{text}` (use KiB, MiB, GiB, KB, MB, GB)"
-            ))
+            return Err(UnitError::SizeUnit {
+                unit: other.to_string(),
+                text: text.to_string(),
+            })
         }
     };
     let bytes = (value * multiplier).round();
     if !(0.0..=u64::MAX as f64).contains(&bytes) {
-        return Err(format!("`{text}` is out of range"));
+        return Err(UnitError::OutOfRange {
+            text: text.to_string(),
+        });
     }
     Ok(bytes as u64)
 }

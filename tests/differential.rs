@@ -103,7 +103,7 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
 /// Runs `module` under wasi-common with the same argv, env and directory copies.
 fn run_wasi_common(module: &Path, spec: &TestSpec) -> Result<CaseOutput, String> {
     let base = module.parent().unwrap_or(Path::new("."));
-    let (_scratch, copies) = scratch_copies(spec, base)?;
+    let (_scratch, copies) = scratch_copies(spec, base).map_err(|e| e.to_string())?;
     run_wasi_common_in(module, spec, &copies).map(|(exit_code, stdout, stderr)| CaseOutput {
         exit_code,
         stdout,

@@ -2,6 +2,7 @@
 
 use super::{Failure, EXIT_USAGE};
 use crate::units::parse_size;
+use crate::wast::pragma::{self, PragmaError};
 use crate::wast::{self, suite, summary_line, Feature, Features, Options, PrintTo, ScriptReport};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -106,15 +107,12 @@ fn run_one(args: &Args, root: &Path, file: &Path) -> Outcome {
     }
 }
 
-fn parse_max_memory(text: &str) -> Result<u64, String> {
-    crate::wast::pragma::at_least_one_page(parse_size(text)?)
+fn parse_max_memory(text: &str) -> Result<u64, PragmaError> {
+    pragma::at_least_one_page(parse_size(text)?)
 }
 
-fn parse_feature(name: &str) -> Result<Feature, String> {
-    Feature::from_name(name).ok_or_else(|| {
-        let known: Vec<&str> = Feature::ALL.iter().map(|f| f.name()).collect();
-        format!("unknown feature `{name}` (known: {})", known.join(", "))
-    })
+fn parse_feature(name: &str) -> Result<Feature, PragmaError> {
+    pragma::feature(name)
 }
 
 fn print_outcome(file: &Path, outcome: &Outcome) {
@@ -226,6 +224,9 @@ mod tests {
     #[test]
     fn features_are_named_as_in_the_spec_repository() {
         assert_eq!(parse_feature("multi-memory"), Ok(Feature::MultiMemory));
-        assert!(parse_feature("gc").unwrap_err().contains("known:"));
+        assert!(parse_feature("gc")
+            .unwrap_err()
+            .to_string()
+            .contains("known:"));
     }
 }

@@ -15,8 +15,52 @@ pub const TABLE_ELEMENT_BYTES: u64 = 4;
 /// (40 MB) is far beyond what real programs' function tables use.
 pub const MAX_TABLE_ELEMENTS: usize = 10_000_000;
 
-/// Instances, memories and tables one run may create.
-const MAX_ITEMS: usize = 10_000;
+/// Instances, memories and tables one run (or one `.wast` script) may create.
+pub const MAX_ITEMS: usize = 10_000;
+
+/// Growth booked against a limit: what a [`ResourceLimiter`] counts so that
+/// many memories or tables cannot add up past it.
+#[derive(Debug, Clone, Copy)]
+pub struct Tally {
+    limit: u64,
+    used: u64,
+    /// What the latest approved growth booked, returned by [`Tally::unbook_last`].
+    last_booked: u64,
+}
+
+impl Tally {
+    /// Nothing booked yet, against `limit`.
+    pub fn new(limit: u64) -> Tally {
+        Tally {
+            limit,
+            used: 0,
+            last_booked: 0,
+        }
+    }
+
+    /// Books `extra` if it fits under the limit; otherwise books nothing and
+    /// returns what would have been needed in all.
+    pub fn book(&mut self, extra: u64) -> Result<(), u64> {
+        let needed = self.used.saturating_add(extra);
+        if needed > self.limit {
+            return Err(needed);
+        }
+        self.used = needed;
+        self.last_booked = extra;
+        Ok(())
+    }
+
+    /// The latest approved growth failed after all: it holds nothing.
+    pub fn unbook_last(&mut self) {
+        self.used = self.used.saturating_sub(self.last_booked);
+        self.last_booked = 0;
+    }
+}
+
+/// How much growing from `current` to `desired` adds (nothing when shrinking).
+pub fn growth(current: usize, desired: usize) -> u64 {
+    u64::try_from(desired.saturating_sub(current)).unwrap_or(u64::MAX)
+}
 
 /// What the budget last refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,10 +102,7 @@ impl std::fmt::Display for Refusal {
 /// A [`ResourceLimiter`] charging all memories and tables of a run to one limit.
 #[derive(Debug)]
 pub struct GuestBudget {
-    limit: u64,
-    used: u64,
-    /// What the latest approved growth booked, returned if wasmi then fails it.
-    last_booked: u64,
+    bytes: Tally,
     refusal: Option<Refusal>,
 }
 
@@ -69,9 +110,7 @@ impl GuestBudget {
     /// A budget of `limit` bytes for all memories and tables together.
     pub fn new(limit: u64) -> GuestBudget {
         GuestBudget {
-            limit,
-            used: 0,
-            last_booked: 0,
+            bytes: Tally::new(limit),
             refusal: None,
         }
     }
@@ -83,28 +122,17 @@ impl GuestBudget {
 
     /// Books `extra` bytes if they fit; remembers the refusal otherwise.
     fn book(&mut self, extra: u64) -> bool {
-        let needed = self.used.saturating_add(extra);
-        if needed > self.limit {
-            self.refusal = Some(Refusal::Total {
-                needed,
-                limit: self.limit,
-            });
-            return false;
+        match self.bytes.book(extra) {
+            Ok(()) => true,
+            Err(needed) => {
+                self.refusal = Some(Refusal::Total {
+                    needed,
+                    limit: self.bytes.limit,
+                });
+                false
+            }
         }
-        self.used = needed;
-        self.last_booked = extra;
-        true
     }
-
-    /// An approved growth failed after all: it holds nothing.
-    fn unbook_last(&mut self) {
-        self.used = self.used.saturating_sub(self.last_booked);
-        self.last_booked = 0;
-    }
-}
-
-fn growth(current: usize, desired: usize) -> u64 {
-    u64::try_from(desired.saturating_sub(current)).unwrap_or(u64::MAX)
 }
 
 impl ResourceLimiter for GuestBudget {
@@ -137,7 +165,7 @@ impl ResourceLimiter for GuestBudget {
         &mut self,
         _error: &wasmi::errors::MemoryError,
     ) -> Result<(), LimiterError> {
-        self.unbook_last();
+        self.bytes.unbook_last();
         Ok(())
     }
 
@@ -145,7 +173,7 @@ impl ResourceLimiter for GuestBudget {
         &mut self,
         _error: &wasmi::errors::TableError,
     ) -> Result<(), LimiterError> {
-        self.unbook_last();
+        self.bytes.unbook_last();
         Ok(())
     }
 

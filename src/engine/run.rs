@@ -220,6 +220,6 @@ fn parse_params(
     types
         .iter()
         .zip(args)
-        .map(|(&ty, text)| values::parse(ty, text).map_err(&bad))
+        .map(|(&ty, text)| values::parse(ty, text).map_err(|e| bad(e.to_string())))
         .collect()
 }

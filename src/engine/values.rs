@@ -4,12 +4,34 @@
 use super::describe::val_type;
 use wasmi::{Val, ValType, F32, F64};
 
+/// A command-line argument that is not a value of its parameter's type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// The text does not parse as the type (or is out of its range).
+    #[error("`{text}` is not a valid {ty}")]
+    Invalid {
+        /// The argument as given.
+        text: String,
+        /// The parameter's type, as wasm writes it.
+        ty: &'static str,
+    },
+    /// References and vectors cannot be written on a command line.
+    #[error("parameters of type {ty} cannot be given on the command line")]
+    Unsupported {
+        /// The parameter's type.
+        ty: &'static str,
+    },
+}
+
 /// Parses `text` as a value of type `ty`.
 ///
 /// Integers accept signed and unsigned decimal (`-1` and `4294967295` are the
 /// same i32) and `0x` hex; floats accept decimal, `inf`, `-inf` and `nan`.
-pub fn parse(ty: ValType, text: &str) -> Result<Val, String> {
-    let bad = || format!("`{text}` is not a valid {}", val_type(ty));
+pub fn parse(ty: ValType, text: &str) -> Result<Val, ValueError> {
+    let bad = || ValueError::Invalid {
+        text: text.to_string(),
+        ty: val_type(ty),
+    };
     match ty {
         ValType::I32 => parse_int(text, i32::MIN.into(), u32::MAX.into())
             .map(|v| Val::I32(v as u32 as i32))
@@ -25,10 +47,9 @@ pub fn parse(ty: ValType, text: &str) -> Result<Val, String> {
             .parse::<f64>()
             .map(|f| Val::F64(F64::from_float(f)))
             .map_err(|_| bad()),
-        other => Err(format!(
-            "parameters of type {} cannot be given on the command line",
-            val_type(other)
-        )),
+        other => Err(ValueError::Unsupported {
+            ty: val_type(other),
+        }),
     }
 }
 

@@ -23,14 +23,28 @@ pub struct Inline {
     pub url: String,
 }
 
+/// A `data:` URL that does not decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Not the syntax of a `data:` URL.
+    #[error("not a valid data: URL ({detail})")]
+    NotDataUrl {
+        /// What the parser said.
+        detail: String,
+    },
+    /// A `;base64` body that is not base64.
+    #[error("the data: URL's base64 body does not decode")]
+    Base64,
+}
+
 /// Decodes a `data:` URL into its MIME essence (`type/subtype`) and body.
-pub fn decode(url: &str) -> Result<(String, Vec<u8>), String> {
-    let data = DataUrl::process(url).map_err(|e| format!("not a valid data: URL ({e:?})"))?;
+pub fn decode(url: &str) -> Result<(String, Vec<u8>), DecodeError> {
+    let data = DataUrl::process(url).map_err(|e| DecodeError::NotDataUrl {
+        detail: format!("{e:?}"),
+    })?;
     let mime = data.mime_type();
     let essence = format!("{}/{}", mime.type_, mime.subtype);
-    let (body, _) = data
-        .decode_to_vec()
-        .map_err(|_| "the data: URL's base64 body does not decode".to_string())?;
+    let (body, _) = data.decode_to_vec().map_err(|_| DecodeError::Base64)?;
     Ok((essence, body))
 }
 
@@ -47,7 +61,7 @@ impl InputSource for Inline {
             target: target.to_string(),
             message,
         };
-        let (essence, body) = decode(&self.url).map_err(invalid)?;
+        let (essence, body) = decode(&self.url).map_err(|e| invalid(e.to_string()))?;
         let host_path = if is_gzip(&essence) {
             let dir = area.input_path(index, "");
             let partial = Scratch::new(area.input_path(index, ".partial"));

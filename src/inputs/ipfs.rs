@@ -14,7 +14,7 @@
 use super::deadline::Deadline;
 use super::extract::{self, ExtractError, Rules};
 use super::http::{FetchError, Get, Remote};
-use super::{InputSource, Scratch, SourceError, StageArea, Staged};
+use super::{InputSource, ParamError, Scratch, SourceError, StageArea, Staged};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -30,7 +30,7 @@ pub struct Ipfs {
 
 impl Ipfs {
     /// Checks the CID's syntax.
-    pub fn new(cid: &str, remote: Arc<Remote>) -> Result<Self, String> {
+    pub fn new(cid: &str, remote: Arc<Remote>) -> Result<Self, ParamError> {
         validate_cid(cid)?;
         Ok(Ipfs {
             cid: cid.to_string(),
@@ -128,7 +128,7 @@ fn top_level(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Checks a CID's syntax: CIDv0 (`Qm` + 44 base58btc characters) or CIDv1 in
 /// a multibase brine knows (`b` base32, `z` base58btc, `k` base36, `f` base16).
-pub fn validate_cid(cid: &str) -> Result<(), String> {
+pub fn validate_cid(cid: &str) -> Result<(), ParamError> {
     const BASE58: &str = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     let in_alphabet = |body: &str, alphabet: &dyn Fn(char) -> bool| {
         body.len() >= 8 && body.len() <= 256 && body.chars().all(alphabet)
@@ -145,9 +145,9 @@ pub fn validate_cid(cid: &str) -> Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!(
-            "`{cid}` is not an IPFS CID (expected a CIDv0 `Qm...` of 46 base58 characters, or a CIDv1 such as `bafy...` in base32)"
-        ))
+        Err(ParamError::BadCid {
+            cid: cid.to_string(),
+        })
     }
 }
 

@@ -21,6 +21,55 @@ pub mod url;
 use deadline::{Deadline, Expired};
 use std::path::{Path, PathBuf};
 
+/// An input whose parameters cannot be used, found when the job is planned;
+/// the message says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamError {
+    /// The URL does not parse.
+    #[error("`{url}` is not a valid URL: {source}")]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it does not parse.
+        source: ureq::http::uri::InvalidUri,
+    },
+    /// A URL of another scheme.
+    #[error("`{url}` is not an http or https URL")]
+    NotHttp {
+        /// The URL as given.
+        url: String,
+    },
+    /// A URL without a host.
+    #[error("`{url}` has no host")]
+    NoHost {
+        /// The URL as given.
+        url: String,
+    },
+    /// Not the syntax of a CID brine knows.
+    #[error("`{cid}` is not an IPFS CID (expected a CIDv0 `Qm...` of 46 base58 characters, or a CIDv1 such as `bafy...` in base32)")]
+    BadCid {
+        /// The CID as given.
+        cid: String,
+    },
+    /// A custom S3 endpoint brine cannot use.
+    #[error(transparent)]
+    Endpoint(#[from] crate::s3::EndpointError),
+    /// An S3 `Filter` that is not a regular expression.
+    #[error("Filter `{filter}`: {source}")]
+    BadFilter {
+        /// The filter as given.
+        filter: String,
+        /// Why it does not compile.
+        source: regex::Error,
+    },
+    /// `VersionID` with a prefix key.
+    #[error("VersionID names one object's version; it cannot be used with a prefix Key (ending in `*` or `/`, or empty)")]
+    VersionWithPrefix,
+    /// `ChecksumSHA256` with a prefix key.
+    #[error("ChecksumSHA256 verifies one object; it cannot be used with a prefix Key (ending in `*` or `/`, or empty)")]
+    ChecksumWithPrefix,
+}
+
 /// What went wrong while staging an input.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -36,7 +85,7 @@ pub enum SourceError {
     },
     /// The failure of another partition's staging of the same input (its message as is).
     #[error("{0}")]
-    Shared(String),
+    Shared(std::sync::Arc<SourceError>),
     /// Content that cannot be decoded.
     #[error("input {target}: {message}")]
     Invalid {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug)]
 pub struct StagedOnce {
     inner: Arc<dyn InputSource>,
-    result: Mutex<Option<Result<Staged, String>>>,
+    result: Mutex<Option<Result<Staged, Arc<SourceError>>>>,
 }
 
 impl StagedOnce {
@@ -37,15 +37,12 @@ impl InputSource for StagedOnce {
             .lock()
             .map_err(|_| failed("a partition failed while staging this input".to_string()))?;
         if slot.is_none() {
-            let staged = self
-                .inner
-                .stage(area, index, target)
-                .map_err(|e| e.to_string());
+            let staged = self.inner.stage(area, index, target).map_err(Arc::new);
             *slot = Some(staged);
         }
         match slot.as_ref() {
             Some(Ok(staged)) => Ok(staged.clone()),
-            Some(Err(message)) => Err(SourceError::Shared(message.clone())),
+            Some(Err(error)) => Err(SourceError::Shared(Arc::clone(error))),
             None => Err(failed("the input was not staged".to_string())),
         }
     }

@@ -14,7 +14,7 @@
 //! only when every object arrived and verified.
 
 use super::deadline::Expired;
-use super::{InputSource, Scratch, SourceError, StageArea, Staged};
+use super::{InputSource, ParamError, Scratch, SourceError, StageArea, Staged};
 use crate::s3::{chain, check_endpoint, client, describe, s3_url};
 use crate::spec::Source;
 use aws_sdk_s3::Client;
@@ -66,8 +66,11 @@ pub enum S3Error {
         reason: String,
     },
     /// The parameters do not make sense together.
-    #[error("{0}")]
-    Params(String),
+    #[error(transparent)]
+    Params(#[from] ParamError),
+    /// A download task ended without an answer (it panicked or was cancelled).
+    #[error("a download task failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
     /// Staging's deadline passed before every object arrived.
     #[error("{0}")]
     Deadline(Expired),
@@ -176,22 +179,33 @@ impl S3 {
     }
 
     /// Checks the parameters fit together; the message says what to change.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ParamError> {
         if let Some(endpoint) = &self.endpoint {
             check_endpoint(endpoint)?;
         }
-        if let Some(filter) = &self.filter {
-            regex::Regex::new(filter).map_err(|e| format!("Filter `{filter}`: {e}"))?;
-        }
+        self.filter_regex()?;
         if self.prefix().is_some() {
             if self.version_id.is_some() {
-                return Err("VersionID names one object's version; it cannot be used with a prefix Key (ending in `*` or `/`, or empty)".into());
+                return Err(ParamError::VersionWithPrefix);
             }
             if self.checksum_sha256.is_some() {
-                return Err("ChecksumSHA256 verifies one object; it cannot be used with a prefix Key (ending in `*` or `/`, or empty)".into());
+                return Err(ParamError::ChecksumWithPrefix);
             }
         }
         Ok(())
+    }
+
+    /// `Filter`, compiled.
+    fn filter_regex(&self) -> Result<Option<regex::Regex>, ParamError> {
+        let Some(filter) = &self.filter else {
+            return Ok(None);
+        };
+        regex::Regex::new(filter)
+            .map(Some)
+            .map_err(|source| ParamError::BadFilter {
+                filter: filter.clone(),
+                source,
+            })
     }
 
     /// The prefix to list, when `key` names a prefix rather than one object.
@@ -278,10 +292,7 @@ impl S3 {
         area: &StageArea,
         index: usize,
     ) -> Result<PathBuf, S3Error> {
-        let filter = match &self.filter {
-            Some(f) => Some(regex::Regex::new(f).map_err(|e| S3Error::Params(e.to_string()))?),
-            None => None,
-        };
+        let filter = self.filter_regex()?;
         let keys = list(client, &self.bucket, prefix).await?;
         let keys = keys
             .into_iter()
@@ -424,7 +435,7 @@ async fn download_all(
             None => return Ok(()),
             Some(Ok(Ok(()))) => {}
             Some(Ok(Err(e))) => return Err(e),
-            Some(Err(e)) => return Err(S3Error::Params(format!("a download task failed: {e}"))),
+            Some(Err(e)) => return Err(S3Error::Task(e)),
         }
     }
 }
@@ -518,10 +529,14 @@ mod tests {
     fn version_and_checksum_need_a_single_object() {
         let mut s = source("data/*");
         s.version_id = Some("v1".into());
-        assert!(s.check().unwrap_err().contains("VersionID"));
+        assert!(s.check().unwrap_err().to_string().contains("VersionID"));
         let mut s = source("data/");
         s.checksum_sha256 = Some("0".repeat(64));
-        assert!(s.check().unwrap_err().contains("ChecksumSHA256"));
+        assert!(s
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("ChecksumSHA256"));
         s.key = "data/a".into();
         assert!(s.check().is_ok());
     }
@@ -530,7 +545,7 @@ mod tests {
     fn endpoints_must_be_http_urls() {
         let mut s = source("k");
         s.endpoint = Some("localhost:9000".into());
-        assert!(s.check().unwrap_err().contains("http://"));
+        assert!(s.check().unwrap_err().to_string().contains("http://"));
         s.endpoint = Some("http://".into());
         assert!(s.check().is_err());
         s.endpoint = Some("http://127.0.0.1:9000".into());

@@ -11,7 +11,7 @@
 use super::cache::link_or_copy;
 use super::deadline::Deadline;
 use super::http::{FetchError, Fetched, Get, Remote};
-use super::{InputSource, Scratch, SourceError, StageArea, Staged};
+use super::{InputSource, ParamError, Scratch, SourceError, StageArea, Staged};
 use percent_encoding::percent_decode_str;
 use std::path::Path;
 use std::sync::Arc;
@@ -31,7 +31,7 @@ pub struct UrlDownload {
 
 impl UrlDownload {
     /// Checks `url` (http or https with a host) and works out the file's name.
-    pub fn new(url: &str, remote: Arc<Remote>) -> Result<Self, String> {
+    pub fn new(url: &str, remote: Arc<Remote>) -> Result<Self, ParamError> {
         let uri = parse_http_url(url)?;
         Ok(UrlDownload {
             url: url.to_string(),
@@ -120,16 +120,21 @@ impl InputSource for UrlDownload {
 }
 
 /// Parses an http or https URL with a host, or says what is wrong with it.
-pub fn parse_http_url(url: &str) -> Result<Uri, String> {
-    let uri: Uri = url
-        .parse()
-        .map_err(|e| format!("`{url}` is not a valid URL: {e}"))?;
+pub fn parse_http_url(url: &str) -> Result<Uri, ParamError> {
+    let uri: Uri = url.parse().map_err(|source| ParamError::BadUrl {
+        url: url.to_string(),
+        source,
+    })?;
     let scheme = uri.scheme_str().unwrap_or("");
     if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
-        return Err(format!("`{url}` is not an http or https URL"));
+        return Err(ParamError::NotHttp {
+            url: url.to_string(),
+        });
     }
     if uri.host().is_none_or(str::is_empty) {
-        return Err(format!("`{url}` has no host"));
+        return Err(ParamError::NoHost {
+            url: url.to_string(),
+        });
     }
     Ok(uri)
 }

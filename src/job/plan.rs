@@ -251,10 +251,10 @@ fn plan_inputs(
         .inputs
         .iter()
         .map(|input| {
-            let invalid = |message: String| PlanError::Input {
+            let invalid = |error: crate::inputs::ParamError| PlanError::Input {
                 file: file.to_string(),
                 target: input.target.clone(),
-                message,
+                message: error.to_string(),
             };
             let source: Arc<dyn InputSource> = match &input.source {
                 Source::Local { path, read_write } => Arc::new(Local {
@@ -302,7 +302,7 @@ fn s3_source(
     s3.check().map_err(|message| PlanError::Input {
         file: file.to_string(),
         target: target.to_string(),
-        message,
+        message: message.to_string(),
     })?;
     s3.max_bytes = Some(max_bytes);
     Ok(Arc::new(s3))
@@ -318,7 +318,7 @@ fn plan_publisher(job: &Job, file: &str) -> Result<Option<Arc<dyn Publisher>>, P
         .map(Some)
         .map_err(|message| PlanError::Publisher {
             file: file.to_string(),
-            message,
+            message: message.to_string(),
         })
 }
 

@@ -132,7 +132,7 @@ pub fn run_test(module: &Path, timeout: Duration) -> TestResult {
         .unwrap_or_default();
     let problems = match load_spec(module) {
         Ok(spec) => check(module, &spec, timeout),
-        Err(problem) => vec![problem],
+        Err(problem) => vec![problem.to_string()],
     };
     TestResult {
         name,
@@ -141,12 +141,91 @@ pub fn run_test(module: &Path, timeout: Duration) -> TestResult {
     }
 }
 
-fn load_spec(module: &Path) -> Result<TestSpec, String> {
-    let json = module.with_extension("json");
-    match read_small_text(&json) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", json.display())),
+/// Why a test could not be run to the end (a test that ran but differs is not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// The test's JSON could not be read.
+    #[error("{}: {source}", path.display())]
+    ReadSpec {
+        /// The JSON file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The test's JSON is not a test spec.
+    #[error("{}: {source}", path.display())]
+    Spec {
+        /// The JSON file.
+        path: PathBuf,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// No scratch directory for the copies.
+    #[error("cannot create a scratch directory: {0}")]
+    Scratch(#[source] std::io::Error),
+    /// A directory the test names is not inside the suite directory.
+    #[error(
+        "directory {dir:?}: a test's root and dirs must be directories inside the suite directory"
+    )]
+    Outside {
+        /// The directory as the JSON names it.
+        dir: String,
+    },
+    /// A directory the test names cannot be found.
+    #[error("directory {dir:?}: {source}")]
+    Missing {
+        /// The directory as the JSON names it.
+        dir: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A directory could not be copied into the scratch directory.
+    #[error("cannot copy {dir}: {source}")]
+    Copy {
+        /// The directory as the JSON names it.
+        dir: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A copy could not be opened for preopening.
+    #[error("cannot open {dir}: {source}")]
+    Open {
+        /// The directory as the JSON names it.
+        dir: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The module could not be loaded or run.
+    #[error(transparent)]
+    Run(#[from] crate::engine::EngineError),
+    /// The module trapped.
+    #[error("trapped: {0}")]
+    Trapped(String),
+    /// The module ran out of fuel.
+    #[error("ran out of fuel")]
+    OutOfFuel,
+    /// The module ran past the timeout.
+    #[error("timed out after {0:?}")]
+    TimedOut(Duration),
+    /// A stream was longer than brine test keeps.
+    #[error(
+        "{what} was longer than brine test keeps ({MAX_CAPTURED_OUTPUT} bytes; \
+         {dropped} more were dropped)"
+    )]
+    TooLong {
+        /// `stdout` or `stderr`.
+        what: &'static str,
+        /// Bytes past the cap.
+        dropped: u64,
+    },
+}
+
+fn load_spec(module: &Path) -> Result<TestSpec, CaseError> {
+    let path = module.with_extension("json");
+    match read_small_text(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|source| CaseError::Spec { path, source }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TestSpec::default()),
-        Err(e) => Err(format!("{}: {e}", json.display())),
+        Err(source) => Err(CaseError::ReadSpec { path, source }),
     }
 }
 
@@ -223,27 +302,28 @@ pub type Scratch = tempfile::TempDir;
 ///
 /// The test JSON is untrusted: every directory it names must lie inside the
 /// suite directory `base` (no absolute paths, no `..`, no symlink out of it).
-pub fn scratch_copies(spec: &TestSpec, base: &Path) -> Result<(Scratch, Vec<PathBuf>), String> {
+pub fn scratch_copies(spec: &TestSpec, base: &Path) -> Result<(Scratch, Vec<PathBuf>), CaseError> {
     let scratch = tempfile::Builder::new()
         .prefix("brine-test-")
         .tempdir()
-        .map_err(|e| format!("cannot create a scratch directory: {e}"))?;
+        .map_err(CaseError::Scratch)?;
     let mut copies = Vec::new();
     for (i, (dir, _)) in preopens(spec).iter().enumerate() {
         let source = confined(base, dir)?;
         let copy = scratch.path().join(i.to_string());
-        copy::copy_tree(&source, &copy).map_err(|e| format!("cannot copy {dir}: {e}"))?;
+        copy::copy_tree(&source, &copy).map_err(|source| CaseError::Copy {
+            dir: dir.clone(),
+            source,
+        })?;
         copies.push(copy);
     }
     Ok((scratch, copies))
 }
 
 /// `base/dir`, if it is a directory inside `base`.
-fn confined(base: &Path, dir: &str) -> Result<PathBuf, String> {
-    let outside = || {
-        format!(
-            "directory {dir:?}: a test's root and dirs must be directories inside the suite directory"
-        )
+fn confined(base: &Path, dir: &str) -> Result<PathBuf, CaseError> {
+    let outside = || CaseError::Outside {
+        dir: dir.to_string(),
     };
     let relative = Path::new(dir);
     let lexically_inside = relative.components().all(|c| {
@@ -255,7 +335,10 @@ fn confined(base: &Path, dir: &str) -> Result<PathBuf, String> {
     if !lexically_inside {
         return Err(outside());
     }
-    let missing = |e: std::io::Error| format!("directory {dir:?}: {e}");
+    let missing = |source| CaseError::Missing {
+        dir: dir.to_string(),
+        source,
+    };
     let suite = std::fs::canonicalize(base).map_err(missing)?;
     // Canonicalizing resolves symlinks, so a link inside the suite that leads out is caught too.
     let resolved = std::fs::canonicalize(base.join(relative)).map_err(missing)?;
@@ -268,7 +351,11 @@ fn confined(base: &Path, dir: &str) -> Result<PathBuf, String> {
 pub use copy::{snapshot, TreeEntry};
 
 /// Runs `module` as `spec` says, on copies of its directories (next to `module`).
-pub fn run_case(module: &Path, spec: &TestSpec, timeout: Duration) -> Result<CaseOutput, String> {
+pub fn run_case(
+    module: &Path,
+    spec: &TestSpec,
+    timeout: Duration,
+) -> Result<CaseOutput, CaseError> {
     let base = module.parent().unwrap_or(Path::new("."));
     let (_scratch, copies) = scratch_copies(spec, base)?;
     // `_scratch` is removed when it goes out of scope, on every path.
@@ -284,7 +371,7 @@ pub fn run_case(module: &Path, spec: &TestSpec, timeout: Duration) -> Result<Cas
 fn check(module: &Path, spec: &TestSpec, timeout: Duration) -> Vec<String> {
     match run_case(module, spec, timeout) {
         Ok(out) => compare(spec, out.exit_code, &out.stdout, &out.stderr),
-        Err(problem) => vec![problem],
+        Err(problem) => vec![problem.to_string()],
     }
 }
 
@@ -293,7 +380,7 @@ fn run_in(
     spec: &TestSpec,
     copies: &[PathBuf],
     timeout: Duration,
-) -> Result<(i64, String, String), String> {
+) -> Result<(i64, String, String), CaseError> {
     let stdout = SharedBuffer::default();
     let stderr = SharedBuffer::default();
     let mut host = RealHost::new(Stdio {
@@ -304,9 +391,10 @@ fn run_in(
     });
     let mut handles = Vec::new();
     for ((dir, guest), copy) in preopens(spec).into_iter().zip(copies) {
-        let handle = host
-            .open_host_dir(copy)
-            .map_err(|e| format!("cannot open {dir}: {e}"))?;
+        let handle = host.open_host_dir(copy).map_err(|source| CaseError::Open {
+            dir: dir.clone(),
+            source,
+        })?;
         handles.push((handle, guest));
     }
     let mut wasi = WasiCtx::new(Box::new(host));
@@ -333,13 +421,13 @@ fn run_in(
         },
         network: false,
     };
-    let report = run_module(run, wasi).map_err(|e| e.to_string())?;
+    let report = run_module(run, wasi)?;
     let code = match report.outcome {
         Outcome::Exited(code) => i64::from(code),
         Outcome::Returned(_) => 0,
-        Outcome::Trapped(trap) => return Err(format!("trapped: {}", trap.message)),
-        Outcome::OutOfFuel { .. } => return Err("ran out of fuel".to_string()),
-        Outcome::TimedOut(t) => return Err(format!("timed out after {t:?}")),
+        Outcome::Trapped(trap) => return Err(CaseError::Trapped(trap.message)),
+        Outcome::OutOfFuel { .. } => return Err(CaseError::OutOfFuel),
+        Outcome::TimedOut(t) => return Err(CaseError::TimedOut(t)),
     };
     Ok((
         code,
@@ -349,13 +437,10 @@ fn run_in(
 }
 
 /// The text of a captured stream; a stream past the cap is a failure of its own.
-fn captured(what: &str, buffer: &SharedBuffer) -> Result<String, String> {
+fn captured(what: &'static str, buffer: &SharedBuffer) -> Result<String, CaseError> {
     match buffer.text() {
         (text, 0) => Ok(text),
-        (_, dropped) => Err(format!(
-            "{what} was longer than brine test keeps ({MAX_CAPTURED_OUTPUT} bytes; \
-             {dropped} more were dropped)"
-        )),
+        (_, dropped) => Err(CaseError::TooLong { what, dropped }),
     }
 }
 

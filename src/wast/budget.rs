@@ -2,6 +2,8 @@
 //! a budget for all of the script's memories and tables together, so a
 //! hostile script cannot exhaust the machine one module at a time.
 
+pub use crate::engine::budget::MAX_TABLE_ELEMENTS;
+use crate::engine::budget::{growth, Tally, MAX_ITEMS};
 use wasmi::ResourceLimiter;
 use wasmi_core::LimiterError;
 
@@ -9,19 +11,18 @@ use wasmi_core::LimiterError;
 pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
 /// All linear memory a script may allocate, summed over its instances.
 pub const TOTAL_MEMORY: usize = 4 << 30;
-/// Largest table, in elements.
-pub const MAX_TABLE_ELEMENTS: usize = 10_000_000;
 /// All table elements a script may allocate, summed over its instances.
 pub const TOTAL_TABLE_ELEMENTS: usize = 50_000_000;
-/// Instances, memories and tables a script may create.
-const MAX_ITEMS: usize = 10_000;
 
 /// A [`ResourceLimiter`] with per-item limits and script-wide totals.
+///
+/// Unlike a run's [`crate::engine::budget::GuestBudget`], memory (in bytes)
+/// and tables (in elements) have totals of their own.
 #[derive(Debug)]
 pub struct Budget {
     max_memory: usize,
-    memory_used: usize,
-    table_used: usize,
+    memory: Tally,
+    tables: Tally,
 }
 
 impl Budget {
@@ -29,21 +30,10 @@ impl Budget {
     pub fn new(max_memory: u64) -> Budget {
         Budget {
             max_memory: usize::try_from(max_memory).unwrap_or(usize::MAX),
-            memory_used: 0,
-            table_used: 0,
+            memory: Tally::new(TOTAL_MEMORY as u64),
+            tables: Tally::new(TOTAL_TABLE_ELEMENTS as u64),
         }
     }
-}
-
-/// Whether growing from `current` to `desired` fits `limit` and what is left
-/// of `total`; books the growth in `used` when it does.
-fn book(used: &mut usize, current: usize, desired: usize, limit: usize, total: usize) -> bool {
-    let extra = desired.saturating_sub(current);
-    let fits = desired <= limit && used.saturating_add(extra) <= total;
-    if fits {
-        *used += extra;
-    }
-    fits
 }
 
 impl ResourceLimiter for Budget {
@@ -53,14 +43,7 @@ impl ResourceLimiter for Budget {
         desired: usize,
         _maximum: Option<usize>,
     ) -> Result<bool, LimiterError> {
-        let limit = self.max_memory;
-        Ok(book(
-            &mut self.memory_used,
-            current,
-            desired,
-            limit,
-            TOTAL_MEMORY,
-        ))
+        Ok(desired <= self.max_memory && self.memory.book(growth(current, desired)).is_ok())
     }
 
     fn table_growing(
@@ -69,13 +52,7 @@ impl ResourceLimiter for Budget {
         desired: usize,
         _maximum: Option<usize>,
     ) -> Result<bool, LimiterError> {
-        Ok(book(
-            &mut self.table_used,
-            current,
-            desired,
-            MAX_TABLE_ELEMENTS,
-            TOTAL_TABLE_ELEMENTS,
-        ))
+        Ok(desired <= MAX_TABLE_ELEMENTS && self.tables.book(growth(current, desired)).is_ok())
     }
 
     fn instances(&self) -> usize {

@@ -6,7 +6,7 @@ use super::traps::{describe, is_exhaustion, trap_matches};
 use super::values::{matches, show_expected, show_val};
 use super::{DirectiveFailure, Options, ScriptReport, WastError};
 use std::path::Path;
-use wasmi::{Instance, Val};
+use wasmi::{Module, Val};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 use wast::token::Id;
@@ -45,9 +45,9 @@ pub fn run_script(name: &str, text: &str, options: &Options) -> Result<ScriptRep
     lexer.allow_confusing_unicode(true);
     let buffer = ParseBuffer::new_with_lexer(lexer).map_err(parse_error)?;
     let wast: Wast<'_> = parser::parse(&buffer).map_err(parse_error)?;
-    let mut session = Session::new(options, &pragmas).map_err(|message| WastError::Internal {
+    let mut session = Session::new(options, &pragmas).map_err(|source| WastError::Spectest {
         file: name.to_string(),
-        message,
+        source,
     })?;
     let mut report = ScriptReport {
         file: name.to_string(),
@@ -180,19 +180,18 @@ fn run(session: &mut Session, directive: &mut WastDirective<'_>) -> Verdict {
 
 fn module(session: &mut Session, wat: &mut QuoteWat<'_>) -> Verdict {
     let name = wat.name();
-    let loaded = session
-        .compile(wat)
-        .and_then(|module| session.instantiate(&module));
-    adopt(session, name, loaded)
+    let compiled = session.compile(wat);
+    adopt(session, name, compiled)
 }
 
-/// Makes a new instance the current one (under `name`), or records why there is none.
+/// Instantiates `module` and makes the instance the current one (under
+/// `name`), or records why there is none.
 fn adopt(
     session: &mut Session,
     name: Option<Id<'_>>,
-    instance: Result<Instance, ActionError>,
+    module: Result<Module, ActionError>,
 ) -> Verdict {
-    match instance {
+    match module.and_then(|module| session.instantiate(&module)) {
         Ok(instance) => {
             session.set_current(name, instance);
             Verdict::Pass
@@ -239,10 +238,8 @@ fn instantiate_definition(
     instance: Option<Id<'_>>,
     module: Option<Id<'_>>,
 ) -> Verdict {
-    let created = session
-        .definition(module)
-        .and_then(|module| session.instantiate(&module));
-    adopt(session, instance, created)
+    let defined = session.definition(module);
+    adopt(session, instance, defined)
 }
 
 fn assert_return(
@@ -281,19 +278,22 @@ fn show_all(expected: &[WastRet<'_>]) -> String {
 
 fn assert_trap(session: &mut Session, exec: &mut WastExecute<'_>, message: &str) -> Verdict {
     match session.execute(exec) {
-        Ok(values) => {
-            let got: Vec<String> = values
-                .iter()
-                .map(|v| show_val(session.store(), v))
-                .collect();
-            Verdict::Fail(format!(
-                "expected trap \"{message}\", got a return ({})",
-                got.join(") (")
-            ))
-        }
+        Ok(values) => unexpected_return(session, &values, &format!("trap \"{message}\"")),
         Err(ActionError::Failed(e)) if trap_matches(&e, message) => Verdict::Pass,
         Err(e) => Verdict::from_error(&format!("trap \"{message}\""), e),
     }
+}
+
+/// The verdict on an action that returned `values` when `expected` (a trap) was due.
+fn unexpected_return(session: &Session, values: &[Val], expected: &str) -> Verdict {
+    let got: Vec<String> = values
+        .iter()
+        .map(|v| show_val(session.store(), v))
+        .collect();
+    Verdict::Fail(format!(
+        "expected {expected}, got a return ({})",
+        got.join(") (")
+    ))
 }
 
 fn assert_exhaustion(
@@ -305,16 +305,7 @@ fn assert_exhaustion(
         Err(ActionError::Failed(e)) if is_exhaustion(&e) || trap_matches(&e, message) => {
             Verdict::Pass
         }
-        Ok(values) => {
-            let got: Vec<String> = values
-                .iter()
-                .map(|v| show_val(session.store(), v))
-                .collect();
-            Verdict::Fail(format!(
-                "expected exhaustion \"{message}\", got a return ({})",
-                got.join(") (")
-            ))
-        }
+        Ok(values) => unexpected_return(session, &values, &format!("exhaustion \"{message}\"")),
         Err(e) => Verdict::from_error(&format!("exhaustion \"{message}\""), e),
     }
 }

@@ -130,14 +130,23 @@ pub enum WastError {
     #[error("{0}")]
     Parse(String),
     /// A `;; brine:` comment line is not understood.
-    #[error("{file}:{line}: {message}")]
+    #[error("{file}:{line}: {error}")]
     Pragma {
         /// The script.
         file: String,
         /// 1-based line.
         line: usize,
         /// What is wrong.
-        message: String,
+        #[source]
+        error: pragma::PragmaError,
+    },
+    /// The `spectest` module could not be defined (a bug).
+    #[error("{file}: internal error while running the script: cannot define the spectest module: {source}")]
+    Spectest {
+        /// The script.
+        file: String,
+        /// Why.
+        source: wasmi::Error,
     },
     /// The runner or a dependency panicked (a bug, reported instead of crashing).
     #[error("{file}: internal error while running the script: {message}")]

@@ -8,7 +8,7 @@
 //! ```
 
 use super::WastError;
-use crate::units::parse_size;
+use crate::units::{parse_size, UnitError};
 use wasmi::Config;
 
 /// A WebAssembly proposal that wasmi 2.0 implements and a script may switch.
@@ -161,36 +161,70 @@ pub fn parse(file: &str, text: &str, base: Features) -> Result<Pragmas, WastErro
         let Some(rest) = line.trim_start().strip_prefix(";; brine:") else {
             continue;
         };
-        apply_line(&mut pragmas, rest.trim()).map_err(|message| WastError::Pragma {
+        apply_line(&mut pragmas, rest.trim()).map_err(|error| WastError::Pragma {
             file: file.to_string(),
             line: index + 1,
-            message,
+            error,
         })?;
     }
     Ok(pragmas)
 }
 
-fn apply_line(pragmas: &mut Pragmas, line: &str) -> Result<(), String> {
+/// A `;; brine:` setting (or a `brine wast` flag) that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PragmaError {
+    /// `max-memory` is not a size.
+    #[error(transparent)]
+    Size(#[from] UnitError),
+    /// `max-memory` is smaller than the `spectest` module's own memory.
+    #[error("max-memory {bytes} is below one wasm page (64KiB), which the spectest module needs")]
+    BelowOnePage {
+        /// The limit asked for.
+        bytes: u64,
+    },
+    /// `fuel` is not a whole number.
+    #[error("`{value}` is not an amount of fuel")]
+    Fuel {
+        /// The value as written.
+        value: String,
+    },
+    /// A proposal brine does not know.
+    #[error("unknown feature `{name}` (known: {known})")]
+    UnknownFeature {
+        /// The name as written.
+        name: String,
+        /// Every known name, comma-separated.
+        known: String,
+    },
+    /// A setting other than max-memory, fuel, enable or disable.
+    #[error("unknown brine setting `{key}` (use max-memory, fuel, enable or disable)")]
+    UnknownSetting {
+        /// The setting as written.
+        key: String,
+    },
+}
+
+fn apply_line(pragmas: &mut Pragmas, line: &str) -> Result<(), PragmaError> {
     let (key, value) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let value = value.trim();
     match key {
         "max-memory" => pragmas.max_memory = Some(at_least_one_page(parse_size(value)?)?),
         "fuel" => {
-            let fuel = value
-                .parse()
-                .map_err(|_| format!("`{value}` is not an amount of fuel"))?;
+            let fuel = value.parse().map_err(|_| PragmaError::Fuel {
+                value: value.to_string(),
+            })?;
             pragmas.fuel = Some(fuel);
         }
         "enable" | "disable" => {
             for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                let feature = Feature::from_name(name).ok_or_else(|| unknown_feature(name))?;
+                let feature = feature(name)?;
                 pragmas.features = pragmas.features.with(feature, key == "enable");
             }
         }
         other => {
-            return Err(format!(
-                "unknown brine setting `{other}` (use max-memory, fuel, enable or disable)"
-            ))
+            return Err(PragmaError::UnknownSetting {
+                key: other.to_string(),
+            })
         }
     }
     Ok(())
@@ -201,18 +235,22 @@ fn apply_line(pragmas: &mut Pragmas, line: &str) -> Result<(), String> {
 pub const MIN_MAX_MEMORY: u64 = 64 << 10;
 
 /// `bytes`, when it is at least [`MIN_MAX_MEMORY`].
-pub fn at_least_one_page(bytes: u64) -> Result<u64, String> {
+pub fn at_least_one_page(bytes: u64) -> Result<u64, PragmaError> {
     if bytes < MIN_MAX_MEMORY {
-        return Err(format!(
-            "max-memory {bytes} is below one wasm page (64KiB), which the spectest module needs"
-        ));
+        return Err(PragmaError::BelowOnePage { bytes });
     }
     Ok(bytes)
 }
 
-fn unknown_feature(name: &str) -> String {
-    let known: Vec<&str> = Feature::ALL.iter().map(|f| f.name()).collect();
-    format!("unknown feature `{name}` (known: {})", known.join(", "))
+/// The proposal called `name`; the error lists the known names.
+pub fn feature(name: &str) -> Result<Feature, PragmaError> {
+    Feature::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Feature::ALL.iter().map(|f| f.name()).collect();
+        PragmaError::UnknownFeature {
+            name: name.to_string(),
+            known: known.join(", "),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -61,7 +61,9 @@ pub struct Session {
 
 impl Session {
     /// A fresh store with `spectest` defined, limited by `options` and the script's `pragmas`.
-    pub fn new(options: &Options, pragmas: &Pragmas) -> Result<Session, String> {
+    ///
+    /// Fails only when the `spectest` module cannot be defined (a bug).
+    pub fn new(options: &Options, pragmas: &Pragmas) -> Result<Session, wasmi::Error> {
         // The script is untrusted: its own settings may only tighten the command line's.
         let fuel = tighter(pragmas.fuel, options.fuel);
         let mut config = Config::default();
@@ -81,8 +83,7 @@ impl Session {
         store.limiter(|data| &mut data.budget);
         let mut linker = Linker::new(&engine);
         linker.allow_shadowing(true);
-        spectest::define(&mut linker, &mut store)
-            .map_err(|e| format!("cannot define the spectest module: {e}"))?;
+        spectest::define(&mut linker, &mut store)?;
         Ok(Session {
             store,
             linker,
@@ -186,11 +187,7 @@ impl Session {
     /// The module defined as `name` (the last definition when `None`).
     pub fn definition(&self, name: Option<Id<'_>>) -> Result<Module, ActionError> {
         match name {
-            Some(id) => self
-                .definitions
-                .get(id.name())
-                .cloned()
-                .ok_or_else(|| self.missing(id.name(), "module definition")),
+            Some(id) => self.named(&self.definitions, id, "module definition"),
             None => self
                 .last_definition
                 .clone()
@@ -198,21 +195,26 @@ impl Session {
         }
     }
 
-    fn missing(&self, name: &str, what: &str) -> ActionError {
-        match self.unsupported.get(name) {
-            Some(why) => ActionError::Unsupported(why.clone()),
-            None => ActionError::Setup(format!("no {what} ${name}")),
-        }
+    /// The `what` called `id` in `map`; a missing one is unsupported when its module was.
+    fn named<T: Clone>(
+        &self,
+        map: &HashMap<String, T>,
+        id: Id<'_>,
+        what: &str,
+    ) -> Result<T, ActionError> {
+        let name = id.name();
+        map.get(name)
+            .cloned()
+            .ok_or_else(|| match self.unsupported.get(name) {
+                Some(why) => ActionError::Unsupported(why.clone()),
+                None => ActionError::Setup(format!("no {what} ${name}")),
+            })
     }
 
     /// The instance named `name`, or the current one.
     pub fn instance(&self, name: Option<Id<'_>>) -> Result<Instance, ActionError> {
         match name {
-            Some(id) => self
-                .instances
-                .get(id.name())
-                .copied()
-                .ok_or_else(|| self.missing(id.name(), "module instance")),
+            Some(id) => self.named(&self.instances, id, "module instance"),
             None => self.current.ok_or_else(|| match &self.current_unsupported {
                 Some(why) => ActionError::Unsupported(why.clone()),
                 None => ActionError::Setup(
@@ -261,7 +263,7 @@ impl Session {
         let func = instance
             .get_func(&self.store, invoke.name)
             .ok_or_else(|| ActionError::Setup(format!("no exported function `{}`", invoke.name)))?;
-        let args = self.arguments(&invoke.args).map_err(ActionError::Setup)?;
+        let args = self.arguments(&invoke.args)?;
         let ty = func.ty(&self.store);
         if ty.params().len() != args.len() {
             return Err(ActionError::Setup(format!(
@@ -283,10 +285,11 @@ impl Session {
         }
     }
 
-    fn arguments(&mut self, args: &[WastArg<'_>]) -> Result<Vec<Val>, String> {
+    fn arguments(&mut self, args: &[WastArg<'_>]) -> Result<Vec<Val>, ActionError> {
         args.iter()
             .map(|a| values::argument(&mut self.store, a))
-            .collect()
+            .collect::<Result<_, _>>()
+            .map_err(|e| ActionError::Setup(e.to_string()))
     }
 
     fn get(&mut self, module: Option<Id<'_>>, name: &str) -> Result<Vec<Val>, ActionError> {

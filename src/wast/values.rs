@@ -5,10 +5,27 @@ use wasmi::{AsContext, AsContextMut, ExternRef, Nullable, RefType, Val, F32, F64
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::{WastArg, WastRet};
 
+/// A script argument wasmi has no value for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgumentError {
+    /// A component-model value.
+    #[error("component-model values are not supported")]
+    Component,
+    /// A null reference of a heap type wasmi does not implement.
+    #[error("{heap} is not supported by wasmi")]
+    Heap {
+        /// The heap type, as the script writes it.
+        heap: String,
+    },
+    /// `ref.host`.
+    #[error("ref.host is not supported by wasmi")]
+    RefHost,
+}
+
 /// Converts a script argument to a wasmi value (externrefs are allocated in `store`).
-pub fn argument(mut store: impl AsContextMut, arg: &WastArg<'_>) -> Result<Val, String> {
+pub fn argument(mut store: impl AsContextMut, arg: &WastArg<'_>) -> Result<Val, ArgumentError> {
     let WastArg::Core(core) = arg else {
-        return Err("component-model values are not supported".to_string());
+        return Err(ArgumentError::Component);
     };
     Ok(match core {
         WastArgCore::I32(v) => Val::I32(*v),
@@ -19,12 +36,16 @@ pub fn argument(mut store: impl AsContextMut, arg: &WastArg<'_>) -> Result<Val, 
         WastArgCore::RefNull(heap) => match null_kind(heap) {
             Some(RefType::Func) => Val::FuncRef(Nullable::Null),
             Some(RefType::Extern) => Val::ExternRef(Nullable::Null),
-            None => return Err(format!("{} is not supported by wasmi", show_heap(heap))),
+            None => {
+                return Err(ArgumentError::Heap {
+                    heap: show_heap(heap),
+                })
+            }
         },
         WastArgCore::RefExtern(n) => {
             Val::ExternRef(Nullable::Val(ExternRef::new(store.as_context_mut(), *n)))
         }
-        WastArgCore::RefHost(_) => return Err("ref.host is not supported by wasmi".to_string()),
+        WastArgCore::RefHost(_) => return Err(ArgumentError::RefHost),
     })
 }
 

@@ -8,7 +8,7 @@
 //! empty directory is fine).
 
 use super::{describe_files, entries, expand, needs_partition_suffix, open_result};
-use super::{Context, Entry, Params, PublishError, Published, Publisher};
+use super::{ConfigError, Context, Entry, Params, PublishError, Published, Publisher};
 use std::path::{Path, PathBuf};
 
 /// The local publisher.
@@ -20,7 +20,7 @@ pub struct Local {
 
 impl Local {
     /// Reads `Path` (or `URL`) from a publisher's parameters.
-    pub fn from_params(params: &Params<'_>, base: &Path) -> Result<Self, String> {
+    pub fn from_params(params: &Params<'_>, base: &Path) -> Result<Self, ConfigError> {
         params.only("local", &["Path", "URL"])?;
         let given = match (params.string("Path")?, params.string("URL")?) {
             (Some(path), _) | (None, Some(path)) => path,

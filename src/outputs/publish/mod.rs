@@ -36,14 +36,62 @@ pub enum PublishError {
         /// Why.
         source: std::io::Error,
     },
-    /// Anything else: the destination refused, a request failed.
-    #[error("publishing to {location}: {message}")]
-    Failed {
+    /// An upload to S3 failed: the destination refused, a request failed.
+    #[error("publishing to {location}: {source}")]
+    Upload {
         /// Where the results were going.
         location: String,
         /// What went wrong.
-        message: String,
+        #[source]
+        source: s3::UploadError,
     },
+}
+
+/// A `Publisher` block brine cannot use; the message says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `ipfs` publishing needs an IPFS node.
+    #[error("publisher type `ipfs` is not supported by brine (it has no IPFS node to publish to); use local, s3 or noop")]
+    Ipfs,
+    /// A type brine does not know.
+    #[error("unknown publisher type `{kind}`; expected local, s3 or noop")]
+    UnknownType {
+        /// The type as written.
+        kind: String,
+    },
+    /// A parameter the publisher does not take.
+    #[error(
+        "Publisher.Params.{name}: the {kind} publisher has no such parameter (it takes {known})"
+    )]
+    UnknownParam {
+        /// The parameter as written.
+        name: String,
+        /// The publisher type.
+        kind: String,
+        /// The parameters it takes, comma-separated.
+        known: String,
+    },
+    /// A parameter that should be a string.
+    #[error("Publisher.Params.{name}: expected a string, found {found}")]
+    NotAString {
+        /// The parameter.
+        name: String,
+        /// The value found, as JSON.
+        found: String,
+    },
+    /// A required parameter is missing.
+    #[error("Publisher.Params.{name}: the {kind} publisher needs {what}")]
+    Missing {
+        /// The parameter.
+        name: String,
+        /// The publisher type.
+        kind: String,
+        /// What the parameter names.
+        what: String,
+    },
+    /// A custom S3 endpoint that is not a URL brine can use.
+    #[error("Publisher.Params.{0}")]
+    Endpoint(#[source] crate::s3::EndpointError),
 }
 
 /// The execution being published: fills placeholders and partition suffixes.
@@ -83,16 +131,19 @@ impl Publisher for Noop {
 
 /// The publisher a job's `Publisher` block asks for; relative local paths are
 /// resolved against `base` (the job file's directory). The error says what to change.
-pub fn from_spec(spec: &crate::spec::Publisher, base: &Path) -> Result<Arc<dyn Publisher>, String> {
+pub fn from_spec(
+    spec: &crate::spec::Publisher,
+    base: &Path,
+) -> Result<Arc<dyn Publisher>, ConfigError> {
     let params = Params::new(&spec.params);
     match spec.kind.as_str() {
         "noop" => Ok(Arc::new(Noop)),
         "local" => Ok(Arc::new(local::Local::from_params(&params, base)?)),
         "s3" => Ok(Arc::new(s3::S3Publisher::from_params(&params)?)),
-        "ipfs" => Err("publisher type `ipfs` is not supported by brine (it has no IPFS node to publish to); use local, s3 or noop".into()),
-        other => Err(format!(
-            "unknown publisher type `{other}`; expected local, s3 or noop"
-        )),
+        "ipfs" => Err(ConfigError::Ipfs),
+        other => Err(ConfigError::UnknownType {
+            kind: other.to_string(),
+        }),
     }
 }
 
@@ -109,20 +160,21 @@ impl<'a> Params<'a> {
     }
 
     /// Refuses parameters not in `known`.
-    pub fn only(&self, kind: &str, known: &[&str]) -> Result<(), String> {
+    pub fn only(&self, kind: &str, known: &[&str]) -> Result<(), ConfigError> {
         for name in self.map.keys() {
             if !known.iter().any(|k| k.eq_ignore_ascii_case(name)) {
-                return Err(format!(
-                    "Publisher.Params.{name}: the {kind} publisher has no such parameter (it takes {})",
-                    known.join(", ")
-                ));
+                return Err(ConfigError::UnknownParam {
+                    name: name.clone(),
+                    kind: kind.to_string(),
+                    known: known.join(", "),
+                });
             }
         }
         Ok(())
     }
 
     /// A string parameter, if present (and not empty).
-    pub fn string(&self, name: &str) -> Result<Option<String>, String> {
+    pub fn string(&self, name: &str) -> Result<Option<String>, ConfigError> {
         let value = self
             .map
             .iter()
@@ -132,16 +184,20 @@ impl<'a> Params<'a> {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(format!(
-                "Publisher.Params.{name}: expected a string, found {other}"
-            )),
+            Some(other) => Err(ConfigError::NotAString {
+                name: name.to_string(),
+                found: other.to_string(),
+            }),
         }
     }
 
     /// A required string parameter.
-    pub fn required(&self, kind: &str, name: &str, what: &str) -> Result<String, String> {
-        self.string(name)?
-            .ok_or_else(|| format!("Publisher.Params.{name}: the {kind} publisher needs {what}"))
+    pub fn required(&self, kind: &str, name: &str, what: &str) -> Result<String, ConfigError> {
+        self.string(name)?.ok_or_else(|| ConfigError::Missing {
+            name: name.to_string(),
+            kind: kind.to_string(),
+            what: what.to_string(),
+        })
     }
 }
 
@@ -322,6 +378,7 @@ mod tests {
         assert!(params
             .only("local", &["URL"])
             .unwrap_err()
+            .to_string()
             .contains("no such parameter"));
         map.insert("Bucket".to_string(), Value::Bool(true));
         assert!(Params::new(&map).string("bucket").is_err());

@@ -8,8 +8,9 @@
 //! every key with its size and SHA-256, is written last, only when every
 //! upload succeeded: a reader that finds the manifest finds the whole result.
 
+use super::Publisher;
 use super::{describe_files, entries, expand, needs_partition_suffix};
-use super::{Context, Entry, Params, PublishError, Published, PublishedObject, Publisher};
+use super::{ConfigError, Context, Entry, Params, PublishError, Published, PublishedObject};
 use crate::s3::{check_endpoint, client, describe, s3_url};
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -64,9 +65,86 @@ pub struct Manifest {
     pub objects: Vec<PublishedObject>,
 }
 
+/// Why an upload to S3 failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// The async runtime the SDK runs on could not start.
+    #[error("cannot start the S3 client: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The credential chain failed.
+    #[error(transparent)]
+    Credentials(#[from] crate::s3::CredentialsError),
+    /// An upload task ended without an answer (it panicked or was cancelled).
+    #[error("an upload task failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    /// A result file could not be opened for upload.
+    #[error("{}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A result file could not be read into a request body.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: aws_sdk_s3::primitives::ByteStreamError,
+    },
+    /// A request failed; `message` is what S3 or the connection said.
+    #[error("{url}: {message}")]
+    Request {
+        /// The object.
+        url: String,
+        /// What S3 said, in one line.
+        message: String,
+    },
+    /// A multipart upload started without an id to continue it with.
+    #[error("{url}: the server started a multipart upload without an UploadId")]
+    NoUploadId {
+        /// The object.
+        url: String,
+    },
+    /// A file would need more parts than a part number holds.
+    #[error("too many parts")]
+    TooManyParts,
+    /// One part of a multipart upload failed.
+    #[error("part {number}: {message}")]
+    Part {
+        /// The part number.
+        number: i32,
+        /// What S3 said.
+        message: String,
+    },
+    /// Completing a multipart upload failed.
+    #[error("completing the upload: {message}")]
+    Complete {
+        /// What S3 said.
+        message: String,
+    },
+    /// A multipart upload failed (and was aborted).
+    #[error("{url}: {source}")]
+    Multipart {
+        /// The object.
+        url: String,
+        /// Why.
+        source: Box<UploadError>,
+    },
+    /// The manifest could not be serialized.
+    #[error("{url}: {source}")]
+    Manifest {
+        /// The manifest's object.
+        url: String,
+        /// Why.
+        source: serde_json::Error,
+    },
+}
+
 impl S3Publisher {
     /// Reads Bucket, Key, Region and Endpoint from a publisher's parameters.
-    pub fn from_params(params: &Params<'_>) -> Result<Self, String> {
+    pub fn from_params(params: &Params<'_>) -> Result<Self, ConfigError> {
         params.only("s3", &["Bucket", "Key", "Region", "Endpoint"])?;
         let publisher = S3Publisher {
             bucket: params.required("s3", "Bucket", "the bucket's name")?,
@@ -77,7 +155,7 @@ impl S3Publisher {
             part_size: PART_SIZE,
         };
         if let Some(endpoint) = &publisher.endpoint {
-            check_endpoint(endpoint).map_err(|e| format!("Publisher.Params.{e}"))?;
+            check_endpoint(endpoint).map_err(ConfigError::Endpoint)?;
         }
         Ok(publisher)
     }
@@ -98,7 +176,7 @@ impl S3Publisher {
         &self,
         client: &Client,
         files: Vec<(PathBuf, String, u64)>,
-    ) -> Result<(), String> {
+    ) -> Result<(), UploadError> {
         let mut pending = files.into_iter();
         let mut running = tokio::task::JoinSet::new();
         loop {
@@ -113,7 +191,7 @@ impl S3Publisher {
                 None => return Ok(()),
                 Some(Ok(Ok(()))) => {}
                 Some(Ok(Err(e))) => return Err(e),
-                Some(Err(e)) => return Err(format!("an upload task failed: {e}")),
+                Some(Err(e)) => return Err(UploadError::Task(e)),
             }
         }
     }
@@ -124,25 +202,36 @@ impl S3Publisher {
         path: &Path,
         key: &str,
         size: u64,
-    ) -> Result<(), String> {
-        let url = s3_url(&self.bucket, key);
+    ) -> Result<(), UploadError> {
         if size > self.multipart_threshold {
             return self.upload_multipart(client, path, key, size).await;
         }
-        let body = ByteStream::read_from()
-            .file(open_async(path)?)
-            .build()
-            .await
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let body = file_body(path, None).await?;
+        self.put(client, key, body, Some(size), None).await
+    }
+
+    /// One `PutObject` of `body` at `key`.
+    async fn put(
+        &self,
+        client: &Client,
+        key: &str,
+        body: ByteStream,
+        length: Option<u64>,
+        content_type: Option<&str>,
+    ) -> Result<(), UploadError> {
         client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .content_length(i64::try_from(size).unwrap_or(i64::MAX))
+            .set_content_length(length.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+            .set_content_type(content_type.map(String::from))
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("{url}: {}", describe(&e)))?;
+            .map_err(|e| UploadError::Request {
+                url: s3_url(&self.bucket, key),
+                message: describe(&e),
+            })?;
         Ok(())
     }
 
@@ -152,7 +241,7 @@ impl S3Publisher {
         path: &Path,
         key: &str,
         size: u64,
-    ) -> Result<(), String> {
+    ) -> Result<(), UploadError> {
         let url = s3_url(&self.bucket, key);
         let created = client
             .create_multipart_upload()
@@ -160,12 +249,13 @@ impl S3Publisher {
             .key(key)
             .send()
             .await
-            .map_err(|e| format!("{url}: {}", describe(&e)))?;
+            .map_err(|e| UploadError::Request {
+                url: url.clone(),
+                message: describe(&e),
+            })?;
         let upload_id = created
             .upload_id()
-            .ok_or_else(|| {
-                format!("{url}: the server started a multipart upload without an UploadId")
-            })?
+            .ok_or_else(|| UploadError::NoUploadId { url: url.clone() })?
             .to_string();
         let done = match self.upload_parts(client, path, key, &upload_id, size).await {
             Ok(parts) => self.complete(client, key, &upload_id, parts).await,
@@ -180,7 +270,10 @@ impl S3Publisher {
                 .send()
                 .await;
         }
-        done.map_err(|e| format!("{url}: {e}"))
+        done.map_err(|e| UploadError::Multipart {
+            url,
+            source: Box::new(e),
+        })
     }
 
     async fn upload_parts(
@@ -190,21 +283,14 @@ impl S3Publisher {
         key: &str,
         upload_id: &str,
         size: u64,
-    ) -> Result<Vec<CompletedPart>, String> {
+    ) -> Result<Vec<CompletedPart>, UploadError> {
         let part_size = self.part_size.max(size.div_ceil(MAX_PARTS)).max(1);
         let mut parts = Vec::new();
         let mut offset = 0;
         while offset < size {
             let length = part_size.min(size - offset);
-            let number =
-                i32::try_from(parts.len() + 1).map_err(|_| "too many parts".to_string())?;
-            let body = ByteStream::read_from()
-                .file(open_async(path)?)
-                .offset(offset)
-                .length(Length::Exact(length))
-                .build()
-                .await
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let number = i32::try_from(parts.len() + 1).map_err(|_| UploadError::TooManyParts)?;
+            let body = file_body(path, Some((offset, length))).await?;
             let reply = client
                 .upload_part()
                 .bucket(&self.bucket)
@@ -215,7 +301,10 @@ impl S3Publisher {
                 .body(body)
                 .send()
                 .await
-                .map_err(|e| format!("part {number}: {}", describe(&e)))?;
+                .map_err(|e| UploadError::Part {
+                    number,
+                    message: describe(&e),
+                })?;
             let part = CompletedPart::builder()
                 .part_number(number)
                 .set_e_tag(reply.e_tag().map(String::from))
@@ -232,7 +321,7 @@ impl S3Publisher {
         key: &str,
         upload_id: &str,
         parts: Vec<CompletedPart>,
-    ) -> Result<(), String> {
+    ) -> Result<(), UploadError> {
         let upload = CompletedMultipartUpload::builder()
             .set_parts(Some(parts))
             .build();
@@ -244,7 +333,9 @@ impl S3Publisher {
             .multipart_upload(upload)
             .send()
             .await
-            .map_err(|e| format!("completing the upload: {}", describe(&e)))?;
+            .map_err(|e| UploadError::Complete {
+                message: describe(&e),
+            })?;
         Ok(())
     }
 
@@ -253,19 +344,14 @@ impl S3Publisher {
         client: &Client,
         key: &str,
         manifest: &Manifest,
-    ) -> Result<(), String> {
-        let url = s3_url(&self.bucket, key);
-        let text = serde_json::to_vec_pretty(manifest).map_err(|e| format!("{url}: {e}"))?;
-        client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type("application/json")
-            .body(ByteStream::from(text))
-            .send()
+    ) -> Result<(), UploadError> {
+        let text = serde_json::to_vec_pretty(manifest).map_err(|source| UploadError::Manifest {
+            url: s3_url(&self.bucket, key),
+            source,
+        })?;
+        let body = ByteStream::from(text);
+        self.put(client, key, body, None, Some("application/json"))
             .await
-            .map_err(|e| format!("{url}: {}", describe(&e)))?;
-        Ok(())
     }
 
     /// Uploads every file, then the manifest.
@@ -274,27 +360,35 @@ impl S3Publisher {
         files: Vec<(PathBuf, String, u64)>,
         manifest_key: &str,
         manifest: &Manifest,
-    ) -> Result<(), String> {
+    ) -> Result<(), UploadError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the S3 client: {e}"))?;
+            .map_err(UploadError::Runtime)?;
         runtime.block_on(async {
-            let client = client(self.region.as_deref(), self.endpoint.as_deref())
-                .await
-                .map_err(|e| e.to_string())?;
+            let client = client(self.region.as_deref(), self.endpoint.as_deref()).await?;
             self.upload_all(&client, files).await?;
             self.put_manifest(&client, manifest_key, manifest).await
         })
     }
 }
 
-/// Opens a result file for upload without following a link (see [`super::open_result`]).
-fn open_async(path: &Path) -> Result<tokio::fs::File, String> {
-    super::open_result(path)
-        .map(tokio::fs::File::from_std)
-        .map_err(|e| format!("{}: {e}", path.display()))
+/// A result file as a request body, whole or `(offset, length)` of it; the
+/// file is opened without following a link (see [`super::open_result`]).
+async fn file_body(path: &Path, range: Option<(u64, u64)>) -> Result<ByteStream, UploadError> {
+    let file = super::open_result(path).map_err(|source| UploadError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut body = ByteStream::read_from().file(tokio::fs::File::from_std(file));
+    if let Some((offset, length)) = range {
+        body = body.offset(offset).length(Length::Exact(length));
+    }
+    body.build().await.map_err(|source| UploadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// `prefix/name`, or `name` at the bucket's root.
@@ -331,9 +425,9 @@ impl Publisher for S3Publisher {
             objects: objects.clone(),
         };
         self.send(files, &join_key(&prefix, MANIFEST), &manifest)
-            .map_err(|message| PublishError::Failed {
+            .map_err(|source| PublishError::Upload {
                 location: location.clone(),
-                message,
+                source,
             })?;
         Ok(Some(Published {
             kind: "s3".into(),
