@@ -7,7 +7,7 @@
 //! the spine fixtures. Where wasi-common departs from the specification and
 //! brine follows it, the case is listed in KNOWN_DIFFERENCES with the reason.
 
-use brine::suite::{preopens, run_case, scratch_copies, snapshot, CaseOutput, TestSpec};
+use brine::testsuite::{preopens, run_case, scratch_copies, snapshot, CaseOutput, TestSpec};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wasmi_wasi::wasi_common::pipe::WritePipe;

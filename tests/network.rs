@@ -537,12 +537,9 @@ fn memory_errors_are_result_7() {
 
 #[test]
 fn slow_servers_are_result_3() {
-    use brine::engine::resolve::NamedModules;
-    use brine::engine::run::{run, EntryModule, RunSpec};
-    use brine::engine::{Limits, Outcome};
-    use brine::host::net::Policy;
-    use brine::host::real::{RealHost, Stdio};
-    use brine::wasi::WasiCtx;
+    use brine::module::{
+        run, EntryModule, Limits, NamedModules, Outcome, Policy, RealHost, RunSpec, Stdio, WasiCtx,
+    };
 
     let server = start_server();
     let mut host = RealHost::new(Stdio {
@@ -612,7 +609,7 @@ fn a_recorded_request_replays_without_the_network() {
     let out = wasm_run(["--network", "full", "--record", journal_arg, GET, &url]);
     assert_code(&out, 0);
     assert!(stdout(&out).contains("Status Code: 200"));
-    let (_, entries) = brine::host::journal::read(&journal).unwrap();
+    let (_, entries) = brine::journal::read(&journal).unwrap();
     let request = entries
         .iter()
         .find(|e| e.call == "http_request")

@@ -8,9 +8,7 @@
 mod common;
 mod http_fixture;
 
-use brine::inputs::http::{HttpOptions, Remote, RemoteOptions};
-use brine::inputs::url::UrlDownload;
-use brine::inputs::{InputSource, StageArea};
+use brine::sources::{HttpOptions, InputSource, Remote, RemoteOptions, StageArea, UrlDownload};
 use common::job::{module_job, source_input, Job};
 use common::{describe, ROOT};
 use http_fixture::{Fault, Reply, Request, Server};

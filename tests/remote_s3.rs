@@ -8,10 +8,8 @@
 mod common;
 mod s3_support;
 
-use brine::inputs::s3::S3;
-use brine::inputs::{InputSource, StageArea};
-use brine::outputs::publish::s3::{Manifest, S3Publisher};
-use brine::outputs::publish::{Context, Publisher};
+use brine::publishers::{Context, Manifest, Publisher, S3Publisher};
+use brine::sources::{InputSource, StageArea, S3};
 use common::job::Job;
 use common::{assert_no_panic, code, describe, stdout, ROOT};
 use s3_support::{isolate, isolate_this_process, sha256, Server};

@@ -11,8 +11,7 @@ pub mod run;
 pub mod start;
 pub mod values;
 
-pub use call::{Outcome, Trap};
-pub use link::{Instantiator, ModuleResolver};
+pub use call::Outcome;
 
 use crate::wasi::{WasiCtx, WasiView};
 use budget::GuestBudget;
@@ -130,8 +129,6 @@ impl Limits {
         self.max_memory.unwrap_or(DEFAULT_MAX_MEMORY)
     }
 }
-
-pub use budget::MAX_TABLE_ELEMENTS;
 
 /// 4 GiB: every byte a wasm32 memory can address.
 pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;

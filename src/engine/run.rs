@@ -19,7 +19,7 @@ pub const DEFAULT_ENTRYPOINT: &str = "_start";
 pub enum EntryModule {
     /// A file on the host.
     File(PathBuf),
-    /// A name the run's [`ModuleResolver`] resolves (a guest path in a job).
+    /// A name the run's `ModuleResolver` resolves (a guest path in a job).
     Named(String),
 }
 

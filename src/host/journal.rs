@@ -51,7 +51,7 @@ pub enum Invocation {
 /// The first line of a journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
-    /// [`FORMAT`].
+    /// `FORMAT`.
     pub format: String,
     /// The brine that recorded it.
     pub brine_version: String,
@@ -176,7 +176,7 @@ pub fn write(path: &Path, header: &Header, entries: &[Entry]) -> std::io::Result
 }
 
 /// Reads a journal back. A journal is untrusted input: its format is checked
-/// first, every line is capped at [`MAX_LINE`] and the whole at [`MAX_TOTAL`].
+/// first, every line is capped at `MAX_LINE` and the whole at `MAX_TOTAL`.
 pub fn read(path: &Path) -> Result<(Header, Vec<Entry>), JournalError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|error| JournalError::Read {

@@ -102,7 +102,7 @@ pub struct S3 {
     pub key: String,
     /// A regex keys under a prefix must match.
     pub filter: Option<String>,
-    /// The region (else the SDK's default chain, else [`crate::s3::DEFAULT_REGION`]).
+    /// The region (else the SDK's default chain, else `crate::s3::DEFAULT_REGION`).
     pub region: Option<String>,
     /// A custom endpoint URL (path-style addressing).
     pub endpoint: Option<String>,

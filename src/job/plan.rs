@@ -101,7 +101,7 @@ pub struct PlanOptions {
     /// deterministic job may have it enabled.
     pub replaying: bool,
     /// How long staging may take when the job gives no TotalTimeout
-    /// (`--staging-timeout`; default [`DEFAULT_STAGING_TIMEOUT`]).
+    /// (`--staging-timeout`; default `DEFAULT_STAGING_TIMEOUT`).
     pub staging_timeout: Option<Duration>,
 }
 

@@ -5,7 +5,7 @@
 //! receipts on any host; `brine verify` re-runs a job and compares.
 
 use super::plan::{deterministic_settings, PlanOptions};
-pub use crate::outputs::evidence::{Evidence, InputHashes};
+pub use crate::outputs::evidence::InputHashes;
 use crate::outputs::hash::{file_hashes, hex, tree_hash};
 use crate::outputs::Summary;
 use serde::{Deserialize, Serialize};
@@ -52,7 +52,7 @@ pub struct PartitionReceipt {
 /// A whole receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
-    /// [`FORMAT`].
+    /// `FORMAT`.
     pub format: String,
     /// The brine that produced it.
     pub brine_version: String,

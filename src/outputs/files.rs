@@ -30,11 +30,6 @@ impl ResultFiles {
         })
     }
 
-    /// The directory's path, for messages.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Creates the result file `name`, which must not exist yet (not even as a link).
     pub fn create(&self, name: &str) -> Result<std::fs::File, ResultsError> {
         let mut options = OpenOptions::new();

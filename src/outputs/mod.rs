@@ -98,7 +98,7 @@ impl Staging {
     }
 
     /// [`Staging::prepare`], also refusing a `target` that holds one of
-    /// `protected` or lies inside a mounted one (see [`layout::refusal`]).
+    /// `protected` or lies inside a mounted one (see `layout::refusal`).
     pub fn prepare_guarded(
         target: &Path,
         force: bool,

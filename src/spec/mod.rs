@@ -22,10 +22,7 @@ mod tree;
 mod validate;
 
 pub use error::{SpecError, SpecErrors};
-pub use model::{
-    legacy_import_target, InputSource, Job, JobType, Network, NetworkType, Publisher, Resources,
-    ResultPath, Source, Task, Timeouts, WasmEngine, DEFAULT_MEMORY, LEGACY_ENTRY_TARGET,
-};
+pub use model::{InputSource, Job, Network, NetworkType, Publisher, Source, Task, WasmEngine};
 pub use source::decode_data_url;
 
 use error::Collector;

@@ -1,5 +1,6 @@
 //! Unit tests of the whole spec layer: forms, normalization, case, errors.
 
+use super::model::{JobType, DEFAULT_MEMORY, LEGACY_ENTRY_TARGET};
 use super::*;
 use std::path::PathBuf;
 

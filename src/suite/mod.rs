@@ -348,7 +348,7 @@ fn confined(base: &Path, dir: &str) -> Result<PathBuf, CaseError> {
     Ok(resolved)
 }
 
-pub use copy::{snapshot, TreeEntry};
+pub use copy::snapshot;
 
 /// Runs `module` as `spec` says, on copies of its directories (next to `module`).
 pub fn run_case(

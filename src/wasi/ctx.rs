@@ -46,7 +46,7 @@ impl FdEntry {
 }
 
 /// Everything a WASI guest can reach: its argv, environment and descriptors,
-/// and the [`Host`] that answers for the outside world.
+/// and the `Host` that answers for the outside world.
 pub struct WasiCtx {
     /// argv, each entry NUL-terminated as `args_get` writes it.
     pub(crate) args: Vec<Vec<u8>>,

@@ -15,7 +15,8 @@ use wasmi::Linker;
 pub const FDFLAGS_APPEND: u16 = 1;
 /// `fdflags`: writes wait for data integrity.
 pub const FDFLAGS_DSYNC: u16 = 2;
-/// `fdflags`: non-blocking mode.
+/// `fdflags`: non-blocking mode (accepted and ignored: brine's reads never block past the deadline).
+#[allow(dead_code)]
 pub const FDFLAGS_NONBLOCK: u16 = 4;
 /// `fdflags`: reads wait for pending writes.
 pub const FDFLAGS_RSYNC: u16 = 8;

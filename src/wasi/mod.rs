@@ -27,8 +27,7 @@ pub mod random;
 pub mod rights;
 pub mod sock;
 
-pub use ctx::{FdEntry, WasiCtx, WasiView};
-pub use errno::{Errno, WasiResult};
+pub use ctx::{WasiCtx, WasiView};
 pub use link::{DeadlineExceeded, ProcExit};
 
 use wasmi::Linker;

@@ -56,9 +56,11 @@ pub const PATH_REMOVE_DIRECTORY: u64 = 1 << 25;
 pub const PATH_UNLINK_FILE: u64 = 1 << 26;
 /// `poll_oneoff` on read/write readiness.
 pub const POLL_FD_READWRITE: u64 = 1 << 27;
-/// `sock_shutdown`.
+/// `sock_shutdown` (no descriptor brine opens has it: brine hands out no sockets).
+#[allow(dead_code)]
 pub const SOCK_SHUTDOWN: u64 = 1 << 28;
-/// `sock_accept`.
+/// `sock_accept` (no descriptor brine opens has it: brine hands out no sockets).
+#[allow(dead_code)]
 pub const SOCK_ACCEPT: u64 = 1 << 29;
 
 /// Rights of a regular file descriptor.

@@ -16,7 +16,7 @@ pub const TOTAL_TABLE_ELEMENTS: usize = 50_000_000;
 
 /// A [`ResourceLimiter`] with per-item limits and script-wide totals.
 ///
-/// Unlike a run's [`crate::engine::budget::GuestBudget`], memory (in bytes)
+/// Unlike a run's `crate::engine::budget::GuestBudget`, memory (in bytes)
 /// and tables (in elements) have totals of their own.
 #[derive(Debug)]
 pub struct Budget {

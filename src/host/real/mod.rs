@@ -58,7 +58,7 @@ enum Object {
     Virtual(Vec<String>),
 }
 
-/// A [`Host`] backed by the operating system.
+/// A `Host` backed by the operating system.
 pub struct RealHost {
     objects: Vec<Option<Object>>,
     started: Instant,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 pub struct Stdio {
     /// What the guest reads as stdin.
     pub stdin: Box<dyn Read + Send>,
-    /// Where the guest's stdout goes ([`Host::flush`](crate::host::Host::flush) flushes it at the end).
+    /// Where the guest's stdout goes (`Host::flush` flushes it at the end).
     pub stdout: Box<dyn Write + Send>,
     /// Where the guest's stderr goes.
     pub stderr: Box<dyn Write + Send>,
