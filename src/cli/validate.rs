@@ -1,6 +1,9 @@
-//! `brine validate`: parse and check a job file, print what would run.
+//! `brine validate`: parse and check a job file and what it names (the deep
+//! checks `brine run` makes before fetching anything), print what would run.
 
 use super::{Failure, EXIT_USAGE};
+use crate::job::check::check;
+use crate::job::plan::PlanOptions;
 use crate::spec::{self, InputSource, Job, Source, SpecErrors, Task, WasmEngine};
 use serde_json::json;
 use std::path::PathBuf;
@@ -13,11 +16,26 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Check `env:NAME` values as `brine run --allow-env REGEX` would allow them. Repeatable.
+    #[arg(long = "allow-env", value_name = "REGEX")]
+    allow_env: Vec<String>,
 }
 
-/// Checks the job file; 0 when it is valid, 2 (with every error) when not.
+/// Checks the job file and what it names (sources, modules, `env:NAME`); 0
+/// when it would run, 2 (with every problem) when not.
 pub fn run(args: Args) -> Result<i32, Failure> {
-    let result = spec::load(&args.job);
+    let options = PlanOptions {
+        allow_env: super::run::allow_env_patterns(&args.allow_env)?,
+        ..PlanOptions::default()
+    };
+    let result = spec::load(&args.job).and_then(|job| {
+        let problems = check(&job, &options);
+        if problems.is_empty() {
+            Ok(job)
+        } else {
+            Err(problems)
+        }
+    });
     if args.json {
         let value = match &result {
             Ok(job) => json!({"valid": true, "job": job}),
