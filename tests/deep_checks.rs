@@ -180,3 +180,19 @@ fn spec_form_modules_keep_their_own_targets() {
     let printed = std::fs::read_to_string(out.path().join("r/stdout")).expect("stdout");
     assert_eq!(printed, "17\n");
 }
+
+#[test]
+fn validate_lists_each_module_with_its_imports_and_exports() {
+    let o = brine()
+        .args(["validate", "fixtures/jobs/link.yaml"])
+        .output()
+        .expect("runs");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in [
+        "module /wasm/main.wasm: imports lib (4), wasi_snapshot_preview1 (1); exports _start (func), add3 (func), memory (memory)",
+        "module /lib: imports none; exports add (func), counter (global), mem (memory), mul (func), tab (table)",
+    ] {
+        assert!(out.lines().any(|l| l == line), "missing {line:?} in:\n{out}");
+    }
+}

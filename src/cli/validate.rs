@@ -2,7 +2,7 @@
 //! checks `brine run` makes before fetching anything), print what would run.
 
 use super::{Failure, EXIT_USAGE};
-use crate::job::check::check;
+use crate::job::check::{check_and_describe, ModuleSummary};
 use crate::job::plan::PlanOptions;
 use crate::spec::{self, InputSource, Job, Source, SpecErrors, Task, WasmEngine};
 use serde_json::json;
@@ -29,23 +29,23 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         ..PlanOptions::default()
     };
     let result = spec::load(&args.job).and_then(|job| {
-        let problems = check(&job, &options);
+        let (problems, modules) = check_and_describe(&job, &options);
         if problems.is_empty() {
-            Ok(job)
+            Ok((job, modules))
         } else {
             Err(problems)
         }
     });
     if args.json {
         let value = match &result {
-            Ok(job) => json!({"valid": true, "job": job}),
+            Ok((job, _)) => json!({"valid": true, "job": job}),
             Err(errors) => json!({"valid": false, "errors": errors}),
         };
         let text = serde_json::to_string_pretty(&value).map_err(Failure::usage)?;
         outln!("{text}");
     } else {
         match &result {
-            Ok(job) => outln!("valid\n{}", summary(job)),
+            Ok((job, modules)) => outln!("valid\n{}\n{}", summary(job), describe_modules(modules)),
             Err(errors) => print_errors(errors),
         }
     }
@@ -57,6 +57,38 @@ fn print_errors(errors: &SpecErrors) {
     for error in errors.iter() {
         eoutln!("{error}");
     }
+}
+
+/// One line per module the run would instantiate: what it imports and exports.
+fn describe_modules(modules: &[ModuleSummary]) -> String {
+    let lines: Vec<String> = modules
+        .iter()
+        .map(|m| match &m.contents {
+            None => format!(
+                "module {}: comes with a fetched input (checked after the fetch)",
+                m.path
+            ),
+            Some(c) => {
+                let imports: Vec<String> = c
+                    .imports
+                    .iter()
+                    .map(|(from, n)| format!("{from} ({n})"))
+                    .collect();
+                let more = c.export_count.saturating_sub(c.exports.len());
+                let mut exports = c.exports.clone();
+                if more > 0 {
+                    exports.push(format!("and {more} more"));
+                }
+                format!(
+                    "module {}: imports {}; exports {}",
+                    m.path,
+                    list_or_none(&imports),
+                    list_or_none(&exports)
+                )
+            }
+        })
+        .collect();
+    lines.join("\n")
 }
 
 /// One paragraph saying what would run.

@@ -10,7 +10,7 @@
 mod modules;
 mod tree;
 
-pub use modules::{check_staged_modules, UnrunnableModules};
+pub use modules::{check_staged_modules, ModuleContents, ModuleSummary, UnrunnableModules};
 
 use super::execution::Execution;
 use super::partitions::{partition_dirs, PartitionsError};
@@ -30,16 +30,23 @@ use std::sync::Arc;
 /// position. Module checks run only when the job-file checks found nothing,
 /// since a module under a missing SourcePath cannot be judged.
 pub fn check(job: &Job, options: &PlanOptions) -> SpecErrors {
+    check_and_describe(job, options).0
+}
+
+/// Like [`check`], and also what each module the checks reached imports and
+/// exports (for `brine validate`'s account of what would run).
+pub fn check_and_describe(job: &Job, options: &PlanOptions) -> (SpecErrors, Vec<ModuleSummary>) {
     let mut problems = Problems::new(&job.file);
     check_sources(job, &mut problems);
     check_env(job, options, &mut problems);
     check_plan(job, options, &mut problems);
+    let mut modules = Vec::new();
     if problems.errors.is_empty() {
-        modules::check_job_modules(job, options, &mut problems);
+        modules = modules::check_job_modules(job, options, &mut problems);
     }
     let mut errors = SpecErrors(problems.errors);
     errors.sort();
-    errors
+    (errors, modules)
 }
 
 /// Fails every partition of a job whose modules cannot run, as Bacalhau fails

@@ -34,8 +34,58 @@ const LISTED: usize = 20;
 #[error("{}", .0.join("; "))]
 pub struct UnrunnableModules(pub Vec<String>);
 
-/// Checks `job`'s modules that can be read before anything is fetched.
-pub(super) fn check_job_modules(job: &Job, options: &PlanOptions, problems: &mut Problems) {
+/// What a module a job would run imports and exports, for `brine validate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleSummary {
+    /// Its guest path, as the job (or an import) names it.
+    pub path: String,
+    /// `None`: it comes with a fetched input and is known only at run time.
+    pub contents: Option<ModuleContents>,
+}
+
+/// The imports and exports of a module that was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleContents {
+    /// How many imports come from each module, by module name (printable).
+    pub imports: BTreeMap<String, usize>,
+    /// Its exports as `name (kind)`, printable, at most [`LISTED`] of them.
+    pub exports: Vec<String>,
+    /// How many exports there are in all.
+    pub export_count: usize,
+}
+
+impl ModuleContents {
+    fn of(module: &Module) -> Self {
+        let mut imports = BTreeMap::new();
+        for import in module.imports() {
+            *imports.entry(printable(import.module())).or_insert(0) += 1;
+        }
+        let visible = || module.exports().filter(|e| e.name() != DEFERRED_START);
+        let exports = visible()
+            .take(LISTED)
+            .map(|e| {
+                format!(
+                    "{} ({})",
+                    printable(e.name()),
+                    crate::engine::describe::extern_kind(e.ty())
+                )
+            })
+            .collect();
+        ModuleContents {
+            imports,
+            exports,
+            export_count: visible().count(),
+        }
+    }
+}
+
+/// Checks `job`'s modules that can be read before anything is fetched; returns
+/// what each module it reached imports and exports.
+pub(super) fn check_job_modules(
+    job: &Job,
+    options: &PlanOptions,
+    problems: &mut Problems,
+) -> Vec<ModuleSummary> {
     let engine = &job.task.engine;
     let sites = &job.sites;
     let mut roots = vec![(engine.entry_module.clone(), sites.entry_module.clone())];
@@ -51,7 +101,7 @@ pub(super) fn check_job_modules(job: &Job, options: &PlanOptions, problems: &mut
             let site = site.map_or(&sites.engine, |s| &s.source);
             // An inline input that cannot be staged fails the run (exit 1), as at staging.
             problems.module(site, e.message);
-            return;
+            return Vec::new();
         }
     };
     let deterministic = deterministic_settings(job, options).is_some();
@@ -62,10 +112,12 @@ pub(super) fn check_job_modules(job: &Job, options: &PlanOptions, problems: &mut
     };
     let entrypoint = sites.entrypoint.as_ref().unwrap_or(&sites.entry_module);
     let entry = (engine.entrypoint.as_str(), entrypoint.clone());
-    let found = Checker::new(&mut tree, network, spec_form(job)).run(&roots, Some(entry));
+    let mut checker = Checker::new(&mut tree, network, spec_form(job));
+    let found = checker.run(&roots, Some(entry));
     for (site, message) in found {
         problems.module(&site, message);
     }
+    checker.summaries
 }
 
 /// Checks, after staging, the modules of `exec` that lie in inputs that were
@@ -190,6 +242,8 @@ struct Checker<'s, S: ModuleSource> {
     loaded: BTreeMap<String, Loaded>,
     queue: VecDeque<(String, Site, Module)>,
     found: Vec<(Site, String)>,
+    /// Every module reached, in the order it was reached.
+    summaries: Vec<ModuleSummary>,
 }
 
 impl<'s, S: ModuleSource> Checker<'s, S> {
@@ -203,13 +257,14 @@ impl<'s, S: ModuleSource> Checker<'s, S> {
             loaded: BTreeMap::new(),
             queue: VecDeque::new(),
             found: Vec::new(),
+            summaries: Vec::new(),
         }
     }
 
     /// Checks `roots` (entry module first) and everything their imports name;
     /// `entrypoint` is the entry's function and the site that names it.
     fn run(
-        mut self,
+        &mut self,
         roots: &[(String, Site)],
         entrypoint: Option<(&str, Site)>,
     ) -> Vec<(Site, String)> {
@@ -232,7 +287,7 @@ impl<'s, S: ModuleSource> Checker<'s, S> {
         while let Some((name, site, module)) = self.queue.pop_front() {
             self.check_imports(&name, &site, &module);
         }
-        self.found
+        std::mem::take(&mut self.found)
     }
 
     fn no_file_hint(&self) -> &'static str {
@@ -247,12 +302,20 @@ impl<'s, S: ModuleSource> Checker<'s, S> {
             return loaded.clone();
         }
         let loaded = if !self.source.is_known(name) {
+            self.summaries.push(ModuleSummary {
+                path: printable(name),
+                contents: None,
+            });
             Loaded::Unknown
         } else {
             match self.source.resolver().read_module(name) {
                 Ok(None) => Loaded::Missing,
                 Ok(Some(bytes)) => match load::compile_to_run(&self.engine, &bytes, name) {
                     Ok(module) => {
+                        self.summaries.push(ModuleSummary {
+                            path: printable(name),
+                            contents: Some(ModuleContents::of(&module)),
+                        });
                         self.queue
                             .push_back((name.to_string(), site.clone(), module.clone()));
                         Loaded::Module(module)
