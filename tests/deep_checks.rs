@@ -190,6 +190,7 @@ fn validate_lists_each_module_with_its_imports_and_exports() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     for line in [
+        "publisher: none; disk limit 10 GiB;",
         "module /wasm/main.wasm: imports lib (4), wasi_snapshot_preview1 (1); exports _start (func), add3 (func), memory (memory)",
         "module /lib: imports none; exports add (func), counter (global), mem (memory), mul (func), tab (table)",
     ] {

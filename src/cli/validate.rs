@@ -110,6 +110,11 @@ pub fn summary(job: &Job) -> String {
         .collect();
     lines.push(format!("results: {};", list_or_none(&results)));
     lines.push(network_line(task));
+    lines.push(format!(
+        "publisher: {}; disk limit {};",
+        publisher(task),
+        size(task.resources.disk_limit())
+    ));
     lines.push(limits(task));
     lines.join("\n")
 }
@@ -150,6 +155,24 @@ fn network_line(task: &Task) -> String {
             NetworkType::Http => format!("network: HTTP to {};", list_or_none(&n.domains)),
         },
     }
+}
+
+/// `local results/run-1`, or `none`: where a completed execution's results also go.
+fn publisher(task: &Task) -> String {
+    let Some(p) = &task.publisher else {
+        return "none".to_string();
+    };
+    let params: Vec<String> = p
+        .params
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(text) => format!("{k}={}", crate::text::printable(text)),
+            other => format!("{k}={other}"),
+        })
+        .collect();
+    format!("{} {}", p.kind, params.join(" "))
+        .trim_end()
+        .to_string()
 }
 
 /// The memory limit and the execution timeout.
