@@ -10,6 +10,7 @@ use crate::host::net::policy::block_private_from_env;
 use crate::host::recording::Log;
 use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
 use crate::inputs::url::parse_http_url;
+use crate::job::check::{check, has_job_problems, refuse_partitions};
 use crate::job::execution::{Journaling, RunOptions};
 use crate::job::journal::write_job_journal;
 use crate::job::partitions::run_partitions;
@@ -109,6 +110,12 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32, Failure> {
     let job = crate::spec::load(&args.job).map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
     let options = plan_options(&args)?;
+    // Everything checkable is checked before anything is fetched: a job-file
+    // problem refuses the job (exit 2); unrunnable modules fail it (below).
+    let problems = check(&job, &options);
+    if has_job_problems(&problems) {
+        return Err(Failure::usage(anyhow!("{problems}")));
+    }
     let executions = plan(&job, &options).map_err(Failure::usage)?;
     if args.record.is_some() && executions.len() != 1 {
         return Err(Failure::usage(anyhow!(
@@ -140,8 +147,13 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             Journaling::Off
         },
     };
-    let summaries = run_partitions(&executions, &staging, &opts, parallelism(&args))
-        .map_err(|e| Failure::usage(anyhow!("{e}")))?;
+    let summaries = if problems.is_empty() {
+        run_partitions(&executions, &staging, &opts, parallelism(&args))
+    } else {
+        eoutln!("{problems}");
+        refuse_partitions(&executions, &staging, &problems)
+    }
+    .map_err(|e| Failure::usage(anyhow!("{e}")))?;
     let published = staging.commit().map_err(|e| Failure {
         status: 1,
         error: e.into(),
@@ -173,16 +185,20 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     Ok(i32::from(failed))
 }
 
-fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
-    let allow_env = args
-        .allow_env
+/// The `--allow-env` patterns, compiled.
+pub(crate) fn allow_env_patterns(patterns: &[String]) -> Result<Vec<regex::Regex>, Failure> {
+    patterns
         .iter()
         .map(|pattern| {
             regex::Regex::new(pattern).map_err(|e| {
                 Failure::usage(anyhow!("--allow-env {pattern}: not a valid regex: {e}"))
             })
         })
-        .collect::<Result<_, _>>()?;
+        .collect()
+}
+
+fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
+    let allow_env = allow_env_patterns(&args.allow_env)?;
     Ok(PlanOptions {
         allow_env,
         deterministic: args.deterministic,

@@ -1,6 +1,9 @@
-//! `brine validate`: parse and check a job file, print what would run.
+//! `brine validate`: parse and check a job file and what it names (the deep
+//! checks `brine run` makes before fetching anything), print what would run.
 
 use super::{Failure, EXIT_USAGE};
+use crate::job::check::{check_and_describe, ModuleSummary};
+use crate::job::plan::PlanOptions;
 use crate::spec::{self, InputSource, Job, Source, SpecErrors, Task, WasmEngine};
 use serde_json::json;
 use std::path::PathBuf;
@@ -13,21 +16,36 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Check `env:NAME` values as `brine run --allow-env REGEX` would allow them. Repeatable.
+    #[arg(long = "allow-env", value_name = "REGEX")]
+    allow_env: Vec<String>,
 }
 
-/// Checks the job file; 0 when it is valid, 2 (with every error) when not.
+/// Checks the job file and what it names (sources, modules, `env:NAME`); 0
+/// when it would run, 2 (with every problem) when not.
 pub fn run(args: Args) -> Result<i32, Failure> {
-    let result = spec::load(&args.job);
+    let options = PlanOptions {
+        allow_env: super::run::allow_env_patterns(&args.allow_env)?,
+        ..PlanOptions::default()
+    };
+    let result = spec::load(&args.job).and_then(|job| {
+        let (problems, modules) = check_and_describe(&job, &options);
+        if problems.is_empty() {
+            Ok((job, modules))
+        } else {
+            Err(problems)
+        }
+    });
     if args.json {
         let value = match &result {
-            Ok(job) => json!({"valid": true, "job": job}),
+            Ok((job, _)) => json!({"valid": true, "job": job}),
             Err(errors) => json!({"valid": false, "errors": errors}),
         };
         let text = serde_json::to_string_pretty(&value).map_err(Failure::usage)?;
         outln!("{text}");
     } else {
         match &result {
-            Ok(job) => outln!("valid\n{}", summary(job)),
+            Ok((job, modules)) => outln!("valid\n{}\n{}", summary(job), describe_modules(modules)),
             Err(errors) => print_errors(errors),
         }
     }
@@ -39,6 +57,38 @@ fn print_errors(errors: &SpecErrors) {
     for error in errors.iter() {
         eoutln!("{error}");
     }
+}
+
+/// One line per module the run would instantiate: what it imports and exports.
+fn describe_modules(modules: &[ModuleSummary]) -> String {
+    let lines: Vec<String> = modules
+        .iter()
+        .map(|m| match &m.contents {
+            None => format!(
+                "module {}: comes with a fetched input (checked after the fetch)",
+                m.path
+            ),
+            Some(c) => {
+                let imports: Vec<String> = c
+                    .imports
+                    .iter()
+                    .map(|(from, n)| format!("{from} ({n})"))
+                    .collect();
+                let more = c.export_count.saturating_sub(c.exports.len());
+                let mut exports = c.exports.clone();
+                if more > 0 {
+                    exports.push(format!("and {more} more"));
+                }
+                format!(
+                    "module {}: imports {}; exports {}",
+                    m.path,
+                    list_or_none(&imports),
+                    list_or_none(&exports)
+                )
+            }
+        })
+        .collect();
+    lines.join("\n")
 }
 
 /// One paragraph saying what would run.
@@ -60,6 +110,11 @@ pub fn summary(job: &Job) -> String {
         .collect();
     lines.push(format!("results: {};", list_or_none(&results)));
     lines.push(network_line(task));
+    lines.push(format!(
+        "publisher: {}; disk limit {};",
+        publisher(task),
+        size(task.resources.disk_limit())
+    ));
     lines.push(limits(task));
     lines.join("\n")
 }
@@ -100,6 +155,24 @@ fn network_line(task: &Task) -> String {
             NetworkType::Http => format!("network: HTTP to {};", list_or_none(&n.domains)),
         },
     }
+}
+
+/// `local results/run-1`, or `none`: where a completed execution's results also go.
+fn publisher(task: &Task) -> String {
+    let Some(p) = &task.publisher else {
+        return "none".to_string();
+    };
+    let params: Vec<String> = p
+        .params
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(text) => format!("{k}={}", crate::text::printable(text)),
+            other => format!("{k}={other}"),
+        })
+        .collect();
+    format!("{} {}", p.kind, params.join(" "))
+        .trim_end()
+        .to_string()
 }
 
 /// The memory limit and the execution timeout.

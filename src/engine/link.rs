@@ -39,6 +39,31 @@ pub trait ModuleResolver {
     fn unknown_hint(&self, name: &str) -> String;
 }
 
+/// Defines the host modules of a run in `linker`: WASI preview1, and
+/// `wasi:http/requests` when `network` (the one place both are registered,
+/// shared by runs and by the checks made before them).
+pub fn define_host_modules(
+    linker: &mut Linker<StoreData>,
+    network: bool,
+) -> Result<(), EngineError> {
+    wasi::add_to_linker(linker).map_err(|e| EngineError::Instantiate {
+        module: wasi::MODULE.to_string(),
+        message: e.to_string(),
+    })?;
+    if network {
+        define_http(linker)?;
+    }
+    Ok(())
+}
+
+/// Defines `wasi:http/requests` in `linker`.
+fn define_http(linker: &mut Linker<StoreData>) -> Result<(), EngineError> {
+    wasi_http::add_to_linker(linker).map_err(|e| EngineError::Instantiate {
+        module: wasi_http::MODULE.to_string(),
+        message: e.to_string(),
+    })
+}
+
 /// Why a module could not be instantiated.
 #[derive(Debug)]
 pub enum InstantiateError {
@@ -74,10 +99,7 @@ impl<R: ModuleResolver> Instantiator<R> {
     /// functions run under `limits`.
     pub fn new(engine: &Engine, resolver: R, limits: CallLimits) -> Result<Self, EngineError> {
         let mut linker = Linker::new(engine);
-        wasi::add_to_linker(&mut linker).map_err(|e| EngineError::Instantiate {
-            module: wasi::MODULE.to_string(),
-            message: e.to_string(),
-        })?;
+        define_host_modules(&mut linker, false)?;
         Ok(Instantiator {
             linker,
             resolver,
@@ -96,10 +118,7 @@ impl<R: ModuleResolver> Instantiator<R> {
         if self.network {
             return Ok(());
         }
-        wasi_http::add_to_linker(&mut self.linker).map_err(|e| EngineError::Instantiate {
-            module: wasi_http::MODULE.to_string(),
-            message: e.to_string(),
-        })?;
+        define_http(&mut self.linker)?;
         self.network = true;
         Ok(())
     }

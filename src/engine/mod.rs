@@ -6,6 +6,7 @@ pub mod call;
 pub mod describe;
 pub mod link;
 pub mod load;
+pub mod probe;
 pub mod resolve;
 pub mod run;
 pub mod start;

@@ -3,6 +3,7 @@
 //! pool ([`partitions`]), and the receipts that prove what ran ([`receipt`],
 //! [`verify`]).
 
+pub mod check;
 pub mod execution;
 pub mod journal;
 pub mod partitions;

@@ -75,7 +75,7 @@ fn take_next(next: &Mutex<usize>) -> Option<usize> {
 }
 
 /// Each partition's (results, work) directories, created.
-fn partition_dirs(
+pub(crate) fn partition_dirs(
     executions: &[Execution],
     staging: &Staging,
 ) -> Result<Vec<(PathBuf, PathBuf)>, PartitionsError> {

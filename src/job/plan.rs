@@ -250,41 +250,48 @@ fn plan_inputs(
     job.task
         .inputs
         .iter()
-        .map(|input| {
-            let invalid = |error: crate::inputs::ParamError| PlanError::Input {
-                file: file.to_string(),
-                target: input.target.clone(),
-                message: error.to_string(),
-            };
-            let source: Arc<dyn InputSource> = match &input.source {
-                Source::Local { path, read_write } => Arc::new(Local {
-                    path: path.clone(),
-                    read_write: *read_write,
-                }),
-                Source::Inline { url } => Arc::new(Inline { url: url.clone() }),
-                Source::UrlDownload { url } => {
-                    Arc::new(UrlDownload::new(url, shared()).map_err(invalid)?)
-                }
-                Source::Ipfs { cid } => Arc::new(Ipfs::new(cid, shared()).map_err(invalid)?),
-                Source::S3 { .. } => s3_source(
-                    &input.source,
-                    &input.target,
-                    file,
-                    options.remote.http.max_bytes,
-                )?,
-            };
-            // Partitions share one staged copy of anything fetched; a local input
-            // is mounted in place (and may be writable), so it needs no sharing.
-            let source: Arc<dyn InputSource> = match (&input.source, job.count) {
-                (Source::Local { .. }, _) | (_, 0 | 1) => source,
-                _ => Arc::new(StagedOnce::new(source)),
-            };
-            Ok(PlannedInput {
-                target: input.target.clone(),
-                source,
-            })
-        })
+        .map(|input| plan_input(job, input, file, options, &shared))
         .collect()
+}
+
+/// One input's source, its parameters checked; remote ones use `shared`'s downloader.
+pub(crate) fn plan_input(
+    job: &Job,
+    input: &crate::spec::InputSource,
+    file: &str,
+    options: &PlanOptions,
+    shared: &dyn Fn() -> Arc<Remote>,
+) -> Result<PlannedInput, PlanError> {
+    let invalid = |error: crate::inputs::ParamError| PlanError::Input {
+        file: file.to_string(),
+        target: input.target.clone(),
+        message: error.to_string(),
+    };
+    let source: Arc<dyn InputSource> = match &input.source {
+        Source::Local { path, read_write } => Arc::new(Local {
+            path: path.clone(),
+            read_write: *read_write,
+        }),
+        Source::Inline { url } => Arc::new(Inline { url: url.clone() }),
+        Source::UrlDownload { url } => Arc::new(UrlDownload::new(url, shared()).map_err(invalid)?),
+        Source::Ipfs { cid } => Arc::new(Ipfs::new(cid, shared()).map_err(invalid)?),
+        Source::S3 { .. } => s3_source(
+            &input.source,
+            &input.target,
+            file,
+            options.remote.http.max_bytes,
+        )?,
+    };
+    // Partitions share one staged copy of anything fetched; a local input
+    // is mounted in place (and may be writable), so it needs no sharing.
+    let source: Arc<dyn InputSource> = match (&input.source, job.count) {
+        (Source::Local { .. }, _) | (_, 0 | 1) => source,
+        _ => Arc::new(StagedOnce::new(source)),
+    };
+    Ok(PlannedInput {
+        target: input.target.clone(),
+        source,
+    })
 }
 
 /// An S3 input, its parameters checked.
@@ -309,7 +316,10 @@ fn s3_source(
 }
 
 /// The task's publisher, if it has one; relative paths are against the job file's directory.
-fn plan_publisher(job: &Job, file: &str) -> Result<Option<Arc<dyn Publisher>>, PlanError> {
+pub(crate) fn plan_publisher(
+    job: &Job,
+    file: &str,
+) -> Result<Option<Arc<dyn Publisher>>, PlanError> {
     let Some(spec) = &job.task.publisher else {
         return Ok(None);
     };
@@ -346,25 +356,35 @@ fn host_value(
     options: &PlanOptions,
     file: &str,
 ) -> Result<String, PlanError> {
-    let error = |message: String| PlanError::Env {
+    env_reference(host_name, options).map_err(|e| PlanError::Env {
         file: file.to_string(),
         name: name.to_string(),
-        message,
-    };
+        message: e.to_string(),
+    })
+}
+
+/// Why an `env:NAME` value cannot be read on this runner.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvReferenceError {
+    /// No `--allow-env` pattern matches NAME.
+    #[error("`env:{0}` reads the runner's environment, which is not allowed; pass --allow-env '{0}' to allow it")]
+    NotAllowed(String),
+    /// NAME is allowed but not set.
+    #[error("`env:{0}`: `{0}` is not set in brine's environment")]
+    NotSet(String),
+}
+
+/// The value `env:{host_name}` reads from brine's environment, if an
+/// `--allow-env` pattern matches all of `host_name` and it is set.
+pub fn env_reference(host_name: &str, options: &PlanOptions) -> Result<String, EnvReferenceError> {
     let allowed = options.allow_env.iter().any(|re| {
         re.find(host_name)
             .is_some_and(|m| m.start() == 0 && m.end() == host_name.len())
     });
     if !allowed {
-        return Err(error(format!(
-            "`env:{host_name}` reads the runner's environment, which is not allowed; pass --allow-env '{host_name}' to allow it"
-        )));
+        return Err(EnvReferenceError::NotAllowed(host_name.to_string()));
     }
-    std::env::var(host_name).map_err(|_| {
-        error(format!(
-            "`env:{host_name}`: `{host_name}` is not set in brine's environment"
-        ))
-    })
+    std::env::var(host_name).map_err(|_| EnvReferenceError::NotSet(host_name.to_string()))
 }
 
 /// User variables plus Bacalhau's system variables (which win), sorted by name.

@@ -5,6 +5,7 @@
 //! executions (one per partition), and `Staging::commit` moves what this
 //! writes into place.
 
+use super::check::{check_staged_modules, UnrunnableModules};
 use super::execution::{Execution, Journaling, RunOptions};
 use crate::engine::resolve::MountedModules;
 use crate::engine::run::{run as run_module, EntryModule, RunSpec, DEFAULT_ENTRYPOINT};
@@ -66,6 +67,9 @@ pub enum ExecutionError {
     /// The module could not be loaded, linked or instantiated.
     #[error(transparent)]
     Engine(EngineError),
+    /// A module fetched with the inputs cannot run (checked before any guest runs).
+    #[error(transparent)]
+    Modules(#[from] UnrunnableModules),
 }
 
 /// What running the module produced, beyond its outcome.
@@ -153,6 +157,28 @@ pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions)
     summary
 }
 
+/// Writes the results of an execution refused before anything was fetched or
+/// run (its modules cannot run): empty `stdout` and `stderr`, and `brine.json`
+/// with status failed and `error`.
+pub fn refuse(exec: &Execution, results: &Path, error: String) -> Summary {
+    let mut summary = new_summary(exec);
+    summary.error = Some(error);
+    let files = match ResultFiles::open(results) {
+        Ok(files) => files,
+        Err(e) => {
+            summary.error = Some(e.to_string());
+            return summary;
+        }
+    };
+    for name in ["stdout", "stderr"] {
+        if let Err(e) = files.create(name) {
+            summary.error = Some(e.to_string());
+        }
+    }
+    write_summary(&files, &mut summary);
+    summary
+}
+
 fn new_summary(exec: &Execution) -> Summary {
     Summary {
         brine_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -221,6 +247,9 @@ fn stage_and_run(
     for mount in &mounts {
         resolver.add(&mount.guest, mount.host.clone());
     }
+    // Modules that came with fetched inputs get the checks local ones got
+    // before anything was fetched, before any guest code runs.
+    check_staged_modules(exec, &mut resolver)?;
     let mut read_only_inputs = Vec::new();
     if opts.evidence {
         let (evidence, read_only) = gather_evidence(exec, &mounts, &mut resolver)?;

@@ -79,9 +79,13 @@ fn check_type(cx: &mut Collector, fields: &Fields) -> bool {
 fn read_params(cx: &mut Collector, params: &Fields, dir: &Path, parts: &mut EngineParts) {
     if let Some(node) = params.require(cx, "EntryModule", MODULE) {
         let path = params.path_of("EntryModule");
+        cx.sites.entry_module = site(node, &path);
         let entry = module(cx, node, &path, dir, LEGACY_ENTRY_TARGET, parts);
         parts.engine.entry_module = entry.unwrap_or_default();
     }
+    cx.sites.entrypoint = params
+        .get("Entrypoint")
+        .map(|node| site(node, &params.path_of("Entrypoint")));
     if let Some(entrypoint) = params.string(cx, "Entrypoint") {
         if entrypoint.is_empty() {
             if let Some(node) = params.get("Entrypoint") {
@@ -116,6 +120,7 @@ fn imports(
     let mut modules = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let target = legacy_import_target(i);
+        cx.sites.import_modules.push(site(item, &index(&path, i)));
         if let Some(m) = module(cx, item, &index(&path, i), dir, &target, parts) {
             modules.push(m);
         }
@@ -124,7 +129,8 @@ fn imports(
 }
 
 /// One module reference: a guest path (current form) or an input source
-/// (spec form) mounted at `legacy_target`. Returns the module's guest path.
+/// (spec form) mounted at its own Target, else at `legacy_target`. Returns
+/// the module's guest path.
 fn module(
     cx: &mut Collector,
     node: &Node,
@@ -139,15 +145,16 @@ fn module(
                 parts.modules.push((target.clone(), site(node, path)));
                 Some(target)
             }
-            Err(msg) => {
-                cx.at(&site(node, path), msg);
+            Err(error) => {
+                cx.at(&site(node, path), error.to_string());
                 None
             }
         },
         Value::Map(_) => {
             let located = input_source(cx, node, path, dir, Some(legacy_target))?;
+            let target = located.target.clone();
             parts.inputs.push(located);
-            Some(legacy_target.to_string())
+            target
         }
         _ => type_error(cx, node, path, MODULE),
     }

@@ -1,6 +1,7 @@
 //! Located spec errors: every problem in a job file, each on one line as
 //! `FILE:LINE:COLUMN: FIELD.PATH: message`.
 
+use super::sites::Sites;
 use serde::Serialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,37 @@ pub struct SpecError {
     pub path: Option<String>,
     /// What is wrong, saying what was expected.
     pub message: String,
+    /// Whether the job file or a module it names is at fault.
+    pub kind: ErrorKind,
+}
+
+/// What a [`SpecError`] is about: `brine run` refuses a job with a job-file
+/// problem (exit 2) and fails one whose modules cannot run (exit 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorKind {
+    /// The job file itself, or something it names on this host (a SourcePath,
+    /// an `env:NAME`).
+    #[default]
+    Job,
+    /// A module the job runs (invalid wasm, no such entrypoint, an import
+    /// nothing provides) or an inline input holding one that cannot be staged:
+    /// what fails a run rather than refuses the job.
+    Module,
+}
+
+impl SpecError {
+    /// An error at `site` of `file`.
+    pub fn at(file: &Path, site: &Site, kind: ErrorKind, message: impl Into<String>) -> Self {
+        SpecError {
+            file: file.to_path_buf(),
+            line: site.line,
+            column: site.column,
+            path: Some(site.path.clone()),
+            message: message.into(),
+            kind,
+        }
+    }
 }
 
 impl fmt::Display for SpecError {
@@ -57,6 +89,7 @@ impl SpecErrors {
             column: 0,
             path: None,
             message: message.into(),
+            kind: ErrorKind::Job,
         }])
     }
 
@@ -74,11 +107,16 @@ impl SpecErrors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Sorts the errors by position (stable, so equal positions keep their order).
+    pub fn sort(&mut self) {
+        self.0.sort_by_key(|e| (e.line, e.column));
+    }
 }
 
 /// A place in the file and the field path that names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Site {
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Site {
     /// 1-based line.
     pub line: u32,
     /// 1-based column.
@@ -92,6 +130,8 @@ pub(crate) struct Site {
 pub(crate) struct Collector {
     file: PathBuf,
     errors: Vec<SpecError>,
+    /// Where the fields the deep checks report on were found.
+    pub sites: Sites,
 }
 
 impl Collector {
@@ -100,18 +140,14 @@ impl Collector {
         Collector {
             file: file.to_path_buf(),
             errors: Vec::new(),
+            sites: Sites::default(),
         }
     }
 
     /// Records an error at `site`.
     pub fn at(&mut self, site: &Site, message: impl Into<String>) {
-        self.errors.push(SpecError {
-            file: self.file.clone(),
-            line: site.line,
-            column: site.column,
-            path: Some(site.path.clone()),
-            message: message.into(),
-        });
+        let error = SpecError::at(&self.file, site, ErrorKind::Job, message);
+        self.errors.push(error);
     }
 
     /// Records an error with a location but no field path (syntax errors).
@@ -122,6 +158,7 @@ impl Collector {
             column,
             path: None,
             message: message.into(),
+            kind: ErrorKind::Job,
         });
     }
 
@@ -131,9 +168,10 @@ impl Collector {
     }
 
     /// The errors, sorted by position (stable, so equal positions keep their order).
-    pub fn finish(mut self) -> SpecErrors {
-        self.errors.sort_by_key(|e| (e.line, e.column));
-        SpecErrors(self.errors)
+    pub fn finish(self) -> SpecErrors {
+        let mut errors = SpecErrors(self.errors);
+        errors.sort();
+        errors
     }
 }
 
@@ -149,6 +187,7 @@ mod tests {
             column: 19,
             path: Some("Tasks[0].Engine.Params.EntryModule".into()),
             message: "expected a path".into(),
+            kind: ErrorKind::Job,
         };
         assert_eq!(
             e.to_string(),

@@ -44,6 +44,7 @@ pub(crate) fn job(cx: &mut Collector, root: &Node, file: &Path) -> Job {
         meta: BTreeMap::new(),
         task: task_named_main(),
         file: file.to_path_buf(),
+        sites: Default::default(),
     };
     match shape(root) {
         Shape::Job => read_job(cx, root, dir, &mut job),
@@ -115,6 +116,8 @@ fn shape(root: &Node) -> Shape {
 /// A bare engine block becomes a task named `main` with no inputs of its own.
 fn engine_task(cx: &mut Collector, root: &Node, dir: &Path) -> Task {
     let parts = engine(cx, root, "", dir);
+    cx.sites.engine = site(root, "");
+    cx.sites.inputs = super::source::input_sites(&parts.inputs);
     let env = validate::merge_env(cx, &parts.env, &[]);
     validate::mounts(cx, &parts.inputs, &[], &parts.modules);
     let mut task = task_named_main();
@@ -200,7 +203,11 @@ fn job_type(cx: &mut Collector, fields: &Fields) -> Option<JobType> {
     Some(kind)
 }
 
-/// Count: a whole number, at least 1.
+/// The most partitions one job may have: each is a results directory and a
+/// planned execution, made before anything runs.
+pub const MAX_COUNT: u32 = 10_000;
+
+/// Count: a whole number, at least 1 and at most [`MAX_COUNT`].
 fn count(cx: &mut Collector, fields: &Fields) -> Option<u32> {
     let node = fields.get("Count")?;
     let path = fields.path_of("Count");
@@ -209,6 +216,13 @@ fn count(cx: &mut Collector, fields: &Fields) -> Option<u32> {
         return type_error(cx, node, &path, expected);
     };
     match u32::try_from(n) {
+        Ok(count) if count > MAX_COUNT => {
+            let msg = format!(
+                "Count {count} is more partitions than brine runs in one job (at most {MAX_COUNT}); split the job"
+            );
+            cx.at(&site(node, &path), msg);
+            None
+        }
         Ok(count) if count >= 1 => Some(count),
         _ => {
             cx.at(
@@ -221,7 +235,8 @@ fn count(cx: &mut Collector, fields: &Fields) -> Option<u32> {
 }
 
 /// Priority and Constraints are Bacalhau scheduling hints: brine runs the job
-/// where it is, so it only checks their types.
+/// where it is, so it checks their types, and refuses constraints it cannot
+/// honour (a local machine has no node labels).
 fn check_ignored(cx: &mut Collector, fields: &Fields) {
     if let Some(node) = fields.get("Priority") {
         if !matches!(node.value, Value::Int(_)) {
@@ -229,7 +244,11 @@ fn check_ignored(cx: &mut Collector, fields: &Fields) {
         }
     }
     if let Some(node) = fields.get("Constraints") {
-        if !matches!(node.value, Value::Seq(_)) {
+        if matches!(&node.value, Value::Seq(items) if !items.is_empty()) {
+            let msg = "brine runs the job on this machine, which has no node labels to match; \
+                       remove the Constraints (Bacalhau would not place this job on a node without them)";
+            cx.at(&site(node, &fields.path_of("Constraints")), msg);
+        } else if !matches!(node.value, Value::Seq(_)) {
             type_error::<()>(
                 cx,
                 node,

@@ -4,11 +4,14 @@
 //! Keys and type names match in any case. Both forms of the wasm engine block
 //! are accepted and the spec (legacy) form is rewritten into the current one:
 //! its EntryModule source becomes an input at `/wasm/entry.wasm`, ImportModules
-//! source `i` an input at `/wasm/imports/module_<i>.wasm`, and its
+//! source `i` an input at `/wasm/imports/module_<i>.wasm` (each at its own
+//! `Target` instead when it gives one, as Bacalhau's legacy transformer does), and its
 //! EnvironmentVariables are merged into the task's env (Task.Env wins).
 //!
 //! Every problem is collected, not just the first, and each is reported as
-//! `FILE:LINE:COLUMN: FIELD.PATH: message` ([`SpecError`]).
+//! `FILE:LINE:COLUMN: FIELD.PATH: message` ([`SpecError`]). A parsed job keeps
+//! where its fields were ([`Sites`]) so that checks made later (`job::check`)
+//! report the same way.
 
 mod engine;
 mod error;
@@ -16,13 +19,17 @@ mod fields;
 mod job;
 mod model;
 mod paths;
+mod sites;
 mod source;
 mod task;
 mod tree;
 mod validate;
 
-pub use error::{SpecError, SpecErrors};
-pub use model::{InputSource, Job, Network, NetworkType, Publisher, Source, Task, WasmEngine};
+pub use error::{ErrorKind, Site, SpecError, SpecErrors};
+pub use model::{
+    legacy_import_target, InputSource, Job, Network, NetworkType, Publisher, Source, Task,
+    WasmEngine, LEGACY_ENTRY_TARGET,
+};
 pub use source::decode_data_url;
 
 use error::Collector;
@@ -73,8 +80,9 @@ pub fn parse(text: &str, file: &Path) -> Result<Job, SpecErrors> {
         }
         return Err(cx.finish());
     };
-    let job = job::job(&mut cx, &root, file);
+    let mut job = job::job(&mut cx, &root, file);
     if cx.is_clean() {
+        job.sites = std::mem::take(&mut cx.sites);
         Ok(job)
     } else {
         Err(cx.finish())

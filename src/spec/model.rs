@@ -45,6 +45,10 @@ pub struct Job {
     pub task: Task,
     /// The job file this came from, as it was named.
     pub file: PathBuf,
+    /// Where its fields are in that file (not part of the job's meaning: not
+    /// serialized, so not hashed).
+    #[serde(skip)]
+    pub sites: super::sites::Sites,
 }
 
 /// Bacalhau's job types.

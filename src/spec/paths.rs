@@ -1,21 +1,38 @@
 //! Guest paths: targets, result paths and module paths, normalized to start
 //! with `/`, without empty or `.` components, and never with `..`.
 
+/// Why a guest path is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum PathError {
+    /// The path is empty.
+    #[error("expected a path, found an empty string")]
+    Empty,
+    /// The path holds a NUL character.
+    #[error("a path must not contain a NUL character")]
+    Nul,
+    /// The path climbs with `..`.
+    #[error("`{0}` must not contain `..`")]
+    DotDot(String),
+    /// The path is the root, where nothing may be mounted.
+    #[error("`{0}` is the root; expected a path below it (like /inputs)")]
+    Root(String),
+}
+
 /// Normalizes a guest path: `wasm//main.wasm/` becomes `/wasm/main.wasm`.
 /// `..` is refused (a mount must not climb out of where it is put); the root
 /// itself comes back as `/`.
-pub(crate) fn normalize(path: &str) -> Result<String, String> {
+pub(crate) fn normalize(path: &str) -> Result<String, PathError> {
     if path.is_empty() {
-        return Err("expected a path, found an empty string".into());
+        return Err(PathError::Empty);
     }
     if path.contains('\0') {
-        return Err("a path must not contain a NUL character".into());
+        return Err(PathError::Nul);
     }
     let mut parts = Vec::new();
     for part in path.split('/') {
         match part {
             "" | "." => {}
-            ".." => return Err(format!("`{path}` must not contain `..`")),
+            ".." => return Err(PathError::DotDot(path.to_string())),
             other => parts.push(other),
         }
     }
@@ -23,12 +40,10 @@ pub(crate) fn normalize(path: &str) -> Result<String, String> {
 }
 
 /// Like [`normalize`], but the root is refused: nothing may be mounted over `/`.
-pub(crate) fn mount_point(path: &str) -> Result<String, String> {
+pub(crate) fn mount_point(path: &str) -> Result<String, PathError> {
     let normalized = normalize(path)?;
     if normalized == "/" {
-        return Err(format!(
-            "`{path}` is the root; expected a path below it (like /inputs)"
-        ));
+        return Err(PathError::Root(path.to_string()));
     }
     Ok(normalized)
 }

@@ -5,6 +5,7 @@ use super::error::{Collector, Site};
 use super::fields::{hint, site, Fields};
 use super::model::{InputSource, Source};
 use super::paths;
+use super::sites::InputSites;
 use super::tree::{Node, Value};
 use std::path::Path;
 
@@ -27,6 +28,20 @@ pub(crate) struct Located {
     pub target: Option<String>,
     /// The site of its target (or of the module field for spec-form modules).
     pub site: Site,
+    /// The site of the parameter naming its data (see [`InputSites::source`]).
+    pub source_site: Site,
+}
+
+/// The sites of `inputs`, in the order their valid inputs are kept.
+pub(crate) fn input_sites(inputs: &[Located]) -> Vec<InputSites> {
+    inputs
+        .iter()
+        .filter(|l| l.input.is_some())
+        .map(|l| InputSites {
+            target: l.site.clone(),
+            source: l.source_site.clone(),
+        })
+        .collect()
 }
 
 /// Reads an input source. `fixed_target` is the mount point of a spec-form
@@ -41,7 +56,12 @@ pub(crate) fn input_source(
     let what = "an input source (Source, Target)";
     let fields = Fields::read(cx, node, path, what, &["Source", "Alias", "Target"])?;
     let source_node = fields.require(cx, "Source", "a mapping with Type and Params");
-    let source = source_node.and_then(|n| source(cx, n, &fields.path_of("Source"), dir));
+    let source_path = fields.path_of("Source");
+    let source_site = source_node.map_or_else(
+        || site(fields.node, &source_path),
+        |n| data_site(n, &source_path),
+    );
+    let source = source_node.and_then(|n| source(cx, n, &source_path, dir));
     let alias = fields.string(cx, "Alias");
     let (target, site) = target(cx, &fields, fixed_target);
     let input = source
@@ -55,26 +75,56 @@ pub(crate) fn input_source(
         input,
         target,
         site,
+        source_site,
     })
 }
 
-/// The input's mount point (if it is valid) and the site that names it.
+/// The parameters that name an input's data, in any source type.
+const DATA_PARAMS: &[&str] = &["SourcePath", "Path", "URL", "CID", "Bucket"];
+
+/// The site of the parameter of source `node` that names its data, else of `node`.
+fn data_site(node: &Node, path: &str) -> Site {
+    let Some(params) = entry(node, "Params") else {
+        return site(node, path);
+    };
+    let params_path = super::fields::join(path, "Params");
+    DATA_PARAMS
+        .iter()
+        .find_map(|name| Some((*name, entry(params, name)?)))
+        .map_or_else(
+            || site(params, &params_path),
+            |(name, value)| site(value, &super::fields::join(&params_path, name)),
+        )
+}
+
+/// The value of key `name` (any case) in mapping `map`.
+fn entry<'n>(map: &'n Node, name: &str) -> Option<&'n Node> {
+    let Value::Map(entries) = &map.value else {
+        return None;
+    };
+    entries.iter().find_map(|(k, v)| match &k.value {
+        Value::Str(key) if key.eq_ignore_ascii_case(name) => Some(v),
+        _ => None,
+    })
+}
+
+/// The input's mount point (if it is valid) and the site that names it. A
+/// spec-form module source mounts at `fixed` unless it gives a Target of its
+/// own, which Bacalhau's legacy transformer keeps (and so does brine).
 fn target(cx: &mut Collector, fields: &Fields, fixed: Option<&str>) -> (Option<String>, Site) {
-    if let Some(fixed) = fixed {
-        if let Some(node) = fields.get("Target") {
-            let msg = format!("a spec-form module is always mounted at {fixed}; remove Target");
-            cx.at(&site(node, &fields.path_of("Target")), msg);
-        }
-        return (Some(fixed.to_string()), site(fields.node, &fields.path));
-    }
     let path = fields.path_of("Target");
+    if let Some(fixed) = fixed {
+        if fields.get("Target").is_none() {
+            return (Some(fixed.to_string()), site(fields.node, &fields.path));
+        }
+    }
     let expected = "the guest path to mount the input at";
     let Some(node) = fields.require(cx, "Target", expected) else {
         return (None, site(fields.node, &path));
     };
     let target = super::fields::string(cx, node, &path).and_then(|text| {
         paths::mount_point(&text)
-            .map_err(|msg| cx.at(&site(node, &path), msg))
+            .map_err(|error| cx.at(&site(node, &path), error.to_string()))
             .ok()
     });
     (target, site(node, &path))

@@ -66,7 +66,10 @@ fn read_task(cx: &mut Collector, fields: &Fields, dir: &Path, task: &mut Task) {
     }
     let expected = "the engine block (Type: wasm, Params)";
     let parts = match fields.require(cx, "Engine", expected) {
-        Some(node) => engine(cx, node, &fields.path_of("Engine"), dir),
+        Some(node) => {
+            cx.sites.engine = site(node, &fields.path_of("Engine"));
+            engine(cx, node, &fields.path_of("Engine"), dir)
+        }
         None => Default::default(),
     };
     let env = fields.string_map(cx, "Env");
@@ -74,6 +77,10 @@ fn read_task(cx: &mut Collector, fields: &Fields, dir: &Path, task: &mut Task) {
     let _meta = fields.string_map(cx, "Meta");
     let mut inputs = inputs(cx, fields, dir);
     inputs.extend(parts.inputs);
+    cx.sites.inputs = super::source::input_sites(&inputs);
+    let located = |name: &str| fields.get(name).map(|n| site(n, &fields.path_of(name)));
+    cx.sites.network = located("Network");
+    cx.sites.publisher = located("Publisher");
     let results = result_paths(cx, fields);
     validate::mounts(cx, &inputs, &results, &parts.modules);
     task.engine = parts.engine;
@@ -158,7 +165,7 @@ fn result_path(cx: &mut Collector, node: &Node, path: &str) -> Option<LocatedRes
     let guest = path_node.and_then(|n| {
         let text = string(cx, n, &fields.path_of("Path"))?;
         paths::mount_point(&text)
-            .map_err(|msg| cx.at(&site(n, &fields.path_of("Path")), msg))
+            .map_err(|error| cx.at(&site(n, &fields.path_of("Path")), error.to_string()))
             .ok()
     });
     Some(LocatedResult {
@@ -188,8 +195,19 @@ fn resources(cx: &mut Collector, fields: &Fields) -> Resources {
             .get("Memory")
             .and_then(|n| size(cx, n, &r.path_of("Memory"))),
         disk: r.get("Disk").and_then(|n| size(cx, n, &r.path_of("Disk"))),
-        gpu: r.get("GPU").and_then(|n| amount(cx, n, &r.path_of("GPU"))),
+        gpu: r.get("GPU").and_then(|n| gpu(cx, n, &r.path_of("GPU"))),
     }
+}
+
+/// GPU: a wasm guest cannot use one, so only none (0) can be honoured.
+fn gpu(cx: &mut Collector, node: &Node, path: &str) -> Option<String> {
+    let amount = amount(cx, node, path)?;
+    if amount.parse::<f64>().is_ok_and(|n| n == 0.0) {
+        return Some(amount);
+    }
+    let msg = format!("a wasm job cannot use a GPU (found {amount}); remove GPU or set it to 0");
+    cx.at(&site(node, path), msg);
+    None
 }
 
 /// A CPU or GPU amount: a string, or a number written as one.

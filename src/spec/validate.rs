@@ -20,14 +20,16 @@ pub(crate) fn merge_env(
     for entry in legacy.iter().chain(task) {
         check_env(cx, entry);
         env.insert(entry.key.clone(), entry.value.clone());
+        let site = entry.value_site.clone();
+        cx.sites.env.insert(entry.key.clone(), site);
     }
     env
 }
 
 /// Bacalhau's rules for one user variable.
 fn check_env(cx: &mut Collector, entry: &MapEntry) {
-    if let Err(msg) = env_name(&entry.key) {
-        cx.at(&entry.key_site, msg);
+    if let Err(error) = env_name(&entry.key) {
+        cx.at(&entry.key_site, error.to_string());
     }
     if entry.value.is_empty() {
         let msg = format!(
@@ -41,9 +43,26 @@ fn check_env(cx: &mut Collector, entry: &MapEntry) {
     }
 }
 
+/// Why a user variable name is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum EnvNameError {
+    /// Not uppercase letters, digits and `_` starting with a letter; `hint`
+    /// suggests the upper-cased name when that would be valid.
+    #[error("`{name}` is not a valid environment variable name: expected uppercase letters, digits and _, starting with a letter{hint}")]
+    Invalid {
+        /// The name.
+        name: String,
+        /// "; did you mean `X`? ..." or nothing.
+        hint: String,
+    },
+    /// Starts with the reserved `BACALHAU_`.
+    #[error("`{0}` uses the reserved prefix BACALHAU_ (system variables are set by the runner)")]
+    Reserved(String),
+}
+
 /// Whether `name` is a valid user variable name: uppercase letters, digits
 /// and `_`, starting with a letter, without the `BACALHAU_` prefix.
-pub(crate) fn env_name(name: &str) -> Result<(), String> {
+pub(crate) fn env_name(name: &str) -> Result<(), EnvNameError> {
     let valid = |n: &str| {
         n.starts_with(|c: char| c.is_ascii_uppercase())
             && n.chars()
@@ -56,14 +75,13 @@ pub(crate) fn env_name(name: &str) -> Result<(), String> {
         } else {
             String::new()
         };
-        return Err(format!(
-            "`{name}` is not a valid environment variable name: expected uppercase letters, digits and _, starting with a letter{hint}"
-        ));
+        return Err(EnvNameError::Invalid {
+            name: name.to_string(),
+            hint,
+        });
     }
     if name.starts_with("BACALHAU_") {
-        return Err(format!(
-            "`{name}` uses the reserved prefix BACALHAU_ (system variables are set by the runner)"
-        ));
+        return Err(EnvNameError::Reserved(name.to_string()));
     }
     Ok(())
 }
@@ -149,6 +167,16 @@ fn check_results(cx: &mut Collector, targets: &[(&str, &Site)], results: &[Locat
                 r.result.path
             );
             cx.at(&r.path_site, msg);
+        } else if let Some((target, input)) = targets
+            .iter()
+            .find(|(t, _)| is_within(&r.result.path, t) || is_within(t, &r.result.path))
+        {
+            let owner = input.path.trim_end_matches(".Target");
+            let msg = format!(
+                "`{}` overlaps `{target}`, the target of {owner}; a result path must neither lie in an input nor hold one (the guest would write into the input, or the input would hide part of the result)",
+                r.result.path
+            );
+            cx.at(&r.path_site, msg);
         }
     }
 }
@@ -161,13 +189,14 @@ mod tests {
     fn env_names() {
         assert!(env_name("EXIT_CODE").is_ok());
         assert!(env_name("A1").is_ok());
-        let lower = env_name("exit_code").unwrap_err();
+        let lower = env_name("exit_code").unwrap_err().to_string();
         assert!(lower.contains("did you mean `EXIT_CODE`?"), "{lower}");
         assert!(env_name("1A").is_err());
         assert!(env_name("").is_err());
         assert!(env_name("A-B").is_err());
         assert!(env_name("BACALHAU_JOB_ID")
             .unwrap_err()
+            .to_string()
             .contains("reserved prefix"));
     }
 }

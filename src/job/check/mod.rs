@@ -1,0 +1,181 @@
+//! Deep checks of a parsed job, made before anything is fetched or run, by
+//! `brine validate` and `brine run` alike: that each `localDirectory`
+//! SourcePath exists, that every `env:NAME` may be read, that inputs and the
+//! publisher can be planned, and that every module the job runs and can be
+//! read now (local and inline) is valid wasm with the entrypoint and the
+//! imports the run needs ([`modules`]). Each problem is a [`SpecError`] at the
+//! field that names it; [`ErrorKind::Module`] marks the ones about modules,
+//! which fail a run (exit 1) rather than refuse the job (exit 2).
+
+mod modules;
+mod tree;
+
+pub use modules::{check_staged_modules, ModuleSummary, UnrunnableModules};
+
+use super::execution::Execution;
+use super::partitions::{partition_dirs, PartitionsError};
+use super::plan::{
+    deterministic_settings, env_reference, network_policy, plan_input, plan_publisher, PlanError,
+    PlanOptions,
+};
+use super::runner::refuse;
+use crate::inputs::http::Remote;
+use crate::outputs::{Staging, Summary};
+use crate::spec::{ErrorKind, Job, Site, Source, SpecError, SpecErrors};
+use std::cell::OnceCell;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Every problem deep checks find in `job` (none: it can run here), sorted by
+/// position. Module checks run only when the job-file checks found nothing,
+/// since a module under a missing SourcePath cannot be judged.
+pub fn check(job: &Job, options: &PlanOptions) -> SpecErrors {
+    check_and_describe(job, options).0
+}
+
+/// Like [`check`], and also what each module the checks reached imports and
+/// exports (for `brine validate`'s account of what would run).
+pub fn check_and_describe(job: &Job, options: &PlanOptions) -> (SpecErrors, Vec<ModuleSummary>) {
+    let mut problems = Problems::new(&job.file);
+    check_sources(job, &mut problems);
+    check_env(job, options, &mut problems);
+    check_plan(job, options, &mut problems);
+    let mut modules = Vec::new();
+    if problems.errors.is_empty() {
+        modules = modules::check_job_modules(job, options, &mut problems);
+    }
+    let mut errors = SpecErrors(problems.errors);
+    errors.sort();
+    (errors, modules)
+}
+
+/// Fails every partition of a job whose modules cannot run, as Bacalhau fails
+/// such a job: each results directory gets `brine.json` with status failed and
+/// the located problems (a missing entrypoint in Bacalhau's own words).
+pub fn refuse_partitions(
+    executions: &[Execution],
+    staging: &Staging,
+    errors: &SpecErrors,
+) -> Result<Vec<Summary>, PartitionsError> {
+    let dirs = partition_dirs(executions, staging)?;
+    let summaries = executions.iter().zip(dirs).map(|(exec, (results, _work))| {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                if e.message.starts_with(modules::NO_ENTRYPOINT) {
+                    format!(
+                        "{} '{}' in the WASM module",
+                        modules::NO_ENTRYPOINT,
+                        exec.entrypoint
+                    )
+                } else {
+                    e.to_string()
+                }
+            })
+            .collect();
+        refuse(exec, &results, lines.join("\n"))
+    });
+    Ok(summaries.collect())
+}
+
+/// Whether any of `errors` is about the job file rather than its modules.
+pub fn has_job_problems(errors: &SpecErrors) -> bool {
+    errors.iter().any(|e| e.kind == ErrorKind::Job)
+}
+
+/// Problems found so far, in the job file `file`.
+pub(crate) struct Problems {
+    file: std::path::PathBuf,
+    errors: Vec<SpecError>,
+}
+
+impl Problems {
+    fn new(file: &Path) -> Self {
+        Problems {
+            file: file.to_path_buf(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A problem with the job file (or what it names on this host) at `site`.
+    fn job(&mut self, site: &Site, message: impl Into<String>) {
+        let error = SpecError::at(&self.file, site, ErrorKind::Job, message);
+        self.errors.push(error);
+    }
+
+    /// A problem with a module, reported at the field that names it.
+    fn module(&mut self, site: &Site, message: impl Into<String>) {
+        let error = SpecError::at(&self.file, site, ErrorKind::Module, message);
+        self.errors.push(error);
+    }
+}
+
+/// Every `localDirectory` SourcePath names a file or directory on this host.
+fn check_sources(job: &Job, problems: &mut Problems) {
+    for (input, sites) in job.task.inputs.iter().zip(&job.sites.inputs) {
+        let Source::Local { path, .. } = &input.source else {
+            continue;
+        };
+        if let Err(why) = tree::local_exists(path) {
+            let shown = crate::text::printable(&path.display().to_string());
+            let base = job.file.parent().map(Path::display);
+            let base = base.map_or_else(String::new, |b| b.to_string());
+            let base = if base.is_empty() { ".".into() } else { base };
+            problems.job(
+                &sites.source,
+                format!(
+                    "{shown}: {why} (a relative SourcePath is resolved against the job file's \
+                     directory, {}); give the path of an existing file or directory",
+                    crate::text::printable(&base)
+                ),
+            );
+        }
+    }
+}
+
+/// Every `env:NAME` value may be read here, reported at its Env entry.
+fn check_env(job: &Job, options: &PlanOptions, problems: &mut Problems) {
+    for (name, value) in &job.task.env {
+        let Some(host_name) = value.strip_prefix("env:") else {
+            continue;
+        };
+        if let Err(e) = env_reference(host_name, options) {
+            let site = job.sites.env.get(name).unwrap_or(&job.sites.engine);
+            problems.job(site, e.to_string());
+        }
+    }
+}
+
+/// The inputs, the network and the publisher can be planned on this runner.
+fn check_plan(job: &Job, options: &PlanOptions, problems: &mut Problems) {
+    let file = job.file.display().to_string();
+    let remote = OnceCell::new();
+    let shared = || Arc::clone(remote.get_or_init(|| Arc::new(Remote::new(&options.remote))));
+    for (input, sites) in job.task.inputs.iter().zip(&job.sites.inputs) {
+        if let Err(e) = plan_input(job, input, &file, options, &shared) {
+            problems.job(&sites.source, plan_message(&e));
+        }
+    }
+    let deterministic = deterministic_settings(job, options).is_some();
+    if let Err(e) = network_policy(job, options, deterministic, &file) {
+        let site = job.sites.network.as_ref().unwrap_or(&job.sites.engine);
+        problems.job(site, plan_message(&e));
+    }
+    if let Err(e) = plan_publisher(job, &file) {
+        let site = job.sites.publisher.as_ref().unwrap_or(&job.sites.engine);
+        problems.job(site, plan_message(&e));
+    }
+}
+
+/// What a plan error says, without the file and field its Display adds.
+fn plan_message(error: &PlanError) -> String {
+    match error {
+        PlanError::Env { message, .. }
+        | PlanError::Network { message, .. }
+        | PlanError::Input { message, .. }
+        | PlanError::Publisher { message, .. } => message.clone(),
+        PlanError::Unsupported { kind, .. } => {
+            format!("source type `{kind}` is not supported by this brine")
+        }
+    }
+}
