@@ -111,5 +111,15 @@ fn a_count_5_job_runs_as_one_array_and_gathers_every_partition() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("brine.json")).unwrap()).unwrap();
     assert_eq!(report["status"], "completed");
+    let job_id = report["job_id"]
+        .as_str()
+        .expect("the partitions share one job id");
+    for i in 0..5 {
+        let stdout = std::fs::read_to_string(out.join(format!("{i}/stdout"))).unwrap();
+        assert!(
+            stdout.contains(&format!("BACALHAU_JOB_ID={job_id}\n")),
+            "{stdout}"
+        );
+    }
     assert_eq!(report["partitions"].as_array().unwrap().len(), 5);
 }

@@ -206,4 +206,5 @@ fn without_sbatch_submit_says_so_in_one_line() {
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("sbatch not found"), "{err}");
+    assert!(!out.exists(), "nothing submitted, nothing left in DIR");
 }

@@ -10,7 +10,9 @@ use crate::host::net::policy::block_private_from_env;
 use crate::host::recording::Log;
 use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
 use crate::inputs::url::parse_http_url;
-use crate::job::cluster::{one_partition, stamp_placement, PartitionChoice, Placement};
+use crate::job::cluster::{
+    adopt_job_id, one_partition, stamp_placement, PartitionChoice, Placement,
+};
 use crate::job::execution::{Journaling, RunOptions};
 use crate::job::journal::write_job_journal;
 use crate::job::partitions::run_partitions;
@@ -104,6 +106,9 @@ pub struct Args {
     /// JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX); brine.json records node and task id.
     #[arg(long, value_name = "I|auto")]
     partition: Option<PartitionChoice>,
+    /// The job id every --partition process of one job shares (`brine slurm submit` sets it).
+    #[arg(long, value_name = "ID", requires = "partition")]
+    job_id: Option<String>,
     /// Refuse the guest's HTTP requests to loopback, private, link-local and cloud-metadata
     /// addresses unless a Network.Domains entry names the host (also BRINE_BLOCK_PRIVATE=1).
     #[arg(long)]
@@ -115,10 +120,13 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let job = crate::spec::load(&args.job).map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
     let options = plan_options(&args)?;
     let executions = plan(&job, &options).map_err(Failure::usage)?;
-    let (executions, output) = match args.partition {
+    let (mut executions, output) = match args.partition {
         Some(choice) => one_partition(choice, executions, &args.output).map_err(Failure::usage)?,
         None => (executions, args.output.clone()),
     };
+    if let Some(id) = &args.job_id {
+        adopt_job_id(&mut executions, id).map_err(Failure::usage)?;
+    }
     if args.record.is_some() && executions.len() != 1 {
         return Err(Failure::usage(anyhow!(
             "--record journals one execution; this job has Count {}",

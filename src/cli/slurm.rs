@@ -66,6 +66,7 @@ fn submit(args: SubmitArgs) -> Result<i32, Failure> {
         output: output.clone(),
         name: job.name.clone(),
         count: job.count,
+        job_id: new_job_id(),
         max_parallel: args.max_parallel,
         resources: SlurmResources::of(&job).map_err(Failure::usage)?,
         extra: args.sbatch_args.clone(),
@@ -92,11 +93,24 @@ fn submit(args: SubmitArgs) -> Result<i32, Failure> {
     let meta_json =
         serde_json::to_vec_pretty(&JobMeta { count: job.count }).map_err(|e| failed(e.into()))?;
     write_shared(&meta.join(META_FILE), &meta_json).map_err(failed)?;
-    sbatch(&script_path, args.wait).map_err(failed)?;
+    if let Err(e) = sbatch(&script_path, args.wait) {
+        // Nothing was submitted: leave DIR as it was (absent or empty), so the same
+        // command works once sbatch does.
+        let _ = std::fs::remove_dir_all(&meta);
+        let _ = std::fs::remove_dir(&output);
+        return Err(failed(e));
+    }
     if !args.wait {
         return Ok(0);
     }
     super::gather::gather_and_report(&output, false)
+}
+
+/// A fresh job id, shaped as `brine run` makes them: `j-` and 32 hex digits.
+fn new_job_id() -> String {
+    let mut bytes = [0u8; 16];
+    let _ = getrandom::fill(&mut bytes);
+    format!("j-{}", crate::text::hex(&bytes))
 }
 
 /// DIR must be absent or empty: partitions of another job must not mix in.

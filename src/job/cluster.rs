@@ -40,6 +40,9 @@ pub enum PartitionError {
         /// Its value, printable.
         value: String,
     },
+    /// `--job-id` is not of the form brine gives ids.
+    #[error("--job-id {0}: expected j- and at most 64 lowercase letters, digits or dashes")]
+    BadJobId(String),
     /// The index is past the job's last partition.
     #[error(
         "partition {index} does not exist: the job has Count {count} (partitions 0 to {last})"
@@ -138,6 +141,31 @@ pub fn one_partition(
     let index = choice.resolve(|name| std::env::var(name).ok())?;
     let chosen = select_partition(executions, index)?;
     Ok((chosen, output.join(index.to_string())))
+}
+
+/// Gives every execution the job id `id` (and `BACALHAU_JOB_ID`), so that
+/// partitions planned in separate processes share one, as a local run's do.
+/// A deterministic job keeps its own: its ids come from the job's hash, the
+/// same in every process.
+pub fn adopt_job_id(executions: &mut [Execution], id: &str) -> Result<(), PartitionError> {
+    let valid = id.strip_prefix("j-").is_some_and(|rest| {
+        (1..=64).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    });
+    if !valid {
+        return Err(PartitionError::BadJobId(crate::text::printable(id)));
+    }
+    for exec in executions.iter_mut().filter(|e| e.deterministic.is_none()) {
+        exec.job_id = id.to_string();
+        for (name, value) in &mut exec.env {
+            if name == "BACALHAU_JOB_ID" {
+                *value = id.to_string();
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where a partition ran, recorded in its brine.json.
@@ -285,6 +313,22 @@ mod tests {
         let aws = env(&[("AWS_BATCH_JOB_ID", "ab-cd:3")]);
         assert_eq!(task_id_from_env(aws).as_deref(), Some("ab-cd:3"));
         assert_eq!(task_id_from_env(env(&[("HOSTNAME", "laptop")])), None);
+    }
+
+    #[test]
+    fn a_shared_job_id_has_the_shape_brine_gives_ids() {
+        assert_eq!(adopt_job_id(&mut [], "j-0123abcd"), Ok(()));
+        for bad in [
+            "",
+            "j-",
+            "0123",
+            "j-ABC",
+            "j-a b",
+            "j-a\nb",
+            &format!("j-{}", "a".repeat(65)),
+        ] {
+            assert!(adopt_job_id(&mut [], bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

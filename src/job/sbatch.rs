@@ -115,6 +115,8 @@ pub struct ArrayJob {
     pub name: String,
     /// The job's Count.
     pub count: u32,
+    /// The job id every partition shares (`j-…`).
+    pub job_id: String,
     /// At most this many partitions running at once (`%K`).
     pub max_parallel: Option<u32>,
     /// What sbatch is asked for.
@@ -162,10 +164,11 @@ pub fn script(job: &ArrayJob) -> Result<String, SbatchError> {
         .map(|d| format!(" --staging-timeout {}s", d.as_secs()))
         .unwrap_or_default();
     text.push_str(&format!(
-        "exec {} run {} --output {} --partition \"$SLURM_ARRAY_TASK_ID\" --quiet{staging}\n",
+        "exec {} run {} --output {} --partition \"$SLURM_ARRAY_TASK_ID\" --job-id {} --quiet{staging}\n",
         shell_quote(&brine),
         shell_quote(&job_file),
         shell_quote(&output),
+        shell_quote(&job.job_id),
     ));
     Ok(text)
 }
@@ -357,6 +360,7 @@ mod tests {
             output: "/shared/out".into(),
             name: "sim job".into(),
             count: 5,
+            job_id: "j-0123".into(),
             max_parallel: Some(2),
             resources: SlurmResources {
                 mem_mib: Some(128),
@@ -384,7 +388,7 @@ mod tests {
 #SBATCH --time=11\n\
 #SBATCH --partition=brine\n\
 exec '/opt/brine/bin/brine' run '/shared/out/.brine/job/jobs/sim.yaml' --output '/shared/out' \
---partition \"$SLURM_ARRAY_TASK_ID\" --quiet --staging-timeout 600s\n";
+--partition \"$SLURM_ARRAY_TASK_ID\" --job-id 'j-0123' --quiet --staging-timeout 600s\n";
         assert_eq!(text, expected);
         let mut one = array_job();
         (one.count, one.max_parallel, one.resources) = (1, None, SlurmResources::default());
