@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BRINE := target/debug/brine
 
-.PHONY: run test lint fixtures build bench clean
+.PHONY: run test lint fixtures build bench clean slurm-cluster
 
 ## run: build brine, run the demo job from fixtures/jobs/demo/ and show its results directory
 run: build
@@ -13,9 +13,15 @@ run: build
 build:
 	$(CARGO) build
 
-## test: formatting, lints and the whole test suite
+## test: formatting, lints and the whole test suite; with CI or BRINE_SLURM=1 set, it first
+## brings up the single-node Slurm cluster so the tests/slurm_*.rs end-to-end tests run
 test: lint
+	@if [ -n "$$CI" ] || [ "$$BRINE_SLURM" = 1 ]; then tests/slurm/cluster.sh; fi
 	$(CARGO) test --all-targets
+
+## slurm-cluster: install (apt-get) and start a single-node Slurm cluster on this machine (root)
+slurm-cluster:
+	tests/slurm/cluster.sh
 
 ## lint: cargo fmt --check and clippy with warnings denied
 lint:

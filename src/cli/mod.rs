@@ -21,9 +21,11 @@ macro_rules! eoutln {
 }
 
 mod completion;
+mod gather;
 mod inspect;
 mod replay;
 mod run;
+mod slurm;
 mod test;
 mod validate;
 mod verify;
@@ -44,6 +46,8 @@ const EXIT_STATUSES: &str = "\
 Exit status:
   brine run        0 every partition completed (the guest's code is in exitCode), 1 one failed, 2 invalid job
   brine wasm run   the guest's exit code; 134 trap, 124 timeout, 2 the module could not start
+  brine gather     0 every partition completed, 1 one failed, is missing or still running
+  brine slurm submit  0 submitted (--wait: every partition completed), 1 sbatch failed or a partition did not, 2 invalid job
   brine validate   0 valid, 2 invalid
   brine replay     as the recorded run; 1 when the guest diverges from the journal
   brine verify     0 verified, 1 a difference, 2 a refused receipt or job
@@ -75,6 +79,11 @@ enum Command {
     Replay(replay::Args),
     /// Re-run a job deterministically and compare it with its receipt (or compare receipts).
     Verify(verify::Args),
+    /// Account for a job's partitions (DIR/0, DIR/1, ...): a table, DIR/brine.json, exit 0 iff all completed.
+    Gather(gather::Args),
+    /// Run a job's partitions on a Slurm cluster (one array job; see README "Running on a cluster").
+    #[command(subcommand)]
+    Slurm(slurm::SlurmCommand),
     /// Run single WebAssembly modules.
     #[command(subcommand)]
     Wasm(WasmCommand),
@@ -183,6 +192,8 @@ pub fn main() -> i32 {
         Command::Inspect(args) => inspect::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Run(args) => run::run(args),
+        Command::Gather(args) => gather::run(args),
+        Command::Slurm(command) => slurm::run(command),
         Command::Test(args) => test::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Replay(args) => replay::run(args),

@@ -11,6 +11,9 @@ use crate::host::recording::Log;
 use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
 use crate::inputs::url::parse_http_url;
 use crate::job::check::{check, has_job_problems, refuse_partitions};
+use crate::job::cluster::{
+    adopt_job_id, one_partition, stamp_placement, PartitionChoice, Placement,
+};
 use crate::job::execution::{Journaling, RunOptions};
 use crate::job::journal::write_job_journal;
 use crate::job::partitions::run_partitions;
@@ -100,6 +103,13 @@ pub struct Args {
     /// sets no Timeouts.TotalTimeout (which covers staging and the run together).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30m")]
     staging_timeout: Duration,
+    /// Run only partition I of a Count=N job, into DIR/I/ (`auto`: I from SLURM_ARRAY_TASK_ID,
+    /// JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX); brine.json records node and task id.
+    #[arg(long, value_name = "I|auto")]
+    partition: Option<PartitionChoice>,
+    /// The job id every --partition process of one job shares (`brine slurm submit` sets it).
+    #[arg(long, value_name = "ID", requires = "partition")]
+    job_id: Option<String>,
     /// Refuse the guest's HTTP requests to loopback, private, link-local and cloud-metadata
     /// addresses unless a Network.Domains entry names the host (also BRINE_BLOCK_PRIVATE=1).
     #[arg(long)]
@@ -117,6 +127,13 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         return Err(Failure::usage(anyhow!("{problems}")));
     }
     let executions = plan(&job, &options).map_err(Failure::usage)?;
+    let (mut executions, output) = match args.partition {
+        Some(choice) => one_partition(choice, executions, &args.output).map_err(Failure::usage)?,
+        None => (executions, args.output.clone()),
+    };
+    if let Some(id) = &args.job_id {
+        adopt_job_id(&mut executions, id).map_err(Failure::usage)?;
+    }
     if args.record.is_some() && executions.len() != 1 {
         return Err(Failure::usage(anyhow!(
             "--record journals one execution; this job has Count {}",
@@ -136,7 +153,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     )
     .map_err(Failure::usage)?;
     let staging =
-        Staging::prepare_guarded(&args.output, args.force, &protected).map_err(Failure::usage)?;
+        Staging::prepare_guarded(&output, args.force, &protected).map_err(Failure::usage)?;
     let opts = RunOptions {
         max_output: args.max_output,
         bacalhau_exit_codes: args.bacalhau_exit_codes,
@@ -154,6 +171,12 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         refuse_partitions(&executions, &staging, &problems)
     }
     .map_err(|e| Failure::usage(anyhow!("{e}")))?;
+    if let (Some(_), [summary]) = (args.partition, summaries.as_slice()) {
+        stamp_placement(&staging.results(), summary, &Placement::here()).map_err(|e| Failure {
+            status: 1,
+            error: anyhow!("cannot record where the partition ran in its brine.json: {e}"),
+        })?;
+    }
     let published = staging.commit().map_err(|e| Failure {
         status: 1,
         error: e.into(),

@@ -4,13 +4,16 @@
 //! [`verify`]).
 
 pub mod check;
+pub mod cluster;
 pub mod execution;
+pub mod gather;
 pub mod journal;
 pub mod partitions;
 pub mod plan;
 pub mod reach;
 pub mod receipt;
 pub mod runner;
+pub mod sbatch;
 pub mod verify;
 
 use crate::spec::Job;

@@ -1,0 +1,125 @@
+//! brine on a real Slurm: `brine slurm submit --wait` of a Count=5 job, every
+//! partition's output checked. Runs only where `sinfo` answers (make test
+//! brings the single-node cluster up with tests/slurm/cluster.sh when CI or
+//! BRINE_SLURM=1 is set); elsewhere each test prints why it skipped.
+
+mod common;
+
+use common::{code, stderr, stdout, ROOT};
+use std::path::Path;
+use std::time::Duration;
+
+/// Whether a Slurm controller answers with a node that can take work; prints why not.
+fn slurm_is_up() -> bool {
+    let answer = std::process::Command::new("sinfo")
+        .args(["-h", "-o", "%T"])
+        .output();
+    let states = match answer {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => {
+            eprintln!(
+                "skipped: sinfo failed ({}): {}",
+                o.status,
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return false;
+        }
+        Err(e) => {
+            eprintln!("skipped: no Slurm here (sinfo: {e}); `make slurm-cluster` or BRINE_SLURM=1 make test brings one up");
+            return false;
+        }
+    };
+    let usable = states
+        .lines()
+        .any(|s| ["idle", "mixed", "allocated"].contains(&s.trim()));
+    if !usable {
+        eprintln!(
+            "skipped: no Slurm node can take work (sinfo: {})",
+            states.trim()
+        );
+    }
+    usable
+}
+
+fn env_job(dir: &Path, count: u32) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir.join("jobs")).unwrap();
+    std::fs::copy(
+        Path::new(ROOT).join("fixtures/env.wasm"),
+        dir.join("env.wasm"),
+    )
+    .unwrap();
+    let yaml = format!(
+        "Name: envjob\nType: batch\nCount: {count}\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/env.wasm\n    InputSources:\n      - Source:\n          Type: localDirectory\n          Params:\n            SourcePath: ../env.wasm\n        Target: /wasm/env.wasm\n    Resources:\n      Memory: 64MiB\n    Timeouts:\n      ExecutionTimeout: 60\n"
+    );
+    let file = dir.join("jobs/job.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    file
+}
+
+#[test]
+fn a_count_5_job_runs_as_one_array_and_gathers_every_partition() {
+    if !slurm_is_up() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), 5);
+    let out = tmp.path().join("out");
+    // Submitted from elsewhere, and the module removed afterwards: partitions
+    // read the copies in out/.brine/, not the submitter's files.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .current_dir(elsewhere.path())
+        .args(["slurm", "submit"])
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .args(["--wait", "--max-parallel", "3"])
+        .timeout(Duration::from_secs(180))
+        .output()
+        .unwrap();
+    let (text, err) = (stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 0, "stdout:\n{text}\nstderr:\n{err}");
+    let slurm_id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("submitted Slurm job "))
+        .unwrap_or_else(|| panic!("no job id in:\n{text}"))
+        .to_string();
+    let script = std::fs::read_to_string(out.join(".brine/job.sbatch")).unwrap();
+    assert!(script.contains("#SBATCH --array=0-4%3\n"), "{script}");
+    assert!(script.contains("#SBATCH --mem=128M\n"), "{script}");
+    assert!(script.contains("#SBATCH --time=11\n"), "{script}");
+    for i in 0..5 {
+        let stdout = std::fs::read_to_string(out.join(format!("{i}/stdout"))).unwrap();
+        assert!(
+            stdout.contains(&format!("BACALHAU_PARTITION_INDEX={i}\n")),
+            "{stdout}"
+        );
+        assert!(stdout.contains("BACALHAU_PARTITION_COUNT=5\n"), "{stdout}");
+        assert_eq!(
+            std::fs::read_to_string(out.join(format!("{i}/exitCode"))).unwrap(),
+            "0"
+        );
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join(format!("{i}/brine.json"))).unwrap())
+                .unwrap();
+        assert_eq!(summary["task_id"], format!("{slurm_id}_{i}"), "{summary}");
+    }
+    assert!(
+        text.contains("job envjob: 5 partitions: 5 completed, 0 failed, 0 missing, 0 running"),
+        "{text}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("brine.json")).unwrap()).unwrap();
+    assert_eq!(report["status"], "completed");
+    let job_id = report["job_id"]
+        .as_str()
+        .expect("the partitions share one job id");
+    for i in 0..5 {
+        let stdout = std::fs::read_to_string(out.join(format!("{i}/stdout"))).unwrap();
+        assert!(
+            stdout.contains(&format!("BACALHAU_JOB_ID={job_id}\n")),
+            "{stdout}"
+        );
+    }
+    assert_eq!(report["partitions"].as_array().unwrap().len(), 5);
+}

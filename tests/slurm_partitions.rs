@@ -1,0 +1,210 @@
+//! One partition per process (`brine run --partition`), `brine gather`, and
+//! `brine slurm submit --dry-run` / without sbatch: the parts of running on a
+//! cluster that need no cluster. tests/slurm_cluster.rs runs them on Slurm.
+
+mod common;
+
+use common::{brine, code, stderr, stdout, ROOT};
+use std::path::Path;
+
+/// A Count=`count` job of env.wasm in `dir/jobs/job.yaml`, naming its module
+/// `../env.wasm` (copied beside `jobs/`), so a copy must keep the layout.
+fn env_job(dir: &Path, count: u32) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir.join("jobs")).unwrap();
+    std::fs::copy(
+        Path::new(ROOT).join("fixtures/env.wasm"),
+        dir.join("env.wasm"),
+    )
+    .unwrap();
+    let yaml = format!(
+        "Name: envjob\nType: batch\nCount: {count}\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/env.wasm\n    InputSources:\n      - Source:\n          Type: localDirectory\n          Params:\n            SourcePath: ../env.wasm\n        Target: /wasm/env.wasm\n"
+    );
+    let file = dir.join("jobs/job.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    file
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn partitions_run_at_once_write_their_own_directories_of_one_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), 4);
+    let out = tmp.path().join("out");
+    let children: Vec<_> = [3, 0, 2]
+        .iter()
+        .map(|i| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_brine"))
+                .arg("run")
+                .arg(&job)
+                .arg("--output")
+                .arg(&out)
+                .args(["--partition", &i.to_string()])
+                .env("SLURM_JOB_ID", format!("90{i}"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    }
+    for i in [0, 2, 3] {
+        let stdout = std::fs::read_to_string(out.join(format!("{i}/stdout"))).unwrap();
+        assert!(
+            stdout.contains(&format!("BACALHAU_PARTITION_INDEX={i}\n")),
+            "{stdout}"
+        );
+        assert!(stdout.contains("BACALHAU_PARTITION_COUNT=4\n"), "{stdout}");
+        let summary = json(&out.join(format!("{i}/brine.json")));
+        assert_eq!(summary["partition_index"], i);
+        assert_eq!(summary["task_id"], format!("90{i}"));
+        assert!(
+            summary["node"].as_str().is_some_and(|n| !n.is_empty()),
+            "{summary}"
+        );
+    }
+    assert!(!out.join("1").exists(), "only the partitions asked for ran");
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no lock or staging is left: {leftovers:?}"
+    );
+
+    // Partition 1 is missing: gather says so and fails, naming it.
+    let o = brine().arg("gather").arg(&out).output().unwrap();
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("1 of 4 partitions did not complete: 1 (missing)"),
+        "{}",
+        stderr(&o)
+    );
+    let table = stdout(&o);
+    assert!(
+        table.contains("job envjob: 4 partitions: 3 completed, 0 failed, 1 missing, 0 running"),
+        "{table}"
+    );
+    assert_eq!(json(&out.join("brine.json"))["missing"], 1);
+
+    // `auto` takes the index from the array job's environment.
+    let o = brine()
+        .arg("run")
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .args(["--partition", "auto"])
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .env("SLURM_ARRAY_JOB_ID", "77")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(json(&out.join("1/brine.json"))["task_id"], "77_1");
+    let o = brine()
+        .args(["gather", "--json"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["completed"], 4);
+    assert_eq!(report["partitions"][1]["task_id"], "77_1");
+    assert_eq!(json(&out.join("brine.json")), report);
+}
+
+#[test]
+fn a_partition_that_cannot_be_chosen_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), 3);
+    let out = tmp.path().join("out");
+    let run = |partition: &str| {
+        brine()
+            .arg("run")
+            .arg(&job)
+            .arg("--output")
+            .arg(&out)
+            .args(["--partition", partition])
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+            .output()
+            .unwrap()
+    };
+    let o = run("auto");
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains(
+            "none of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX is set"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = run("3");
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("partition 3 does not exist: the job has Count 3 (partitions 0 to 2)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(code(&run("two")), 2);
+    assert!(!out.exists(), "nothing was created");
+}
+
+#[test]
+fn dry_run_prints_the_array_script_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), 5);
+    let out = tmp.path().join("out");
+    let o = brine()
+        .args(["slurm", "submit"])
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .args([
+            "--max-parallel",
+            "2",
+            "--sbatch-arg=--partition=brine",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let script = stdout(&o);
+    assert!(script.contains("#SBATCH --array=0-4%2\n"), "{script}");
+    assert!(script.contains("#SBATCH --partition=brine\n"), "{script}");
+    let copy = out.join(".brine/job/jobs/job.yaml");
+    let run_line = format!(
+        "run '{}' --output '{}' --partition \"$SLURM_ARRAY_TASK_ID\"",
+        copy.display(),
+        out.display()
+    );
+    assert!(script.contains(&run_line), "{script}");
+    assert!(!out.exists(), "a dry run writes nothing");
+}
+
+#[test]
+fn without_sbatch_submit_says_so_in_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), 2);
+    let out = tmp.path().join("out");
+    let o = brine()
+        .args(["slurm", "submit"])
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .env("PATH", tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("sbatch not found"), "{err}");
+    assert!(!out.exists(), "nothing submitted, nothing left in DIR");
+}
