@@ -35,9 +35,10 @@ pub fn write_with(
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
     let mut temp = builder.tempfile_in(dir)?;
+    let scratch = crate::cancel::remove_on_signal(temp.path().to_path_buf());
     fill(temp.as_file_mut())?;
     temp.as_file_mut().flush()?;
-    temp.persist(path).map_err(|e| e.error)?;
+    scratch.settle(|| temp.persist(path).map_err(|e| e.error))?;
     Ok(())
 }
 

@@ -122,6 +122,14 @@ impl Failure {
             error: error.into(),
         }
     }
+
+    /// A run that started and failed (exit 1).
+    pub fn failed(error: impl Into<anyhow::Error>) -> Self {
+        Failure {
+            status: 1,
+            error: error.into(),
+        }
+    }
 }
 
 /// Structured logs on stderr when `RUST_LOG` is set (e.g. `RUST_LOG=brine=info`

@@ -14,14 +14,14 @@ use crate::job::check::{check, has_job_problems, refuse_partitions};
 use crate::job::cluster::{
     adopt_job_id, one_partition, stamp_placement, PartitionChoice, Placement,
 };
-use crate::job::execution::{Journaling, RunOptions};
+use crate::job::execution::{Execution, Journaling, RunOptions};
 use crate::job::journal::write_job_journal;
 use crate::job::partitions::run_partitions;
 use crate::job::plan::{plan, PlanOptions};
 use crate::job::reach::{protected_paths, refuse_paths_in_guest_reach};
 use crate::job::receipt::build_receipt;
 use crate::outputs::summary::Status;
-use crate::outputs::{Staging, Summary};
+use crate::outputs::{Protected, Staging, Summary};
 use crate::units::{parse_duration, parse_size};
 use anyhow::anyhow;
 use std::io::IsTerminal;
@@ -126,34 +126,11 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     if has_job_problems(&problems) {
         return Err(Failure::usage(anyhow!("{problems}")));
     }
-    let executions = plan(&job, &options).map_err(Failure::usage)?;
-    let (mut executions, output) = match args.partition {
-        Some(choice) => one_partition(choice, executions, &args.output).map_err(Failure::usage)?,
-        None => (executions, args.output.clone()),
-    };
-    if let Some(id) = &args.job_id {
-        adopt_job_id(&mut executions, id).map_err(Failure::usage)?;
-    }
-    if args.record.is_some() && executions.len() != 1 {
-        return Err(Failure::usage(anyhow!(
-            "--record journals one execution; this job has Count {}",
-            executions.len()
-        )));
-    }
-    let log = Log::default();
-    let protected = protected_paths(&args.job, &executions);
-    refuse_paths_in_guest_reach(
-        &protected,
-        &executions,
-        &[
-            ("the receipt", args.receipt.as_deref()),
-            ("the journal", args.record.as_deref()),
-            ("the download cache", args.cache.as_deref()),
-        ],
-    )
-    .map_err(Failure::usage)?;
+    let (executions, output) = executions_to_run(&args, &job, &options)?;
+    let protected = guard_paths(&args, &executions)?;
     let staging =
         Staging::prepare_guarded(&output, args.force, &protected).map_err(Failure::usage)?;
+    let log = Log::default();
     let opts = RunOptions {
         max_output: args.max_output,
         bacalhau_exit_codes: args.bacalhau_exit_codes,
@@ -172,40 +149,96 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     }
     .map_err(|e| Failure::usage(anyhow!("{e}")))?;
     if let (Some(_), [summary]) = (args.partition, summaries.as_slice()) {
-        stamp_placement(&staging.results(), summary, &Placement::here()).map_err(|e| Failure {
-            status: 1,
-            error: anyhow!("cannot record where the partition ran in its brine.json: {e}"),
+        stamp_placement(&staging.results(), summary, &Placement::here()).map_err(|e| {
+            Failure::failed(anyhow!(
+                "cannot record where the partition ran in its brine.json: {e}"
+            ))
         })?;
     }
-    let published = staging.commit().map_err(|e| Failure {
-        status: 1,
-        error: e.into(),
-    })?;
-    if let Some(path) = &args.receipt {
-        let receipt =
-            build_receipt(&args.job, &job, &options, &published, &summaries).map_err(|e| {
-                Failure {
-                    status: 1,
-                    error: e.into(),
-                }
-            })?;
-        crate::atomic::write(path, receipt.to_json().as_bytes(), Access::Shared).map_err(|e| {
-            Failure {
-                status: 1,
-                error: anyhow::Error::new(e)
-                    .context(format!("cannot write the receipt {}", path.display())),
-            }
-        })?;
-    }
-    if let (Some(path), Some(exec)) = (&args.record, executions.first()) {
-        write_job_journal(path, &job, exec, &log).map_err(|e| Failure {
-            status: 1,
-            error: e.into(),
-        })?;
-    }
+    let published = staging.commit().map_err(Failure::failed)?;
+    let proofs = Proofs {
+        job: &job,
+        options: &options,
+        log: &log,
+    };
+    proofs.write(&args, &executions, &published, &summaries)?;
     report(&args, &published, &summaries);
     let failed = summaries.iter().any(|s| s.status == Status::Failed);
     Ok(i32::from(failed))
+}
+
+/// The executions this process runs (all, or the one `--partition` names)
+/// and the directory their results go to.
+fn executions_to_run(
+    args: &Args,
+    job: &crate::spec::Job,
+    options: &PlanOptions,
+) -> Result<(Vec<Execution>, PathBuf), Failure> {
+    let executions = plan(job, options).map_err(Failure::usage)?;
+    let (mut executions, output) = match args.partition {
+        Some(choice) => one_partition(choice, executions, &args.output).map_err(Failure::usage)?,
+        None => (executions, args.output.clone()),
+    };
+    if let Some(id) = &args.job_id {
+        adopt_job_id(&mut executions, id).map_err(Failure::usage)?;
+    }
+    if args.record.is_some() && executions.len() != 1 {
+        return Err(Failure::usage(anyhow!(
+            "--record journals one execution; this job has Count {}",
+            executions.len()
+        )));
+    }
+    Ok((executions, output))
+}
+
+/// What DIR must keep clear of; refuses brine's own files inside a read-write input.
+fn guard_paths(args: &Args, executions: &[Execution]) -> Result<Vec<Protected>, Failure> {
+    let protected = protected_paths(&args.job, executions);
+    refuse_paths_in_guest_reach(
+        &protected,
+        executions,
+        &[
+            ("the receipt", args.receipt.as_deref()),
+            ("the journal", args.record.as_deref()),
+            ("the download cache", args.cache.as_deref()),
+        ],
+    )
+    .map_err(Failure::usage)?;
+    Ok(protected)
+}
+
+/// The receipt (`--receipt`) and journal (`--record`) of a finished run.
+struct Proofs<'a> {
+    job: &'a crate::spec::Job,
+    options: &'a PlanOptions,
+    log: &'a Log,
+}
+
+impl Proofs<'_> {
+    fn write(
+        &self,
+        args: &Args,
+        executions: &[Execution],
+        published: &Path,
+        summaries: &[Summary],
+    ) -> Result<(), Failure> {
+        if let Some(path) = &args.receipt {
+            let receipt = build_receipt(&args.job, self.job, self.options, published, summaries)
+                .map_err(Failure::failed)?;
+            crate::atomic::write(path, receipt.to_json().as_bytes(), Access::Shared).map_err(
+                |e| {
+                    Failure::failed(
+                        anyhow::Error::new(e)
+                            .context(format!("cannot write the receipt {}", path.display())),
+                    )
+                },
+            )?;
+        }
+        if let (Some(path), Some(exec)) = (&args.record, executions.first()) {
+            write_job_journal(path, self.job, exec, self.log).map_err(Failure::failed)?;
+        }
+        Ok(())
+    }
 }
 
 /// The `--allow-env` patterns, compiled.

@@ -123,7 +123,9 @@ impl Cache {
     /// Links (or copies) `from` to a temporary name, then renames it to `to`.
     fn install(&self, from: &Path, to: &Path) -> io::Result<()> {
         let tmp = self.temp_path()?;
-        let result = link_or_copy(from, &tmp).and_then(|()| std::fs::rename(&tmp, to));
+        let scratch = crate::cancel::remove_on_signal(tmp.clone());
+        let result =
+            link_or_copy(from, &tmp).and_then(|()| scratch.settle(|| std::fs::rename(&tmp, to)));
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }

@@ -83,12 +83,13 @@ impl Publisher for Local {
         let objects = describe_files(&found, |e| e.name.clone()).map_err(io(results))?;
         refuse_existing(&dest).map_err(io(&dest))?;
         let tmp = temporary_beside(&dest).map_err(io(&dest))?;
+        let scratch = crate::cancel::remove_on_signal(tmp.clone());
         let written = if is_archive(&dest) {
             write_archive(&found, &tmp)
         } else {
             copy_tree(&found, &tmp)
         };
-        let placed = written.and_then(|()| place(&tmp, &dest));
+        let placed = written.and_then(|()| scratch.settle(|| place(&tmp, &dest)));
         if let Err(e) = placed {
             let _ = std::fs::remove_dir_all(&tmp).or_else(|_| std::fs::remove_file(&tmp));
             return Err(io(&dest)(e));
