@@ -10,13 +10,13 @@ use crate::host::net::policy::block_private_from_env;
 use crate::host::recording::Log;
 use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
 use crate::inputs::url::parse_http_url;
-use crate::job::check::{check, has_job_problems, refuse_partitions};
+use crate::job::check::{check, has_job_problems};
 use crate::job::cluster::{
     adopt_job_id, one_partition, stamp_placement, PartitionChoice, Placement,
 };
 use crate::job::execution::{Execution, Journaling, RunOptions};
 use crate::job::journal::write_job_journal;
-use crate::job::partitions::run_partitions;
+use crate::job::partitions::{refuse_partitions, run_partitions};
 use crate::job::plan::{plan, PlanOptions};
 use crate::job::reach::{protected_paths, refuse_paths_in_guest_reach};
 use crate::job::receipt::build_receipt;

@@ -2,9 +2,11 @@
 //! there are several), run at most `parallel` at a time on a small pool.
 //! `brine run`, `brine verify` and `brine replay` all run jobs through here.
 
+use crate::job::check::NO_ENTRYPOINT;
 use crate::job::execution::{Execution, RunOptions};
-use crate::job::runner::execute;
+use crate::job::runner::{execute, refuse};
 use crate::outputs::{Staging, Summary};
+use crate::spec::SpecErrors;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -97,4 +99,29 @@ pub(crate) fn partition_dirs(
             Ok((create(results)?, create(staging.work().join(&index))?))
         })
         .collect()
+}
+
+/// Fails every partition of a job whose modules cannot run, as Bacalhau fails
+/// such a job: each results directory gets `brine.json` with status failed and
+/// the located problems (a missing entrypoint in Bacalhau's own words).
+pub fn refuse_partitions(
+    executions: &[Execution],
+    staging: &Staging,
+    errors: &SpecErrors,
+) -> Result<Vec<Summary>, PartitionsError> {
+    let dirs = partition_dirs(executions, staging)?;
+    let summaries = executions.iter().zip(dirs).map(|(exec, (results, _work))| {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                if e.message.starts_with(NO_ENTRYPOINT) {
+                    format!("{} '{}' in the WASM module", NO_ENTRYPOINT, exec.entrypoint)
+                } else {
+                    e.to_string()
+                }
+            })
+            .collect();
+        refuse(exec, &results, lines.join("\n"))
+    });
+    Ok(summaries.collect())
 }

@@ -10,17 +10,13 @@
 mod modules;
 mod tree;
 
-pub use modules::{check_staged_modules, ModuleSummary, UnrunnableModules};
+pub use modules::{check_staged_modules, ModuleSummary, UnrunnableModules, NO_ENTRYPOINT};
 
-use super::execution::Execution;
-use super::partitions::{partition_dirs, PartitionsError};
 use super::plan::{
     deterministic_settings, env_reference, network_policy, plan_input, plan_publisher, PlanError,
     PlanOptions,
 };
-use super::runner::refuse;
 use crate::inputs::http::Remote;
-use crate::outputs::{Staging, Summary};
 use crate::spec::{ErrorKind, Job, Site, Source, SpecError, SpecErrors};
 use std::cell::OnceCell;
 use std::path::Path;
@@ -47,35 +43,6 @@ pub fn check_and_describe(job: &Job, options: &PlanOptions) -> (SpecErrors, Vec<
     let mut errors = SpecErrors(problems.errors);
     errors.sort();
     (errors, modules)
-}
-
-/// Fails every partition of a job whose modules cannot run, as Bacalhau fails
-/// such a job: each results directory gets `brine.json` with status failed and
-/// the located problems (a missing entrypoint in Bacalhau's own words).
-pub fn refuse_partitions(
-    executions: &[Execution],
-    staging: &Staging,
-    errors: &SpecErrors,
-) -> Result<Vec<Summary>, PartitionsError> {
-    let dirs = partition_dirs(executions, staging)?;
-    let summaries = executions.iter().zip(dirs).map(|(exec, (results, _work))| {
-        let lines: Vec<String> = errors
-            .iter()
-            .map(|e| {
-                if e.message.starts_with(modules::NO_ENTRYPOINT) {
-                    format!(
-                        "{} '{}' in the WASM module",
-                        modules::NO_ENTRYPOINT,
-                        exec.entrypoint
-                    )
-                } else {
-                    e.to_string()
-                }
-            })
-            .collect();
-        refuse(exec, &results, lines.join("\n"))
-    });
-    Ok(summaries.collect())
 }
 
 /// Whether any of `errors` is about the job file rather than its modules.

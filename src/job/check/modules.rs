@@ -24,7 +24,8 @@ use wasmi::{Engine, ExternType, Module};
 const MAX_PER_MODULE: usize = 20;
 
 /// How a missing entrypoint's message starts: Bacalhau's words.
-pub(super) const NO_ENTRYPOINT: &str = "unable to find the entrypoint";
+/// How Bacalhau words a missing entrypoint (brine.json keeps its words).
+pub const NO_ENTRYPOINT: &str = "unable to find the entrypoint";
 
 /// How many export names a message lists.
 const LISTED: usize = 20;
