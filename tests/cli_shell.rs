@@ -107,3 +107,114 @@ fn a_receipt_names_its_job_so_verify_works_from_another_directory() {
         .expect("runs");
     assert_eq!(stdout(&verified), "verified\n", "{verified:?}");
 }
+
+#[test]
+fn run_exit_code_passes_the_guests_code_to_the_shell() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("r");
+    let plain = brine()
+        .args(["run", "fixtures/jobs/exit_code.yaml", "--output"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(plain.status.code(), Some(0), "the job completed: {plain:?}");
+    let scripted = brine()
+        .args([
+            "run",
+            "fixtures/jobs/exit_code.yaml",
+            "--exit-code",
+            "--force",
+            "--output",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(scripted.status.code(), Some(5), "EXIT_CODE=5: {scripted:?}");
+}
+
+#[test]
+fn a_module_given_to_run_says_how_to_run_it() {
+    let out = tempfile::tempdir().unwrap();
+    for module in ["fixtures/hello.wasm", "fixtures/add.wat"] {
+        let o = brine()
+            .args(["run", module, "--output"])
+            .arg(out.path().join("r"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(common::EXIT_USAGE));
+        let err = String::from_utf8_lossy(&o.stderr);
+        let hint = format!(
+            "this is a WebAssembly module, not a job file; run it with `brine wasm run {module}`"
+        );
+        assert!(err.contains(&hint), "{err}");
+    }
+}
+
+#[test]
+fn run_dash_reads_the_job_from_stdin_relative_to_the_cwd() {
+    let out = tempfile::tempdir().unwrap();
+    let job = std::fs::read_to_string(
+        std::path::Path::new(common::ROOT).join("fixtures/jobs/hello.yaml"),
+    )
+    .unwrap();
+    let o = brine()
+        .current_dir(std::path::Path::new(common::ROOT).join("fixtures/jobs"))
+        .args(["run", "-", "--output"])
+        .arg(out.path().join("r"))
+        .write_stdin(job)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("r/stdout")).unwrap(),
+        "Hello, world!\n"
+    );
+}
+
+#[test]
+fn a_failed_job_says_so_on_stderr_and_the_summary_names_truncation() {
+    let out = tempfile::tempdir().unwrap();
+    let module = std::path::Path::new(common::ROOT).join("fixtures/hello.wasm");
+    let job = out.path().join("job.yaml");
+    std::fs::write(
+        &job,
+        format!(
+            "Name: nomain\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      \
+             Params: {{EntryModule: /wasm/m.wasm, Entrypoint: main}}\n    InputSources:\n      \
+             - Source: {{Type: localDirectory, Params: {{SourcePath: {}}}}}\n        Target: /wasm/m.wasm\n",
+            module.display()
+        ),
+    )
+    .unwrap();
+    let failed = brine()
+        .arg("run")
+        .arg(&job)
+        .arg("--output")
+        .arg(out.path().join("f"))
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(
+        !stdout(&failed).contains("failed"),
+        "stdout: {}",
+        stdout(&failed)
+    );
+    assert!(String::from_utf8_lossy(&failed.stderr)
+        .contains("job nomain: failed: unable to find the entrypoint 'main'"));
+    let cut = brine()
+        .args([
+            "run",
+            "fixtures/jobs/hello.yaml",
+            "--max-output",
+            "3",
+            "--output",
+        ])
+        .arg(out.path().join("t"))
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&cut).contains("stdout (3 bytes, truncated at --max-output)"),
+        "{}",
+        stdout(&cut)
+    );
+}

@@ -53,7 +53,9 @@ fn a_module_problem_fails_the_run_before_anything_is_fetched() {
         "{err}"
     );
     assert!(err.contains("could be: _start"), "{err}");
-    assert!(stdout(&o).contains("failed"), "{}", stdout(&o));
+    // The job's failure is an error: on stderr, with the summary's tree on stdout.
+    assert!(err.contains("job ") && err.contains(": failed: "), "{err}");
+    assert!(!stdout(&o).contains("failed"), "{}", stdout(&o));
 }
 
 #[test]

@@ -696,8 +696,9 @@ fn a_job_without_network_fails_naming_the_missing_import() {
     assert_code(&out, 1);
     let summary = read(&dir.path().join("out/brine.json"));
     assert!(summary.contains("wasi:http/requests"), "{summary}");
+    // A failed job is an error: its message is on stderr.
     assert!(
-        stdout(&out).contains("network is disabled"),
+        stderr(&out).contains("network is disabled"),
         "{}",
         describe(&out)
     );

@@ -246,8 +246,9 @@ fn a_404_fails_at_once_naming_the_source() {
         )],
     );
     assert_eq!(server.requests().len(), 1, "a 404 is not retried");
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("HTTP 404 Not Found"), "{stdout}");
+    // The job's failure is an error: on stderr.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("HTTP 404 Not Found"), "{stderr}");
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod s3_support;
 use brine::publishers::{Context, Manifest, Publisher, S3Publisher};
 use brine::sources::{InputSource, StageArea, S3};
 use common::job::Job;
-use common::{assert_no_panic, code, describe, stdout, ROOT};
+use common::{assert_no_panic, code, describe, stderr, stdout, ROOT};
 use s3_support::{isolate, isolate_this_process, sha256, Server};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -170,7 +170,7 @@ fn a_checksum_mismatch_fails_naming_both_hashes_and_stages_nothing() {
     ] {
         assert!(error.contains(needle), "{needle} not in {error}");
     }
-    assert!(stdout(&o).contains("SHA-256 mismatch"), "{}", describe(&o));
+    assert!(stderr(&o).contains("SHA-256 mismatch"), "{}", describe(&o));
     assert_eq!(job.read("stdout"), "", "the guest never ran");
     assert!(job.leftovers().is_empty(), "{:?}", job.leftovers());
 }

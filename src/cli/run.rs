@@ -42,6 +42,10 @@ pub struct Args {
     /// Print brine.json on stdout instead of a human summary.
     #[arg(long)]
     json: bool,
+    /// Exit with the guest's exit code (the first partition's that is not 0;
+    /// 1 when a partition failed without one) instead of 0/1, for shell scripts.
+    #[arg(long)]
+    exit_code: bool,
     /// Keep at most this much of each of stdout and stderr (e.g. 10MiB).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "1GiB")]
     max_output: u64,
@@ -163,8 +167,22 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     };
     proofs.write(&args, &executions, &published, &summaries)?;
     report(&args, &published, &summaries);
+    Ok(exit_status(&summaries, args.exit_code))
+}
+
+/// 0 when every partition completed, else 1; with `guest_code`, the first
+/// partition's non-zero guest exit code instead (1 when a failed one has none).
+fn exit_status(summaries: &[Summary], guest_code: bool) -> i32 {
     let failed = summaries.iter().any(|s| s.status == Status::Failed);
-    Ok(i32::from(failed))
+    if !guest_code {
+        return i32::from(failed);
+    }
+    let first_nonzero = summaries
+        .iter()
+        .filter_map(|s| s.exit_code)
+        .find(|&code| code != 0);
+    // A WASI exit code fits an i32; anything else is reported as a failure.
+    first_nonzero.map_or(i32::from(failed), |code| i32::try_from(code).unwrap_or(1))
 }
 
 /// The executions this process runs (all, or the one `--partition` names)
@@ -293,6 +311,8 @@ fn parallelism(args: &Args) -> usize {
         .max(1)
 }
 
+/// The summary: each partition's status (failures on stderr, where errors
+/// go), what was published, and the results directory's tree on stdout.
 pub(crate) fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
     warn_left_out(summaries);
     if args.json {
@@ -318,8 +338,8 @@ pub(crate) fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
             (Status::Completed, _) => {
                 outln!("job {}{partition}: completed, exit code {code}", s.job)
             }
-            (Status::Failed, Some(error)) => outln!("job {}{partition}: failed: {error}", s.job),
-            (Status::Failed, None) => outln!("job {}{partition}: failed", s.job),
+            (Status::Failed, Some(error)) => eoutln!("job {}{partition}: failed: {error}", s.job),
+            (Status::Failed, None) => eoutln!("job {}{partition}: failed", s.job),
         }
         if let Some(p) = &s.published {
             let files = p.objects.len();
@@ -327,12 +347,34 @@ pub(crate) fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
         }
     }
     outln!("results: {}", dir.display());
-    print_tree(dir, 1);
+    print_tree(dir, 1, &truncated_streams(dir, summaries));
+}
+
+/// The stdout/stderr files the `--max-output` cap cut short.
+fn truncated_streams(dir: &Path, summaries: &[Summary]) -> Vec<PathBuf> {
+    let mut cut = Vec::new();
+    for s in summaries {
+        let results = if summaries.len() > 1 {
+            dir.join(s.partition_index.to_string())
+        } else {
+            dir.to_path_buf()
+        };
+        let streams = [
+            ("stdout", s.stdout_truncated),
+            ("stderr", s.stderr_truncated),
+        ];
+        for (name, truncated) in streams {
+            if truncated {
+                cut.push(results.join(name));
+            }
+        }
+    }
+    cut
 }
 
 /// Lists the results directory, two levels deep, so a user sees what was
 /// written. Nothing is followed: a link is listed as a link.
-fn print_tree(dir: &Path, depth: usize) {
+fn print_tree(dir: &Path, depth: usize, truncated: &[PathBuf]) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -348,11 +390,16 @@ fn print_tree(dir: &Path, depth: usize) {
         if kind.is_dir() {
             outln!("{indent}{name}/");
             if depth < 3 {
-                print_tree(&entry.path(), depth + 1);
+                print_tree(&entry.path(), depth + 1, truncated);
             }
         } else if kind.is_file() {
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            outln!("{indent}{name} ({size} bytes)");
+            let cut = if truncated.contains(&entry.path()) {
+                ", truncated at --max-output"
+            } else {
+                ""
+            };
+            outln!("{indent}{name} ({size} bytes{cut})");
         } else if kind.is_symlink() {
             outln!("{indent}{name} (symbolic link, not followed)");
         } else {

@@ -41,15 +41,30 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// Reads, parses, normalizes and validates the job file at `path`.
 pub fn load(path: &Path) -> Result<Job, SpecErrors> {
-    let text = read(path)?;
+    if path == Path::new("-") {
+        return load_stdin();
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| SpecErrors::whole_file(path, format!("cannot read the job file: {e}")))?;
+    let text = read(file, path)?;
     parse(&text, path)
 }
 
-/// Reads the file as UTF-8 text, refusing anything over [`MAX_FILE_BYTES`].
-fn read(path: &Path) -> Result<String, SpecErrors> {
+/// The name a job read from stdin (`brine run -`) goes by in errors; its
+/// relative SourcePaths are resolved against the current directory.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Reads the job from standard input.
+fn load_stdin() -> Result<Job, SpecErrors> {
+    let name = Path::new(STDIN_NAME);
+    let text = read(std::io::stdin().lock(), name)?;
+    parse(&text, name)
+}
+
+/// Reads the job as UTF-8 text, refusing anything over [`MAX_FILE_BYTES`] and
+/// a WebAssembly module given where a job belongs.
+fn read(file: impl Read, path: &Path) -> Result<String, SpecErrors> {
     let fail = |why: String| SpecErrors::whole_file(path, why);
-    let file =
-        std::fs::File::open(path).map_err(|e| fail(format!("cannot read the job file: {e}")))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -60,12 +75,31 @@ fn read(path: &Path) -> Result<String, SpecErrors> {
             MAX_FILE_BYTES >> 20
         )));
     }
+    if looks_like_a_module(&bytes) {
+        return Err(fail(format!(
+            "this is a WebAssembly module, not a job file; run it with `brine wasm run {}`",
+            path.display()
+        )));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         fail(format!(
             "the job file is not UTF-8 text (bad byte at offset {at})"
         ))
     })
+}
+
+/// A binary module (`\0asm`) or a text one (`(module`, after blanks and comments).
+fn looks_like_a_module(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"\0asm") {
+        return true;
+    }
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    let code = text
+        .lines()
+        .map(str::trim_start)
+        .find(|line| !line.is_empty() && !line.starts_with(";;"));
+    code.is_some_and(|line| line.starts_with("(module"))
 }
 
 /// Parses job file text; `file` names it in errors and anchors relative
