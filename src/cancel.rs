@@ -6,7 +6,8 @@
 //! directories, lock files, temporary publish directories, `verify`'s scratch
 //! space) and exits with 128 + the signal's number (130 for SIGINT, 143 for
 //! SIGTERM). The results directory is left exactly as it was before the run:
-//! a cancelled run publishes nothing. A second signal exits at once.
+//! a cancelled run publishes nothing. A second signal exits at once. Until the
+//! first scratch path is registered, signals keep their default action.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,8 +68,19 @@ pub struct Scratch {
     id: u64,
 }
 
-/// Registers `path` (a directory or a file brine created) for removal on a signal.
+/// Registers `path` (a directory or a file brine created) for removal on a
+/// signal. The first registration starts the signal thread: a process that
+/// never creates scratch space (`brine wasm run`, `inspect`) pays nothing
+/// and ends on a signal as any program does.
 pub fn remove_on_signal(path: PathBuf) -> Scratch {
+    static SIGNAL_THREAD: std::sync::Once = std::sync::Once::new();
+    SIGNAL_THREAD.call_once(|| {
+        if let Err(e) = exit_cleanly_on_signals() {
+            let _ = writeln_stderr(&format!(
+                "warning: cannot handle Ctrl-C (scratch space may be left behind): {e}"
+            ));
+        }
+    });
     SCRATCH.register(path)
 }
 
@@ -97,9 +109,9 @@ fn writeln_stderr(line: &str) -> std::io::Result<()> {
 
 /// Starts the signal thread: on SIGINT or SIGTERM it removes the registered
 /// scratch paths and exits with 128 + the signal; a second signal while that
-/// runs exits at once. Call once, early in `main`.
+/// runs exits at once.
 #[cfg(unix)]
-pub fn exit_cleanly_on_signals() -> std::io::Result<()> {
+fn exit_cleanly_on_signals() -> std::io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     std::thread::Builder::new()
@@ -123,7 +135,7 @@ pub fn exit_cleanly_on_signals() -> std::io::Result<()> {
 
 /// Without Unix signals, Ctrl-C ends brine the platform's way.
 #[cfg(not(unix))]
-pub fn exit_cleanly_on_signals() -> std::io::Result<()> {
+fn exit_cleanly_on_signals() -> std::io::Result<()> {
     Ok(())
 }
 

@@ -185,9 +185,6 @@ fn with_module_shorthand(
 /// Parses the process's arguments, runs the command and returns the exit status.
 pub fn main() -> i32 {
     init_logging();
-    if let Err(e) = crate::cancel::exit_cleanly_on_signals() {
-        eoutln!("warning: cannot handle Ctrl-C (staging directories may be left behind): {e}");
-    }
     let cli = match Cli::try_parse_from(with_module_shorthand(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {

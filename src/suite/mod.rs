@@ -295,18 +295,39 @@ pub fn preopens(spec: &TestSpec) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A test's scratch directory: removed when dropped, whichever way the test ended.
-pub type Scratch = tempfile::TempDir;
+/// A test's scratch directory: removed when dropped, whichever way the test
+/// ended, and by the signal thread if Ctrl-C ends `brine test`.
+#[derive(Debug)]
+pub struct Scratch {
+    dir: tempfile::TempDir,
+    _on_signal: crate::cancel::Scratch,
+}
+
+impl Scratch {
+    fn new() -> Result<Self, CaseError> {
+        let dir = tempfile::Builder::new()
+            .prefix("brine-test-")
+            .tempdir()
+            .map_err(CaseError::Scratch)?;
+        let on_signal = crate::cancel::remove_on_signal(dir.path().to_path_buf());
+        Ok(Scratch {
+            dir,
+            _on_signal: on_signal,
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
 
 /// Copies a test's directories into a fresh scratch directory; returns it and the copies.
 ///
 /// The test JSON is untrusted: every directory it names must lie inside the
 /// suite directory `base` (no absolute paths, no `..`, no symlink out of it).
 pub fn scratch_copies(spec: &TestSpec, base: &Path) -> Result<(Scratch, Vec<PathBuf>), CaseError> {
-    let scratch = tempfile::Builder::new()
-        .prefix("brine-test-")
-        .tempdir()
-        .map_err(CaseError::Scratch)?;
+    let scratch = Scratch::new()?;
     let mut copies = Vec::new();
     for (i, (dir, _)) in preopens(spec).iter().enumerate() {
         let source = confined(base, dir)?;

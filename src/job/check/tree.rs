@@ -43,6 +43,8 @@ pub(super) struct KnownTree {
     mounts: Vec<(Vec<String>, bool)>,
     /// Keeps the staged inline inputs and empty result directories alive.
     _scratch: tempfile::TempDir,
+    /// Removes them if Ctrl-C ends brine while they exist.
+    _on_signal: crate::cancel::Scratch,
 }
 
 /// Why the known tree could not be built: the input at `index`, and why.
@@ -61,6 +63,7 @@ impl KnownTree {
             index: None,
             message: format!("cannot create a temporary directory to check modules in: {e}"),
         })?;
+        let on_signal = crate::cancel::remove_on_signal(scratch.path().to_path_buf());
         let area = StageArea::new(scratch.path().to_path_buf());
         let mut resolver = MountedModules::default();
         let mut mounts = Vec::new();
@@ -100,6 +103,7 @@ impl KnownTree {
         Ok(KnownTree {
             resolver,
             mounts,
+            _on_signal: on_signal,
             _scratch: scratch,
         })
     }
