@@ -40,36 +40,74 @@ impl HostProbe {
     }
 
     /// `Ok` when the linker defines `module`.`field` with a type `ty` may import;
-    /// otherwise why not, in words.
-    pub fn check(&mut self, module: &str, field: &str, ty: &ExternType) -> Result<(), String> {
+    /// otherwise why not.
+    pub fn check(
+        &mut self,
+        module: &str,
+        field: &str,
+        ty: &ExternType,
+    ) -> Result<(), ImportProblem> {
         let text = format!(
             "(module (import {} {} {}))",
             wat_string(module),
             wat_string(field),
             wat_import(ty)
         );
-        let bytes = wat::parse_str(&text).map_err(|e| e.to_string())?;
-        let probe = Module::new(&self.engine, &bytes).map_err(|e| e.to_string())?;
-        match self.linker.instantiate_and_start(&mut self.store, &probe) {
-            Ok(_) => Ok(()),
-            Err(error) => Err(match error.kind() {
-                ErrorKind::Linker(LinkerError::MissingDefinition { .. }) => {
-                    format!("brine's `{module}` has no `{field}`")
-                }
-                ErrorKind::Linker(LinkerError::InvalidTypeDefinition { found, .. }) => format!(
-                    "brine's `{module}`.`{field}` is {}",
-                    super::describe::extern_type(found)
-                ),
-                ErrorKind::Instantiation(InstantiationError::FuncTypeMismatch {
-                    actual, ..
-                }) => format!("brine's `{module}`.`{field}` is func {}", func_type(actual)),
-                ErrorKind::Instantiation(InstantiationError::ImportTypeMismatch { .. }) => {
-                    format!("brine's `{module}`.`{field}` is a function")
-                }
-                _ => error.to_string(),
-            }),
-        }
+        let unprobeable = |e: &dyn std::fmt::Display| ImportProblem::Unprobeable(e.to_string());
+        let bytes = wat::parse_str(&text).map_err(|e| unprobeable(&e))?;
+        let probe = Module::new(&self.engine, &bytes).map_err(|e| unprobeable(&e))?;
+        let Err(error) = self.linker.instantiate_and_start(&mut self.store, &probe) else {
+            return Ok(());
+        };
+        let (module, field) = (module.to_string(), field.to_string());
+        let is = |found: String| ImportProblem::Mismatch {
+            module: module.clone(),
+            field: field.clone(),
+            found,
+        };
+        Err(match error.kind() {
+            ErrorKind::Linker(LinkerError::MissingDefinition { .. }) => {
+                ImportProblem::Missing { module, field }
+            }
+            ErrorKind::Linker(LinkerError::InvalidTypeDefinition { found, .. }) => {
+                is(super::describe::extern_type(found))
+            }
+            ErrorKind::Instantiation(InstantiationError::FuncTypeMismatch { actual, .. }) => {
+                is(format!("func {}", func_type(actual)))
+            }
+            ErrorKind::Instantiation(InstantiationError::ImportTypeMismatch { .. }) => {
+                is("a function".to_string())
+            }
+            _ => unprobeable(&error),
+        })
     }
+}
+
+/// Why brine's host linker cannot satisfy an import.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportProblem {
+    /// The host module has no such field.
+    #[error("brine's `{module}` has no `{field}`")]
+    Missing {
+        /// The import's module.
+        module: String,
+        /// The import's field.
+        field: String,
+    },
+    /// The host defines the field with another type.
+    #[error("brine's `{module}`.`{field}` is {found}")]
+    Mismatch {
+        /// The import's module.
+        module: String,
+        /// The import's field.
+        field: String,
+        /// What the host defines, in words.
+        found: String,
+    },
+    /// The import could not be probed at all (its type has no text form, or
+    /// wasmi refused the probe module); the words are the underlying error's.
+    #[error("{0}")]
+    Unprobeable(String),
 }
 
 /// `name` as a WAT string, every byte escaped (any name is safe this way).
@@ -124,18 +162,19 @@ mod tests {
         let mut probe = HostProbe::new(false).expect("linker");
         let fd_write = FuncType::new([ValType::I32; 4], [ValType::I32]);
         let ok = ExternType::Func(fd_write);
-        assert_eq!(
-            probe.check("wasi_snapshot_preview1", "fd_write", &ok),
-            Ok(())
-        );
+        assert!(probe
+            .check("wasi_snapshot_preview1", "fd_write", &ok)
+            .is_ok());
         let wrong = ExternType::Func(FuncType::new([ValType::I32], [ValType::I32]));
         let why = probe
             .check("wasi_snapshot_preview1", "fd_write", &wrong)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(why.contains("(i32, i32, i32, i32) -> i32"), "{why}");
         let missing = probe
             .check("wasi_snapshot_preview1", "fd_nope", &ok)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("has no `fd_nope`"), "{missing}");
     }
 }

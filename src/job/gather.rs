@@ -181,7 +181,7 @@ pub fn gather(dir: &Path) -> Result<JobReport, GatherError> {
         }
     })?;
     let listing = Listing::read(&root);
-    let files: Vec<(u32, Result<PartitionFile, String>)> = listing
+    let files: Vec<(u32, Result<PartitionFile, Unreadable>)> = listing
         .indices
         .iter()
         .map(|&i| (i, read_partition(&root, i)))
@@ -208,7 +208,7 @@ pub fn gather(dir: &Path) -> Result<JobReport, GatherError> {
 /// Builds the report of a job of `count` partitions from what was read.
 fn assemble(
     count: u32,
-    mut files: Vec<(u32, Result<PartitionFile, String>)>,
+    mut files: Vec<(u32, Result<PartitionFile, Unreadable>)>,
     staging: &BTreeSet<u32>,
 ) -> JobReport {
     files.sort_by_key(|(i, _)| *i);
@@ -252,7 +252,7 @@ fn assemble(
 fn row(
     index: u32,
     count: u32,
-    file: Option<Result<PartitionFile, String>>,
+    file: Option<Result<PartitionFile, Unreadable>>,
     staging: bool,
 ) -> PartitionReport {
     let mut report = PartitionReport {
@@ -274,7 +274,7 @@ fn row(
             return report;
         }
         Some(Err(why)) => {
-            report.error = Some(why);
+            report.error = Some(why.to_string());
             return report;
         }
         Some(Ok(f)) => f,
@@ -357,16 +357,43 @@ fn staging_index(name: &str) -> Option<u32> {
     (pid_ok && hex_ok).then(|| parse_index(index)).flatten()
 }
 
+/// Why a partition's brine.json cannot be used (its words go in the table).
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    /// The partition's directory cannot be opened without following a link.
+    #[error("{index}/ cannot be opened (brine follows no links): {source}")]
+    Dir {
+        /// The partition.
+        index: u32,
+        /// Why.
+        source: io::Error,
+    },
+    /// Its brine.json cannot be read (absent, a link, too large).
+    #[error("{index}/brine.json: {source}")]
+    File {
+        /// The partition.
+        index: u32,
+        /// Why.
+        source: io::Error,
+    },
+    /// Its brine.json is not a partition summary.
+    #[error("{index}/brine.json is not a partition summary: {source}")]
+    Json {
+        /// The partition.
+        index: u32,
+        /// Why.
+        source: serde_json::Error,
+    },
+}
+
 /// Partition `index`'s brine.json, or why it cannot be used.
-fn read_partition(root: &Dir, index: u32) -> Result<PartitionFile, String> {
-    let name = index.to_string();
+fn read_partition(root: &Dir, index: u32) -> Result<PartitionFile, Unreadable> {
     let dir = root
-        .open_dir_nofollow(&name)
-        .map_err(|e| format!("{name}/ cannot be opened (brine follows no links): {e}"))?;
+        .open_dir_nofollow(index.to_string())
+        .map_err(|source| Unreadable::Dir { index, source })?;
     let text = read_capped(&dir, OsStr::new("brine.json"))
-        .map_err(|e| format!("{name}/brine.json: {e}"))?;
-    serde_json::from_slice(&text)
-        .map_err(|e| format!("{name}/brine.json is not a partition summary: {e}"))
+        .map_err(|source| Unreadable::File { index, source })?;
+    serde_json::from_slice(&text).map_err(|source| Unreadable::Json { index, source })
 }
 
 /// `.brine/job.json`, when there is a readable one.

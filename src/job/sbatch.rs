@@ -37,14 +37,14 @@ pub enum SbatchError {
     #[error("Resources.CPU {0}: expected a number of CPUs (2, 0.5, 500m)")]
     Cpu(String),
     /// A local input the job names cannot be copied.
-    #[error("cannot copy {path} into {into}: {why}")]
+    #[error("cannot copy {path} into {into}: {source}")]
     Copy {
         /// The job's file or directory.
         path: PathBuf,
         /// Where it was going.
         into: PathBuf,
         /// Why.
-        why: String,
+        source: std::io::Error,
     },
 }
 
@@ -261,7 +261,7 @@ pub fn plan_copy(job: &Job, job_file: &Path, into: &Path) -> Result<JobCopy, Sba
         std::fs::canonicalize(path).map_err(|e| SbatchError::Copy {
             path: path.to_path_buf(),
             into: into.to_path_buf(),
-            why: e.to_string(),
+            source: e,
         })
     };
     let job_dir = job_file.parent().unwrap_or(Path::new("/"));
@@ -317,33 +317,33 @@ fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
 /// link or a special file is refused, naming it).
 pub fn perform_copy(copy: &JobCopy) -> Result<(), SbatchError> {
     for (from, to) in &copy.copies {
-        copy_tree(from, to).map_err(|why| SbatchError::Copy {
+        copy_tree(from, to).map_err(|source| SbatchError::Copy {
             path: from.clone(),
             into: to.clone(),
-            why,
+            source,
         })?;
     }
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
-    let meta = std::fs::symlink_metadata(from).map_err(|e| e.to_string())?;
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(from)?;
     if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(parent)?;
     }
     if meta.is_file() {
-        std::fs::copy(from, to).map_err(|e| e.to_string())?;
+        std::fs::copy(from, to)?;
         return Ok(());
     }
     if !meta.is_dir() {
-        return Err(format!(
+        return Err(std::io::Error::other(format!(
             "{} is a link or a special file; brine copies regular files and directories only",
             crate::text::printable(&from.to_string_lossy())
-        ));
+        )));
     }
-    std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
-    for entry in std::fs::read_dir(from).map_err(|e| e.to_string())? {
-        let entry = entry.map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
         copy_tree(&entry.path(), &to.join(entry.file_name()))?;
     }
     Ok(())

@@ -83,7 +83,7 @@ fn check_sources(job: &Job, problems: &mut Problems) {
         let Source::Local { path, .. } = &input.source else {
             continue;
         };
-        if let Err(why) = tree::local_exists(path) {
+        if !tree::local_exists(path) {
             let shown = crate::text::printable(&path.display().to_string());
             let base = job.file.parent().map(Path::display);
             let base = base.map_or_else(String::new, |b| b.to_string());
@@ -91,7 +91,7 @@ fn check_sources(job: &Job, problems: &mut Problems) {
             problems.job(
                 &sites.source,
                 format!(
-                    "{shown}: {why} (a relative SourcePath is resolved against the job file's \
+                    "{shown}: no such file or directory (a relative SourcePath is resolved against the job file's \
                      directory, {}); give the path of an existing file or directory",
                     crate::text::printable(&base)
                 ),

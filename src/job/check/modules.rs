@@ -407,7 +407,7 @@ impl<'s, S: ModuleSource> Checker<'s, S> {
         probe
             .check(from, field, ty)
             .err()
-            .map(|why| printable(&why))
+            .map(|why| printable(&why.to_string()))
     }
 
     /// What would satisfy an import from module `from`, which nothing provides.

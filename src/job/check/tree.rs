@@ -14,8 +14,8 @@ use std::path::Path;
 /// Whether host path `path` (a SourcePath) exists, looked up through a
 /// cap-std handle on its parent (links followed, as staging does). Anything
 /// else wrong with it (a FIFO, no permission) fails the run at staging, with
-/// the input named, as it always has.
-pub(super) fn local_exists(path: &Path) -> Result<(), String> {
+/// the input named, as it always has; so only "not found" says no here.
+pub(super) fn local_exists(path: &Path) -> bool {
     let authority = cap_std::ambient_authority();
     let meta = match (path.parent(), path.file_name()) {
         (Some(parent), Some(name)) => {
@@ -29,10 +29,7 @@ pub(super) fn local_exists(path: &Path) -> Result<(), String> {
         // `/` or a path ending in `..`: only a directory can be named so.
         _ => Dir::open_ambient_dir(path, authority).and_then(|dir| dir.dir_metadata()),
     };
-    match meta {
-        Err(e) if e.kind() == ErrorKind::NotFound => Err("no such file or directory".to_string()),
-        _ => Ok(()),
-    }
+    !matches!(meta, Err(e) if e.kind() == ErrorKind::NotFound)
 }
 
 /// The mounts modules can be read through now.
