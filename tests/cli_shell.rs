@@ -218,3 +218,33 @@ fn a_failed_job_says_so_on_stderr_and_the_summary_names_truncation() {
         stdout(&cut)
     );
 }
+
+#[test]
+fn a_single_wast_or_suite_says_its_count_once() {
+    let missing = brine().args(["wast", "nope.wast"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(common::EXIT_USAGE));
+    assert_eq!(
+        stdout(&missing),
+        "",
+        "no total for a script that could not be read"
+    );
+    let one = brine()
+        .args(["wast", "spec-tests/fuel.wast"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&one).matches("passed").count(),
+        1,
+        "{}",
+        stdout(&one)
+    );
+    let two = brine()
+        .args(["wast", "spec-tests/fuel.wast", "spec-tests/linking.wast"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&two).contains("total: 57 passed, 0 failed"),
+        "{}",
+        stdout(&two)
+    );
+}

@@ -45,7 +45,7 @@ fn a_passing_suite_reports_every_test() {
     assert_eq!(o.status.code(), Some(0), "{stdout}");
     assert_eq!(
         stdout,
-        "suite demo suite: 4 passed, 0 failed\n  PASS cat_file\n  PASS exit_code\n  PASS hello\n  PASS write_file\n4 passed, 0 failed\n"
+        "suite demo suite:\n  PASS cat_file\n  PASS exit_code\n  PASS hello\n  PASS write_file\n4 passed, 0 failed\n"
     );
     // write_file overwrote /f.txt, but only in its own copy of root.
     assert_eq!(

@@ -41,15 +41,21 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
     } else {
-        suites.iter().for_each(print_suite);
+        // With one suite the last line is its count; say it once.
+        let several = suites.len() > 1;
+        suites.iter().for_each(|suite| print_suite(suite, several));
         outln!("{passed} passed, {failed} failed");
     }
     Ok(i32::from(failed > 0))
 }
 
-fn print_suite(suite: &SuiteResult) {
-    let (passed, failed) = suite.counts();
-    outln!("suite {}: {passed} passed, {failed} failed", suite.suite);
+fn print_suite(suite: &SuiteResult, with_counts: bool) {
+    if with_counts {
+        let (passed, failed) = suite.counts();
+        outln!("suite {}: {passed} passed, {failed} failed", suite.suite);
+    } else {
+        outln!("suite {}:", suite.suite);
+    }
     for test in &suite.tests {
         if test.passed {
             outln!("  PASS {}", test.name);

@@ -57,7 +57,9 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         let text =
             serde_json::to_string_pretty(&to_json(&results, &totals)).map_err(Failure::usage)?;
         outln!("{text}");
-    } else {
+    } else if results.len() > 1 {
+        // One script's own line is its total; a total over one file, or over
+        // scripts that could not even be read, would only repeat or mislead.
         outln!(
             "total: {}",
             summary_line(totals.passed, totals.failed, totals.skipped)
