@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::{code, stderr, stdout, ROOT};
-use std::path::Path;
+use common::job::env_job;
+use common::{code, stderr, stdout};
 use std::time::Duration;
 
 /// Whether a Slurm controller answers with a node that can take work; prints why not.
@@ -41,28 +41,17 @@ fn slurm_is_up() -> bool {
     usable
 }
 
-fn env_job(dir: &Path, count: u32) -> std::path::PathBuf {
-    std::fs::create_dir_all(dir.join("jobs")).unwrap();
-    std::fs::copy(
-        Path::new(ROOT).join("fixtures/env.wasm"),
-        dir.join("env.wasm"),
-    )
-    .unwrap();
-    let yaml = format!(
-        "Name: envjob\nType: batch\nCount: {count}\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/env.wasm\n    InputSources:\n      - Source:\n          Type: localDirectory\n          Params:\n            SourcePath: ../env.wasm\n        Target: /wasm/env.wasm\n    Resources:\n      Memory: 64MiB\n    Timeouts:\n      ExecutionTimeout: 60\n"
-    );
-    let file = dir.join("jobs/job.yaml");
-    std::fs::write(&file, yaml).unwrap();
-    file
-}
-
 #[test]
 fn a_count_5_job_runs_as_one_array_and_gathers_every_partition() {
     if !slurm_is_up() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let job = env_job(tmp.path(), 5);
+    let job = env_job(
+        tmp.path(),
+        "    Resources:\n      Memory: 64MiB\n    Timeouts:\n      ExecutionTimeout: 60\n",
+        5,
+    );
     let out = tmp.path().join("out");
     // Submitted from elsewhere, and the module removed afterwards: partitions
     // read the copies in out/.brine/, not the submitter's files.

@@ -4,25 +4,9 @@
 
 mod common;
 
-use common::{brine, code, stderr, stdout, ROOT};
+use common::job::env_job;
+use common::{brine, code, stderr, stdout};
 use std::path::Path;
-
-/// A Count=`count` job of env.wasm in `dir/jobs/job.yaml`, naming its module
-/// `../env.wasm` (copied beside `jobs/`), so a copy must keep the layout.
-fn env_job(dir: &Path, count: u32) -> std::path::PathBuf {
-    std::fs::create_dir_all(dir.join("jobs")).unwrap();
-    std::fs::copy(
-        Path::new(ROOT).join("fixtures/env.wasm"),
-        dir.join("env.wasm"),
-    )
-    .unwrap();
-    let yaml = format!(
-        "Name: envjob\nType: batch\nCount: {count}\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/env.wasm\n    InputSources:\n      - Source:\n          Type: localDirectory\n          Params:\n            SourcePath: ../env.wasm\n        Target: /wasm/env.wasm\n"
-    );
-    let file = dir.join("jobs/job.yaml");
-    std::fs::write(&file, yaml).unwrap();
-    file
-}
 
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
@@ -31,7 +15,7 @@ fn json(path: &Path) -> serde_json::Value {
 #[test]
 fn partitions_run_at_once_write_their_own_directories_of_one_dir() {
     let tmp = tempfile::tempdir().unwrap();
-    let job = env_job(tmp.path(), 4);
+    let job = env_job(tmp.path(), "", 4);
     let out = tmp.path().join("out");
     let children: Vec<_> = [3, 0, 2]
         .iter()
@@ -122,7 +106,7 @@ fn partitions_run_at_once_write_their_own_directories_of_one_dir() {
 #[test]
 fn a_partition_that_cannot_be_chosen_is_a_usage_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let job = env_job(tmp.path(), 3);
+    let job = env_job(tmp.path(), "", 3);
     let out = tmp.path().join("out");
     let run = |partition: &str| {
         brine()
@@ -160,7 +144,7 @@ fn a_partition_that_cannot_be_chosen_is_a_usage_error() {
 #[test]
 fn dry_run_prints_the_array_script_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let job = env_job(tmp.path(), 5);
+    let job = env_job(tmp.path(), "", 5);
     let out = tmp.path().join("out");
     let o = brine()
         .args(["slurm", "submit"])
@@ -192,7 +176,7 @@ fn dry_run_prints_the_array_script_and_writes_nothing() {
 #[test]
 fn without_sbatch_submit_says_so_in_one_line() {
     let tmp = tempfile::tempdir().unwrap();
-    let job = env_job(tmp.path(), 2);
+    let job = env_job(tmp.path(), "", 2);
     let out = tmp.path().join("out");
     let o = brine()
         .args(["slurm", "submit"])

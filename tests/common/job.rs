@@ -219,3 +219,21 @@ pub fn inline_source(tar_gz: &[u8]) -> String {
 pub fn inline_tar_gz(tar_gz: &[u8], target: &str) -> String {
     source_input(&inline_source(tar_gz), target)
 }
+
+/// A Count=`count` job of env.wasm in `dir/jobs/job.yaml`, naming its module
+/// `../env.wasm` (copied beside `jobs/`), so a copy must keep the layout;
+/// `task_extra` is appended to the task (indented YAML lines).
+pub fn env_job(dir: &std::path::Path, task_extra: &str, count: u32) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir.join("jobs")).unwrap();
+    std::fs::copy(
+        std::path::Path::new(super::ROOT).join("fixtures/env.wasm"),
+        dir.join("env.wasm"),
+    )
+    .unwrap();
+    let yaml = format!(
+        "Name: envjob\nType: batch\nCount: {count}\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/env.wasm\n    InputSources:\n      - Source:\n          Type: localDirectory\n          Params:\n            SourcePath: ../env.wasm\n        Target: /wasm/env.wasm\n{task_extra}"
+    );
+    let file = dir.join("jobs/job.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    file
+}
