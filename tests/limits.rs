@@ -34,13 +34,8 @@ fn poll_sleep_module(dir: &Path, name: &str, nanos: u64) -> PathBuf {
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
   (memory (export "memory") 1)
   (func (export "_start")
-    (i64.store (i32.const 0) (i64.const 0))
-    (i32.store8 (i32.const 8) (i32.const 0))
-    (i32.store (i32.const 16) (i32.const 1))
-    (i64.store (i32.const 24) (i64.const {nanos}))
-    (i64.store (i32.const 32) (i64.const 0))
-    (i32.store16 (i32.const 40) (i32.const 0))
-    (call $exit (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))"#
+    (call $exit {sleep})))"#,
+            sleep = common::guests::poll_sleep(nanos)
         ),
     )
 }

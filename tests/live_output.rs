@@ -25,14 +25,9 @@ fn write_sleep_write(dir: &Path, nanos: u64) -> PathBuf {
     (drop (call $write (i32.const 1) (i32.const 400) (i32.const 1) (i32.const 408))))
   (func (export "_start")
     (call $say (i32.const 300) (i32.const 6))
-    (i64.store (i32.const 0) (i64.const 0))
-    (i32.store8 (i32.const 8) (i32.const 0))
-    (i32.store (i32.const 16) (i32.const 1))
-    (i64.store (i32.const 24) (i64.const {nanos}))
-    (i64.store (i32.const 32) (i64.const 0))
-    (i32.store16 (i32.const 40) (i32.const 0))
-    (drop (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))
-    (call $say (i32.const 310) (i32.const 7))))"#
+    (drop {sleep})
+    (call $say (i32.const 310) (i32.const 7))))"#,
+        sleep = common::guests::poll_sleep(nanos)
     );
     std::fs::write(&path, wat).expect("writes the module");
     path

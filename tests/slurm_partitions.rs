@@ -146,11 +146,7 @@ fn dry_run_prints_the_array_script_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let job = env_job(tmp.path(), "", 5);
     let out = tmp.path().join("out");
-    let o = brine()
-        .args(["slurm", "submit"])
-        .arg(&job)
-        .arg("--output")
-        .arg(&out)
+    let o = submit(&job, &out)
         .args([
             "--max-parallel",
             "2",
@@ -178,17 +174,21 @@ fn without_sbatch_submit_says_so_in_one_line() {
     let tmp = tempfile::tempdir().unwrap();
     let job = env_job(tmp.path(), "", 2);
     let out = tmp.path().join("out");
-    let o = brine()
-        .args(["slurm", "submit"])
-        .arg(&job)
-        .arg("--output")
-        .arg(&out)
-        .env("PATH", tmp.path())
-        .output()
-        .unwrap();
+    let o = submit(&job, &out).env("PATH", tmp.path()).output().unwrap();
     assert_eq!(code(&o), 1);
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("sbatch not found"), "{err}");
     assert!(!out.exists(), "nothing submitted, nothing left in DIR");
+}
+
+/// `brine slurm submit JOB --output OUT`, for the caller to add to.
+fn submit(job: &Path, out: &Path) -> assert_cmd::Command {
+    let mut command = brine();
+    command
+        .args(["slurm", "submit"])
+        .arg(job)
+        .arg("--output")
+        .arg(out);
+    command
 }

@@ -525,16 +525,20 @@ mod tests {
         tmp
     }
 
+    fn statuses(report: &JobReport) -> Vec<&str> {
+        report
+            .partitions
+            .iter()
+            .map(|p| p.status.as_str())
+            .collect()
+    }
+
     #[test]
     fn every_partition_is_named_completed_failed_missing_or_running() {
         let tmp = fixture(5, &[(0, "completed"), (1, "failed"), (4, "completed")]);
         std::fs::create_dir(tmp.path().join(".brine-3-42-0123456789ab")).unwrap();
         let report = gather(tmp.path()).unwrap();
-        let statuses: Vec<_> = report
-            .partitions
-            .iter()
-            .map(|p| p.status.as_str())
-            .collect();
+        let statuses = statuses(&report);
         assert_eq!(
             statuses,
             ["completed", "failed", "missing", "running", "completed"]
@@ -599,11 +603,7 @@ mod tests {
         );
         std::fs::write(tmp.path().join("3/brine.json"), huge).unwrap();
         let report = gather(tmp.path()).unwrap();
-        let statuses: Vec<_> = report
-            .partitions
-            .iter()
-            .map(|p| p.status.as_str())
-            .collect();
+        let statuses = statuses(&report);
         assert_eq!(statuses, ["completed", "failed", "failed", "failed"]);
         assert!(report.partitions[3]
             .error
