@@ -337,3 +337,65 @@ fn a_huge_table_is_refused_not_allocated() {
     assert_stderr_has(&o, 2, "table");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+// ------------------------------------------------- brine run overrides
+
+/// A job running the fixture `module` (a path under fixtures/) with `params`.
+fn fixture_job(module: &str, params: &[&str], task_extra: &str) -> common::job::Job {
+    let module = Path::new(ROOT).join("fixtures").join(module);
+    common::job::Job::new(&common::job::module_job(module, params, "", task_extra))
+}
+
+#[test]
+fn run_timeout_replaces_the_jobs_execution_timeout() {
+    let job = fixture_job("loop.wasm", &[], "    Timeouts: {ExecutionTimeout: 600}\n");
+    let started = Instant::now();
+    let o = job.run(&["--timeout", "500ms"]);
+    assert_eq!(code(&o), 1, "{}", describe(&o));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(job.summary()["error"], "Execution timed out");
+}
+
+#[test]
+fn run_fuel_stops_a_job_and_the_receipt_carries_it_to_verify() {
+    let job = fixture_job("loop.wasm", &[], "");
+    let receipt = job.path("r.json");
+    let receipt_arg = receipt.to_str().unwrap();
+    let o = job.run(&[
+        "--fuel",
+        "100000",
+        "--deterministic",
+        "--receipt",
+        receipt_arg,
+    ]);
+    assert_eq!(code(&o), 1, "{}", describe(&o));
+    let error = job.summary()["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        error.contains("out of fuel") && error.contains("100000"),
+        "{error}"
+    );
+    let text = std::fs::read_to_string(&receipt).unwrap();
+    assert!(text.contains("\"fuel\": 100000"), "{text}");
+    let v = brine()
+        .arg("verify")
+        .arg(&receipt)
+        .arg(job.file())
+        .output()
+        .unwrap();
+    assert_eq!(code(&v), 0, "{}", describe(&v));
+}
+
+#[test]
+fn run_max_memory_replaces_the_jobs_resources_memory() {
+    let job = fixture_job("memhog.wasm", &["64"], "    Resources: {Memory: 1GiB}\n");
+    let o = job.run_checked(&["--max-memory", "16MiB"]);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    let stdout = job.read("stdout");
+    assert!(stdout.starts_with("allocation failed after"), "{stdout}");
+    let without = fixture_job("memhog.wasm", &["64"], "    Resources: {Memory: 1GiB}\n");
+    assert_eq!(code(&without.run(&[])), 0);
+    assert_eq!(without.read("stdout"), "allocated 64 MiB without failure\n");
+}

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::job::module_job;
 use common::{brine, ROOT};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -33,30 +34,110 @@ fn write_sleep_write(dir: &Path, nanos: u64) -> PathBuf {
     path
 }
 
-#[test]
-fn wasm_run_passes_stdout_through_as_the_guest_writes_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let module = write_sleep_write(dir.path(), 3_000_000_000);
-    let mut child = std::process::Command::new(brine().get_program())
+/// What a pipe reading brine's stdout saw: the first line, whether brine was
+/// still running when it arrived, and everything after it.
+struct Seen {
+    first: String,
+    while_running: bool,
+    rest: String,
+}
+
+/// Runs `command` with stdout on a pipe and reads it as it arrives.
+fn watch(mut command: std::process::Command) -> Seen {
+    let mut child = command
         .current_dir(ROOT)
-        .args(["wasm", "run"])
-        .arg(&module)
         .stdout(Stdio::piped())
         .spawn()
         .expect("brine starts");
     let mut lines = BufReader::new(child.stdout.take().expect("piped"));
     let mut first = String::new();
     lines.read_line(&mut first).expect("reads the pipe");
-    // The first line arrived while the guest still sleeps: brine did not hold it.
-    let still_running = child.try_wait().expect("waits").is_none();
+    let while_running = child.try_wait().expect("waits").is_none();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut lines, &mut rest).expect("reads the rest");
     let status = child.wait().expect("brine exits");
-    assert_eq!(first, "first\n");
     assert!(
-        still_running,
+        status.success(),
+        "{status:?}, stdout after the first line:\n{rest}"
+    );
+    Seen {
+        first,
+        while_running,
+        rest,
+    }
+}
+
+/// `brine run JOB --output DIR --follow` for the sleeping guest, `count` partitions.
+fn follow_job(dir: &Path, count: u32) -> std::process::Command {
+    let wat = std::fs::read_to_string(write_sleep_write(dir, 3_000_000_000)).unwrap();
+    let module = dir.join("live.wasm");
+    std::fs::write(&module, wat::parse_str(wat).unwrap()).unwrap();
+    let yaml = module_job(&module, &[], "", "").replacen(
+        "Type: batch\n",
+        &format!("Type: batch\nCount: {count}\n"),
+        1,
+    );
+    let job = dir.join("job.yaml");
+    std::fs::write(&job, yaml).unwrap();
+    let mut command = std::process::Command::new(brine().get_program());
+    command
+        .arg("run")
+        .arg(&job)
+        .arg("--output")
+        .arg(dir.join("out"))
+        .arg("--follow");
+    command
+}
+
+#[test]
+fn run_follow_streams_the_guests_stdout_and_still_writes_the_results_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = watch(follow_job(dir.path(), 1));
+    assert_eq!(seen.first, "first\n");
+    assert!(seen.while_running, "the first line came only at the end");
+    assert!(
+        seen.rest.starts_with("second\njob t: completed"),
+        "{}",
+        seen.rest
+    );
+    let stdout = std::fs::read_to_string(dir.path().join("out/stdout")).unwrap();
+    assert_eq!(stdout, "first\nsecond\n");
+}
+
+#[test]
+fn run_follow_prefixes_whole_lines_with_the_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = follow_job(dir.path(), 2);
+    command.arg("--parallel").arg("2");
+    let seen = watch(command);
+    assert!(seen.while_running, "the first line came only at the end");
+    let text = seen.first + &seen.rest;
+    let mut followed: Vec<&str> = text.lines().filter(|l| l.starts_with('[')).collect();
+    followed.sort_unstable();
+    assert_eq!(
+        followed,
+        ["[0] first", "[0] second", "[1] first", "[1] second"],
+        "{text}"
+    );
+    let stdout = std::fs::read_to_string(dir.path().join("out/1/stdout")).unwrap();
+    assert_eq!(
+        stdout, "first\nsecond\n",
+        "the results file has no prefixes"
+    );
+}
+
+#[test]
+fn wasm_run_passes_stdout_through_as_the_guest_writes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = write_sleep_write(dir.path(), 3_000_000_000);
+    let mut command = std::process::Command::new(brine().get_program());
+    command.args(["wasm", "run"]).arg(&module);
+    let seen = watch(command);
+    assert_eq!(seen.first, "first\n");
+    // The first line arrived while the guest still sleeps: brine did not hold it.
+    assert!(
+        seen.while_running,
         "the first line came only when the guest exited"
     );
-    assert_eq!(rest, "second\n");
-    assert!(status.success(), "{status:?}");
+    assert_eq!(seen.rest, "second\n");
 }

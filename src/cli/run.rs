@@ -17,7 +17,7 @@ use crate::job::cluster::{
 use crate::job::execution::{Execution, Journaling, RunOptions};
 use crate::job::journal::write_job_journal;
 use crate::job::partitions::{refuse_partitions, run_partitions};
-use crate::job::plan::{plan, PlanOptions};
+use crate::job::plan::{plan, LimitOverrides, PlanOptions};
 use crate::job::reach::{protected_paths, refuse_paths_in_guest_reach};
 use crate::job::receipt::build_receipt;
 use crate::outputs::summary::Status;
@@ -42,10 +42,26 @@ pub struct Args {
     /// Print brine.json on stdout instead of a human summary.
     #[arg(long)]
     json: bool,
+    /// Stream the guest's stdout and stderr to brine's own as they are written
+    /// (besides the results files); with several partitions, each line is prefixed `[i] `.
+    #[arg(long, short = 'f')]
+    follow: bool,
     /// Exit with the guest's exit code (the first partition's that is not 0;
     /// 1 when a partition failed without one) instead of 0/1, for shell scripts.
     #[arg(long)]
     exit_code: bool,
+    /// Stop the guest after this much wall-clock time (e.g. 30s, 5m), in place of
+    /// the job's Timeouts.ExecutionTimeout; recorded in a receipt.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// The memory all the guest's memories and tables may hold together (e.g. 64MiB),
+    /// in place of the job's Resources.Memory; recorded in a receipt.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<u64>,
+    /// Stop the guest after N units of fuel (about one per instruction; a job sets
+    /// none); recorded in a receipt, so `brine verify` re-runs with the same.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
     /// Keep at most this much of each of stdout and stderr (e.g. 10MiB).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "1GiB")]
     max_output: u64,
@@ -144,6 +160,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         } else {
             Journaling::Off
         },
+        follow: args.follow,
     };
     let summaries = if problems.is_empty() {
         run_partitions(&executions, &staging, &opts, parallelism(&args))
@@ -283,6 +300,13 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
         replaying: false,
         remote: remote_options(args)?,
         staging_timeout: Some(args.staging_timeout),
+        overrides: LimitOverrides {
+            fuel: args.fuel,
+            timeout_ms: args
+                .timeout
+                .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            max_memory: args.max_memory,
+        },
     })
 }
 

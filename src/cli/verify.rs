@@ -137,6 +137,7 @@ fn rerun(expected: &Receipt, job: &Job) -> Result<Receipt, Failure> {
         deterministic: true,
         seed_key: Some(parse_seed(&deterministic.seed).map_err(Failure::usage)?),
         epoch_ns: Some(deterministic.epoch_ns),
+        overrides: expected.limits.unwrap_or_default(),
         ..PlanOptions::default()
     };
     let executions = plan(job, &options).map_err(Failure::usage)?;

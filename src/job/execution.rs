@@ -81,6 +81,9 @@ pub struct RunOptions {
     pub evidence: bool,
     /// Record the host's answers, or replay recorded ones.
     pub journal: Journaling,
+    /// Also pass the guest's stdout and stderr to brine's own as they are
+    /// written (`brine run --follow`; lines prefixed `[i] ` with several partitions).
+    pub follow: bool,
 }
 
 pub use crate::host::stack::Journaling;
@@ -92,6 +95,7 @@ impl Default for RunOptions {
             bacalhau_exit_codes: false,
             evidence: false,
             journal: Journaling::Off,
+            follow: false,
         }
     }
 }

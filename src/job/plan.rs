@@ -103,6 +103,31 @@ pub struct PlanOptions {
     /// How long staging may take when the job gives no TotalTimeout
     /// (`--staging-timeout`; default `DEFAULT_STAGING_TIMEOUT`).
     pub staging_timeout: Option<Duration>,
+    /// Limits the command line sets in place of the job's.
+    pub overrides: LimitOverrides,
+}
+
+/// Limits `brine run --timeout/--max-memory/--fuel` set in place of the job's
+/// ExecutionTimeout and Resources.Memory (a job has no fuel of its own). A
+/// receipt records them, so `brine verify` re-runs under the same ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LimitOverrides {
+    /// Fuel units the guest may use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    /// Wall-clock time the run may take, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// The memory budget of all memories and tables, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory: Option<u64>,
+}
+
+impl LimitOverrides {
+    /// Whether no limit is overridden.
+    pub fn is_empty(&self) -> bool {
+        *self == LimitOverrides::default()
+    }
 }
 
 /// The deterministic settings of a job (the base seed partitions derive theirs from).
@@ -183,7 +208,7 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
                 import_modules: job.task.engine.import_modules.clone(),
                 entrypoint: job.task.engine.entrypoint.clone(),
                 argv: argv.clone(),
-                limits: limits(job, settings.is_some()),
+                limits: limits(job, settings.is_some(), &options.overrides),
                 time_budget: time_budget(job, options),
                 disk_limit: Some(job.task.resources.disk_limit()),
                 deterministic: settings.map(|s| partition_settings(s, index)),
@@ -412,12 +437,19 @@ fn environment(
 /// Time from ExecutionTimeout; the memory budget (all memories and tables of the
 /// run together) from Resources.Memory, in whole pages, at most 4 GiB: as much as
 /// `brine wasm run` allows by default, and all one wasm32 memory can use.
-fn limits(job: &Job, deterministic: bool) -> Limits {
-    let bytes = job.task.resources.memory_limit();
+/// The command line's `overrides` win over the job's values.
+fn limits(job: &Job, deterministic: bool, overrides: &LimitOverrides) -> Limits {
+    let bytes = overrides
+        .max_memory
+        .unwrap_or_else(|| job.task.resources.memory_limit());
     let pages = bytes.div_ceil(PAGE).clamp(1, MAX_PAGES);
+    let timeout = match overrides.timeout_ms {
+        Some(ms) => Some(Duration::from_millis(ms)),
+        None => job.task.timeouts.execution,
+    };
     Limits {
-        fuel: None,
-        timeout: job.task.timeouts.execution.filter(|d| *d > Duration::ZERO),
+        fuel: overrides.fuel,
+        timeout: timeout.filter(|d| *d > Duration::ZERO),
         max_memory: Some(pages * PAGE),
         deterministic,
     }

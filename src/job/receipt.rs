@@ -4,7 +4,7 @@
 //! Two deterministic runs of the same job on the same inputs give byte-identical
 //! receipts on any host; `brine verify` re-runs a job and compares.
 
-use super::plan::{deterministic_settings, PlanOptions};
+use super::plan::{deterministic_settings, LimitOverrides, PlanOptions};
 pub use crate::outputs::evidence::InputHashes;
 use crate::outputs::hash::{file_hashes, hex, tree_hash};
 use crate::outputs::Summary;
@@ -64,6 +64,9 @@ pub struct Receipt {
     pub job_hash: String,
     /// Deterministic settings (absent for an ordinary run).
     pub deterministic: Option<DeterministicInfo>,
+    /// Limits the command line set in place of the job's (absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitOverrides>,
     /// Module hashes, by guest path.
     pub modules: BTreeMap<String, String>,
     /// Input hashes, by target.
@@ -229,6 +232,7 @@ pub fn build_receipt(
             .to_string(),
         job_hash: super::job_hash(job),
         deterministic,
+        limits: (!options.overrides.is_empty()).then_some(options.overrides),
         modules: evidence.modules,
         inputs: evidence.inputs,
         partitions,

@@ -17,10 +17,12 @@ use crate::inputs::deadline::{Deadline, Expired};
 use crate::inputs::{SourceError, StageArea};
 use crate::outputs::evidence::{Evidence, InputHashes};
 use crate::outputs::hash::{hex, tree_hash, tree_listing};
+use crate::outputs::live::{follower, Stream, Tee};
 use crate::outputs::publish::Context;
 use crate::outputs::summary::{Durations, Status};
 use crate::outputs::{self, CappedFile, ResultFiles, Summary};
 use crate::wasi::WasiCtx;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -239,7 +241,7 @@ fn stage_and_run(
     opts: &RunOptions,
     summary: &mut Summary,
 ) -> Result<Ran, ExecutionError> {
-    let (stdio, [stdout_truncated, stderr_truncated]) = captured_stdio(results, opts.max_output)?;
+    let (stdio, [stdout_truncated, stderr_truncated]) = captured_stdio(exec, results, opts)?;
     let staging_started = Instant::now();
     let deadline = exec.time_budget.start();
     let mounts = stage_mounts(exec, work, deadline)?;
@@ -295,20 +297,38 @@ fn stage_and_run(
 }
 
 /// The guest's stdio: no stdin, stdout and stderr into capped result files
-/// (with the flags that say whether each was truncated).
+/// (with the flags that say whether each was truncated), and with `--follow`
+/// also to brine's own as they are written.
 fn captured_stdio(
+    exec: &Execution,
     results: &ResultFiles,
-    max_output: u64,
+    opts: &RunOptions,
 ) -> Result<(Stdio, [Arc<AtomicBool>; 2]), ExecutionError> {
-    let (stdout, stdout_truncated) = capture(results, "stdout", max_output)?;
-    let (stderr, stderr_truncated) = capture(results, "stderr", max_output)?;
+    let (stdout, stdout_truncated) = capture(results, "stdout", opts.max_output)?;
+    let (stderr, stderr_truncated) = capture(results, "stderr", opts.max_output)?;
+    let stdout = std::io::BufWriter::with_capacity(64 * 1024, stdout);
+    let stderr = std::io::BufWriter::with_capacity(8 * 1024, stderr);
     let stdio = Stdio {
         stdin: Box::new(std::io::empty()),
-        stdout: Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout)),
-        stderr: Box::new(std::io::BufWriter::with_capacity(8 * 1024, stderr)),
+        stdout: followed(stdout, Stream::Stdout, exec, opts),
+        stderr: followed(stderr, Stream::Stderr, exec, opts),
         terminals: [false; 3],
     };
     Ok((stdio, [stdout_truncated, stderr_truncated]))
+}
+
+/// A result file's writer, teed to brine's own `stream` when following.
+fn followed(
+    file: impl Write + Send + 'static,
+    stream: Stream,
+    exec: &Execution,
+    opts: &RunOptions,
+) -> Box<dyn Write + Send> {
+    if !opts.follow {
+        return Box::new(file);
+    }
+    let partition = (exec.partition_count > 1).then_some(exec.partition_index);
+    Box::new(Tee::new(file, follower(stream, partition)))
 }
 
 /// The input hashes a run adds to its evidence, when it gathers any.

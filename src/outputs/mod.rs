@@ -12,6 +12,7 @@ pub mod files;
 pub mod hash;
 pub mod layout;
 pub mod links;
+pub mod live;
 pub mod nofollow;
 pub mod publish;
 pub mod sparse;
