@@ -248,3 +248,36 @@ fn a_single_wast_or_suite_says_its_count_once() {
         stdout(&two)
     );
 }
+
+#[test]
+fn verbose_logs_every_stage_of_a_run_on_stderr() {
+    let out = tempfile::tempdir().unwrap();
+    let o = brine()
+        .args(["run", "-v", "fixtures/jobs/demo/job.yaml", "--output"])
+        .arg(out.path().join("r"))
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", common::describe(&o));
+    let err = common::stderr(&o);
+    let stages = [
+        "planned job=csv-summary",
+        "staged input source=\"localDirectory",
+        "target=\"/inputs\"",
+        "linked module=\"/wasm/csv_summary.wasm\"",
+        "ran outcome=",
+        "results written status=Completed",
+        "results in place",
+    ];
+    for stage in stages {
+        assert!(err.contains(stage), "no `{stage}` in:\n{err}");
+    }
+    assert!(!stdout(&o).contains("INFO"), "logs stay off stdout");
+    let quiet = brine()
+        .args(["run", "fixtures/jobs/demo/job.yaml", "--output"])
+        .arg(out.path().join("q"))
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(common::stderr(&quiet), "", "no logs without -v");
+}

@@ -65,6 +65,10 @@ Exit status:
     after_help = EXIT_STATUSES
 )]
 struct Cli {
+    /// Log each stage on stderr (plan, each input staged, link, run, results,
+    /// publish); -vv adds detail. RUST_LOG, when set, wins (e.g. RUST_LOG=brine=debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -133,10 +137,18 @@ impl Failure {
 }
 
 /// Structured logs on stderr when `RUST_LOG` is set (e.g. `RUST_LOG=brine=info`
-/// shows every download attempt and retry); off otherwise.
-fn init_logging() {
-    let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() else {
-        return;
+/// shows every download attempt and retry) or with `-v` (`brine=info`; `-vv`
+/// debug, `-vvv` trace); off otherwise.
+fn init_logging(verbose: u8) {
+    let filter = match (
+        tracing_subscriber::EnvFilter::try_from_default_env(),
+        verbose,
+    ) {
+        (Ok(filter), _) => filter,
+        (Err(_), 0) => return,
+        (Err(_), 1) => tracing_subscriber::EnvFilter::new("brine=info"),
+        (Err(_), 2) => tracing_subscriber::EnvFilter::new("brine=debug"),
+        (Err(_), _) => tracing_subscriber::EnvFilter::new("brine=trace"),
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -184,7 +196,6 @@ fn with_module_shorthand(
 
 /// Parses the process's arguments, runs the command and returns the exit status.
 pub fn main() -> i32 {
-    init_logging();
     let cli = match Cli::try_parse_from(with_module_shorthand(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
@@ -192,6 +203,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { EXIT_USAGE } else { 0 };
         }
     };
+    init_logging(cli.verbose);
     let result = match cli.command {
         Command::Wasm(WasmCommand::Run(args)) => wasm_run::run(args),
         Command::Inspect(args) => inspect::run(args),

@@ -203,6 +203,8 @@ impl<R: ModuleResolver> Instantiator<R> {
             .instantiate_and_start(&mut *store, module)
             .map_err(|e| self.instantiation_error(display, e, store.data().budget.refusal()))?;
         self.run_start(store, instance)?;
+        let name = display;
+        tracing::info!(module = name, imports = module.imports().len(), "linked");
         Ok(instance)
     }
 

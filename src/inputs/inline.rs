@@ -56,6 +56,11 @@ fn is_gzip(essence: &str) -> bool {
 }
 
 impl InputSource for Inline {
+    fn describe(&self) -> String {
+        // The data itself may be megabytes: its size says enough.
+        format!("inline data: URL ({} bytes)", self.url.len())
+    }
+
     fn stage(&self, area: &StageArea, index: usize, target: &str) -> Result<Staged, SourceError> {
         let invalid = |message: String| SourceError::Invalid {
             target: target.to_string(),

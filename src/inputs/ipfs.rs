@@ -79,6 +79,10 @@ impl Ipfs {
 }
 
 impl InputSource for Ipfs {
+    fn describe(&self) -> String {
+        format!("ipfs {}", self.cid)
+    }
+
     fn stage(&self, area: &StageArea, index: usize, target: &str) -> Result<Staged, SourceError> {
         let host_path = self.fetch_into(area, index).map_err(|error| {
             let location = format!("{} via {}", self.cid, self.remote.ipfs_gateway);

@@ -17,6 +17,10 @@ pub struct Local {
 }
 
 impl InputSource for Local {
+    fn describe(&self) -> String {
+        format!("localDirectory {}", self.path.display())
+    }
+
     fn stage(&self, _area: &StageArea, _index: usize, target: &str) -> Result<Staged, SourceError> {
         let error = |source| SourceError::Local {
             target: target.to_string(),

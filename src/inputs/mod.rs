@@ -260,6 +260,10 @@ pub trait InputSource: std::fmt::Debug + Send + Sync {
     /// Makes input number `index` (mounted at guest `target`) available on the host.
     fn stage(&self, area: &StageArea, index: usize, target: &str) -> Result<Staged, SourceError>;
 
+    /// What the input is, in a few words for logs and progress (its type and
+    /// where it comes from; never its data).
+    fn describe(&self) -> String;
+
     /// The host path this input mounts in place, and whether the guest may write
     /// to it (`None` for inputs copied into brine's staging area). The results
     /// directory is kept clear of these paths.

@@ -26,6 +26,10 @@ impl StagedOnce {
 }
 
 impl InputSource for StagedOnce {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
     fn stage(&self, area: &StageArea, index: usize, target: &str) -> Result<Staged, SourceError> {
         let failed = |message: String| SourceError::Invalid {
             target: target.to_string(),
@@ -57,6 +61,10 @@ mod tests {
     struct Counting(AtomicUsize);
 
     impl InputSource for Counting {
+        fn describe(&self) -> String {
+            "counting".to_string()
+        }
+
         fn stage(
             &self,
             area: &StageArea,

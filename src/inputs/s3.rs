@@ -323,6 +323,10 @@ impl S3 {
 }
 
 impl InputSource for S3 {
+    fn describe(&self) -> String {
+        s3_url(&self.bucket, &self.key)
+    }
+
     fn stage(&self, area: &StageArea, index: usize, target: &str) -> Result<Staged, SourceError> {
         let host_path = self.fetch(area, index).map_err(|e| match e {
             S3Error::Deadline(expired) => SourceError::Deadline {

@@ -100,6 +100,10 @@ impl UrlDownload {
 }
 
 impl InputSource for UrlDownload {
+    fn describe(&self) -> String {
+        format!("urlDownload {}", self.url)
+    }
+
     fn stage(&self, area: &StageArea, index: usize, target: &str) -> Result<Staged, SourceError> {
         let stage_error = |path: &Path, source| SourceError::Stage {
             target: target.to_string(),

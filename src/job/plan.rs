@@ -186,6 +186,15 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
         .collect();
     let mut argv = vec![String::new()];
     argv.extend(job.task.engine.parameters.iter().cloned());
+    tracing::info!(
+        job = %job.name,
+        file = %file,
+        partitions = job.count,
+        inputs = inputs.len(),
+        deterministic = settings.is_some(),
+        network = network.is_some(),
+        "planned"
+    );
     Ok((0..job.count)
         .map(|index| {
             let execution_id = match &hash {

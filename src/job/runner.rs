@@ -14,7 +14,7 @@ use crate::host::quota::DiskQuota;
 use crate::host::real::{MountSpec, RealHost, Stdio};
 use crate::host::stack;
 use crate::inputs::deadline::{Deadline, Expired};
-use crate::inputs::{SourceError, StageArea};
+use crate::inputs::{SourceError, StageArea, Staged};
 use crate::outputs::evidence::{Evidence, InputHashes};
 use crate::outputs::hash::{hex, tree_hash, tree_listing};
 use crate::outputs::live::{follower, Stream, Tee};
@@ -93,6 +93,7 @@ struct Ran {
 /// Outputs are moved into `results`, and the results published, only when the
 /// execution completed; a publish failure fails it.
 pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions) -> Summary {
+    let _partition = tracing::info_span!("partition", index = exec.partition_index).entered();
     let started = Instant::now();
     let mut summary = new_summary(exec);
     let files = match ResultFiles::open(results) {
@@ -156,6 +157,13 @@ pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions)
         summary.durations_ms = Durations::default();
     }
     write_summary(&files, &mut summary);
+    tracing::info!(
+        status = ?summary.status,
+        exit_code = summary.exit_code,
+        error = summary.error.as_deref(),
+        results = %results.display(),
+        "results written"
+    );
     summary
 }
 
@@ -178,6 +186,13 @@ pub fn refuse(exec: &Execution, results: &Path, error: String) -> Summary {
         }
     }
     write_summary(&files, &mut summary);
+    tracing::info!(
+        status = ?summary.status,
+        exit_code = summary.exit_code,
+        error = summary.error.as_deref(),
+        results = %results.display(),
+        "results written"
+    );
     summary
 }
 
@@ -285,6 +300,12 @@ fn stage_and_run(
     let report = report.map_err(|e| engine_failure(exec, e))?;
     let durations = &mut summary.durations_ms;
     durations.run = millis(run_started);
+    tracing::info!(
+        outcome = ?report.outcome,
+        fuel = report.fuel_consumed,
+        ms = durations.run,
+        "ran"
+    );
     Ok(Ran {
         outcome: report.outcome,
         limited_by_total: by_total.then_some(deadline),
@@ -438,7 +459,9 @@ fn stage_mounts(
     let area = StageArea::new(inputs_dir).with_deadline(deadline);
     let mut mounts = Vec::new();
     for (index, input) in exec.inputs.iter().enumerate() {
+        let started = Instant::now();
         let staged = input.source.stage(&area, index, &input.target)?;
+        log_staged(&input.source.describe(), &input.target, &staged, started);
         mounts.push(MountSpec {
             guest: input.target.clone(),
             host: staged.host_path,
@@ -492,6 +515,28 @@ fn guest_world(
     Ok(wasi)
 }
 
+/// Logs a staged input: where from, its size when it is one file, how long it took.
+fn log_staged(source: &str, target: &str, staged: &Staged, started: Instant) {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    // The entry itself, no link followed, only read: logging must not open inputs.
+    let meta = std::fs::symlink_metadata(&staged.host_path);
+    let size = match meta {
+        Ok(meta) if meta.is_file() => format!("{} bytes", meta.len()),
+        Ok(meta) if meta.is_dir() => "a directory".to_string(),
+        _ => "?".to_string(),
+    };
+    tracing::info!(
+        source,
+        target,
+        size,
+        read_only = staged.read_only,
+        ms = millis(started),
+        "staged input"
+    );
+}
+
 /// Moves each output into the results, without the links the guest left in it; returns those.
 fn move_outputs_in(
     exec: &Execution,
@@ -520,7 +565,12 @@ fn publish_results(exec: &Execution, results: &Path, summary: &mut Summary) {
         partition_count: exec.partition_count,
     };
     match publisher.publish(results, &cx) {
-        Ok(published) => summary.published = published,
+        Ok(published) => {
+            if let Some(p) = &published {
+                tracing::info!(kind = %p.kind, location = %p.location, files = p.objects.len(), "published");
+            }
+            summary.published = published;
+        }
         Err(e) => {
             summary.status = Status::Failed;
             summary.error = Some(e.to_string());

@@ -195,6 +195,7 @@ impl Staging {
         }
         let _ = self.parent.remove_dir_all(&self.root_name);
         self.done = true;
+        tracing::info!(dir = %self.target.display(), "results in place");
         Ok(self.target.clone())
     }
 
