@@ -281,3 +281,111 @@ fn verbose_logs_every_stage_of_a_run_on_stderr() {
         .unwrap();
     assert_eq!(common::stderr(&quiet), "", "no logs without -v");
 }
+
+#[test]
+fn json_errors_are_one_located_object_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("job.yaml");
+    std::fs::write(
+        &job,
+        "Name: x\nType: bach\nTasks:\n  - Name: main\n    Engine: {Type: wasm, Params: {EntryModule: /m.wasm}}\n",
+    )
+    .unwrap();
+    let o = brine()
+        .arg("run")
+        .arg(&job)
+        .args(["--json", "--output"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(common::code(&o), 2);
+    assert_eq!(stdout(&o), "", "nothing on stdout");
+    let error: serde_json::Value =
+        serde_json::from_str(&common::stderr(&o)).expect("stderr is one JSON object");
+    assert_eq!(error["line"], 2, "{error}");
+    assert_eq!(error["column"], 7, "{error}");
+    assert_eq!(error["field"], "Type", "{error}");
+    assert_eq!(error["hint"], "did you mean `batch`?", "{error}");
+    assert_eq!(error["status"], 2);
+    let message = error["error"].as_str().unwrap();
+    assert!(message.contains("unknown job type `bach`"), "{message}");
+    assert!(!message.contains("did you mean"), "{message}");
+
+    let missing = brine()
+        .args(["wasm", "run", "--json", "no-such.wasm"])
+        .output()
+        .unwrap();
+    let error: serde_json::Value = serde_json::from_str(&common::stderr(&missing)).unwrap();
+    assert!(
+        error["error"].as_str().unwrap().contains("no-such.wasm"),
+        "{error}"
+    );
+    assert_eq!(error["status"], 2);
+}
+
+#[test]
+fn wasm_run_json_reports_the_outcome_on_stderr_and_leaves_stdout_to_the_guest() {
+    let o = brine()
+        .args(["wasm", "run", "--json", "fixtures/hello.wasm"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "Hello, world!\n");
+    let report: serde_json::Value = serde_json::from_str(&common::stderr(&o)).unwrap();
+    assert_eq!(report["outcome"], "returned");
+    assert_eq!(report["status"], 0);
+    let fuel = brine()
+        .args([
+            "wasm",
+            "run",
+            "--json",
+            "--fuel",
+            "1000",
+            "fixtures/loop.wasm",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(common::code(&fuel), 134);
+    let report: serde_json::Value = serde_json::from_str(&common::stderr(&fuel)).unwrap();
+    assert_eq!(report["outcome"], "out_of_fuel");
+    assert!(report["error"].as_str().unwrap().contains("1000 units"));
+    let add = brine()
+        .args([
+            "wasm",
+            "run",
+            "--json",
+            "--invoke",
+            "add",
+            "fixtures/add.wat",
+            "2",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&common::stderr(&add)).unwrap();
+    assert_eq!(report["results"], serde_json::json!(["5"]));
+}
+
+#[test]
+fn replay_json_prints_the_replayed_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j");
+    let o = brine()
+        .args(["run", "fixtures/jobs/hello.yaml", "--output"])
+        .arg(dir.path().join("a"))
+        .arg("--record")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", common::describe(&o));
+    let o = brine()
+        .arg("replay")
+        .arg(&journal)
+        .args(["fixtures/jobs/hello.yaml", "--json", "--output"])
+        .arg(dir.path().join("b"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", common::describe(&o));
+    let summaries: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(summaries[0]["status"], "completed", "{summaries}");
+    assert_eq!(summaries[0]["stdout"], "Hello, world!\n");
+}

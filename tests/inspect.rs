@@ -194,8 +194,15 @@ fn inspect_of_random_bytes_fails() {
     let path = write_file(dir.path(), "random.wasm", pseudo_random_bytes(300, 7));
     let o = run(["inspect", s(&path)]);
     assert_one_line_error(&o, EXIT_USAGE, "error: invalid module", &["random.wasm"]);
+    // Under --json the error is one JSON object (still on stderr).
     let o = run(["inspect", "--json", s(&path)]);
-    assert_one_line_error(&o, EXIT_USAGE, "error: invalid module", &["random.wasm"]);
+    assert_eq!(code(&o), EXIT_USAGE);
+    let error: serde_json::Value = serde_json::from_str(&stderr(&o)).expect("one JSON object");
+    let message = error["error"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("invalid module") && message.contains("random.wasm"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub struct Args {
     dir: PathBuf,
     /// Print the job summary (DIR/brine.json) on stdout instead of the table.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// Gathers DIR and returns the exit status: 0 when every partition completed, else 1.

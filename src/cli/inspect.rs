@@ -14,7 +14,7 @@ pub struct Args {
     module: PathBuf,
     /// Print one JSON object instead of text.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 #[derive(Debug, Serialize)]

@@ -109,6 +109,25 @@ enum WasmCommand {
     Run(wasm_run::Args),
 }
 
+impl Command {
+    /// Whether the command was asked for JSON (`--json`): then its error, too,
+    /// is printed as one JSON object.
+    fn json(&self) -> bool {
+        match self {
+            Command::Run(args) => args.json,
+            Command::Validate(args) => args.json,
+            Command::Replay(args) => args.json,
+            Command::Verify(args) => args.json,
+            Command::Gather(args) => args.json,
+            Command::Wasm(WasmCommand::Run(args)) => args.json,
+            Command::Test(args) => args.json,
+            Command::Inspect(args) => args.json,
+            Command::Wast(args) => args.json,
+            Command::Slurm(_) | Command::Completion(_) | Command::Man(_) => false,
+        }
+    }
+}
+
 /// An error the CLI reports: its message and the exit status it maps to.
 #[derive(Debug)]
 pub struct Failure {
@@ -204,6 +223,7 @@ pub fn main() -> i32 {
         }
     };
     init_logging(cli.verbose);
+    let json = cli.command.json();
     let result = match cli.command {
         Command::Wasm(WasmCommand::Run(args)) => wasm_run::run(args),
         Command::Inspect(args) => inspect::run(args),
@@ -220,11 +240,50 @@ pub fn main() -> i32 {
     };
     match result {
         Ok(status) => status,
+        Err(failure) if json => {
+            eoutln!("{}", error_json(&failure));
+            failure.status
+        }
         Err(failure) => {
             eoutln!("error: {}", error_chain(&failure.error));
             failure.status
         }
     }
+}
+
+/// A failure as one JSON object (`--json`), on stderr where errors go:
+/// `error`, and where the error is located in a job file also `file`, `line`,
+/// `column`, `field`, `hint` and `kind`, with every problem under `errors`.
+fn error_json(failure: &Failure) -> serde_json::Value {
+    let located = failure
+        .error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<crate::spec::SpecErrors>());
+    let mut object = match located.and_then(|errors| errors.0.first()) {
+        Some(first) => {
+            let mut object = located_json(first);
+            let all = located.map(|e| e.0.iter().map(located_json).collect::<Vec<_>>());
+            object["errors"] = serde_json::Value::from(all.unwrap_or_default());
+            object
+        }
+        None => serde_json::json!({ "error": error_chain(&failure.error) }),
+    };
+    object["status"] = failure.status.into();
+    object
+}
+
+/// One located job-file problem, its hint (`did you mean …?`) apart.
+fn located_json(error: &crate::spec::SpecError) -> serde_json::Value {
+    let (message, hint) = error.message_and_hint();
+    serde_json::json!({
+        "error": message,
+        "file": error.file.display().to_string(),
+        "line": error.line,
+        "column": error.column,
+        "field": error.path,
+        "hint": hint,
+        "kind": error.kind,
+    })
 }
 
 #[cfg(test)]

@@ -46,6 +46,10 @@ pub struct Args {
     /// Replace an existing, non-empty results directory.
     #[arg(long)]
     force: bool,
+    /// Print the result as JSON: a recorded job's brine.json on stdout (as
+    /// `brine run --json`), a recorded module's report on stderr (as `brine wasm run --json`).
+    #[arg(long)]
+    pub(super) json: bool,
 }
 
 /// Replays and returns the guest's exit status (1 with a message on divergence).
@@ -79,7 +83,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
                 invoke,
                 call_args,
             };
-            replay_module(&invocation, entries)
+            replay_module(&invocation, entries, args.json)
         }
         journal::Invocation::Job {
             job_file,
@@ -94,7 +98,13 @@ pub fn run(args: Args) -> Result<i32, Failure> {
                 env,
             };
             let (job_file, output) = recorded.paths_given(&args)?;
-            replay_job(&recorded, &job_file, entries, &output, args.force)
+            let target = ReplayTarget {
+                job_file: &job_file,
+                output: &output,
+                force: args.force,
+                json: args.json,
+            };
+            replay_job(&recorded, &target, entries)
         }
     }
 }
@@ -263,14 +273,26 @@ impl RecordedJob {
     }
 }
 
+/// Where a recorded job is replayed from and to, and how it is reported.
+struct ReplayTarget<'a> {
+    job_file: &'a Path,
+    output: &'a Path,
+    force: bool,
+    json: bool,
+}
+
 fn replay_job(
     recorded: &RecordedJob,
-    job_file: &Path,
+    target: &ReplayTarget<'_>,
     entries: Vec<Entry>,
-    output: &Path,
-    force: bool,
 ) -> Result<i32, Failure> {
-    let job = crate::spec::load(job_file).map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
+    let ReplayTarget {
+        job_file,
+        output,
+        force,
+        json,
+    } = *target;
+    let job = crate::spec::load(job_file).map_err(Failure::usage)?;
     if job_hash(&job) != recorded.job_hash {
         return Err(Failure::usage(anyhow!(
             "{} is not the job that was recorded (its hash differs from the journal's)",
@@ -309,6 +331,12 @@ fn replay_job(
         return Ok(1);
     }
     let failed = summaries.iter().any(|s| s.status == Status::Failed);
+    if json {
+        if let Ok(text) = serde_json::to_string_pretty(&summaries) {
+            outln!("{text}");
+        }
+        return Ok(i32::from(failed));
+    }
     for s in &summaries {
         let code = s
             .exit_code
@@ -319,7 +347,7 @@ fn replay_job(
     Ok(i32::from(failed))
 }
 
-fn replay_module(invocation: &Invocation, entries: Vec<Entry>) -> Result<i32, Failure> {
+fn replay_module(invocation: &Invocation, entries: Vec<Entry>, json: bool) -> Result<i32, Failure> {
     let divergence = Divergence::default();
     let served = divergence.clone();
     let journal = Journaling::Replay(Arc::new(entries), served);
@@ -327,7 +355,7 @@ fn replay_module(invocation: &Invocation, entries: Vec<Entry>) -> Result<i32, Fa
     // The journal serves every HTTP answer, so the module is defined whatever the
     // recorded run's network was (a run without it that imported it never started).
     let report = execute(invocation, Limits::default(), true, wrap)?;
-    let status = report_outcome(invocation, report);
+    let status = report_outcome(invocation, report, json);
     let diverged = divergence.lock().ok().and_then(|d| d.clone());
     match diverged {
         Some(message) => {

@@ -41,7 +41,7 @@ pub struct Args {
     force: bool,
     /// Print brine.json on stdout instead of a human summary.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Stream the guest's stdout and stderr to brine's own as they are written
     /// (besides the results files); with several partitions, each line is prefixed `[i] `.
     #[arg(long, short = 'f')]
@@ -138,13 +138,13 @@ pub struct Args {
 
 /// Runs the job and returns the exit status.
 pub fn run(args: Args) -> Result<i32, Failure> {
-    let job = crate::spec::load(&args.job).map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
+    let job = crate::spec::load(&args.job).map_err(Failure::usage)?;
     let options = plan_options(&args)?;
     // Everything checkable is checked before anything is fetched: a job-file
     // problem refuses the job (exit 2); unrunnable modules fail it (below).
     let problems = check(&job, &options);
     if has_job_problems(&problems) {
-        return Err(Failure::usage(anyhow!("{problems}")));
+        return Err(Failure::usage(problems));
     }
     let (executions, output) = executions_to_run(&args, &job, &options)?;
     let protected = guard_paths(&args, &executions)?;

@@ -15,7 +15,7 @@ pub struct Args {
     dirs: Vec<PathBuf>,
     /// Print one JSON object instead of a line per test.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Wall-clock limit for each test.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     timeout: Duration,

@@ -15,7 +15,7 @@ pub struct Args {
     job: PathBuf,
     /// Print one JSON object instead of text.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Check `env:NAME` values as `brine run --allow-env REGEX` would allow them. Repeatable.
     #[arg(long = "allow-env", value_name = "REGEX")]
     allow_env: Vec<String>,

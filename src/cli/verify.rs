@@ -35,7 +35,7 @@ pub struct Args {
     receipts: Vec<PathBuf>,
     /// Print one JSON object (`verified`, `difference`; or `majority`, `dissenters`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// Prints a verdict: `verified`, or `differs: ...` (or the JSON form).
@@ -76,7 +76,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             expected.job_file.escape_debug()
         ))
     })?;
-    let job = crate::spec::load(&job_file).map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
+    let job = crate::spec::load(&job_file).map_err(Failure::usage)?;
     if job_hash(&job) != expected.job_hash {
         // Nothing to re-run: a different job cannot reproduce the receipt.
         return Ok(report(

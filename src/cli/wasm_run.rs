@@ -84,6 +84,11 @@ pub struct Args {
     /// addresses unless --allow-host names the host (also BRINE_BLOCK_PRIVATE=1).
     #[arg(long)]
     block_private: bool,
+    /// After the run, print a JSON report (outcome, exit status, returned values,
+    /// fuel, error) as one line on stderr, in place of brine's own messages;
+    /// stdout stays the guest's.
+    #[arg(long)]
+    pub(super) json: bool,
     /// The module to run (.wasm, or .wat text).
     module: PathBuf,
     /// Arguments for the guest (argv[1..]), or the --invoke function's parameters.
@@ -198,7 +203,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
             error: e,
         })?;
     }
-    let status = report_outcome(&invocation, report);
+    let status = report_outcome(&invocation, report, args.json);
     match quota.filter(|q| q.reached()) {
         // The guest was told ENOSPC; it may have carried on, but the run did not do its work.
         Some(quota) => {
@@ -271,8 +276,14 @@ fn write_journal(
         .with_context(|| format!("cannot write the journal {}", path.display()))
 }
 
-/// Prints what happened and returns the exit status.
-pub(crate) fn report_outcome(invocation: &Invocation, report: Report) -> i32 {
+/// Prints what happened (as one JSON line on stderr with `json`) and returns
+/// the exit status.
+pub(crate) fn report_outcome(invocation: &Invocation, report: Report, json: bool) -> i32 {
+    if json {
+        let (status, object) = outcome_json(invocation, &report);
+        eoutln!("{object}");
+        return status;
+    }
     let trapped = matches!(report.outcome, Outcome::Trapped(_));
     let status = report_end(invocation, report.outcome);
     if let (Some(refusal), true) = (report.memory_refusal, trapped) {
@@ -285,34 +296,70 @@ pub(crate) fn report_outcome(invocation: &Invocation, report: Report) -> i32 {
 }
 
 fn report_end(invocation: &Invocation, outcome: Outcome) -> i32 {
-    match outcome {
-        Outcome::Exited(code) => code as i32,
-        Outcome::Returned(values) => {
-            for value in &values {
-                outln!("{}", values::format(value));
-            }
-            0
-        }
-        Outcome::Trapped(trap) => {
-            let function = invocation.invoke.as_deref().unwrap_or("_start");
-            eoutln!("error: wasm trap: {}", trap.message);
-            eoutln!(
-                "  while running `{function}` of {} (wasmi records no wasm backtrace)",
-                invocation.module.display()
-            );
-            EXIT_TRAP
-        }
-        Outcome::OutOfFuel { budget } => {
-            eoutln!("error: out of fuel: the guest used all {budget} units given with --fuel");
-            EXIT_TRAP
-        }
-        Outcome::TimedOut(limit) => {
-            eoutln!(
-                "error: timed out: the guest ran longer than --timeout {limit:?} and was stopped"
-            );
-            EXIT_TIMEOUT
+    let (_, status, error) = ending(&outcome);
+    if let Outcome::Returned(values) = &outcome {
+        for value in values {
+            outln!("{}", values::format(value));
         }
     }
+    if let Some(error) = error {
+        eoutln!("error: {error}");
+    }
+    if let Outcome::Trapped(_) = outcome {
+        let function = invocation.invoke.as_deref().unwrap_or("_start");
+        eoutln!(
+            "  while running `{function}` of {} (wasmi records no wasm backtrace)",
+            invocation.module.display()
+        );
+    }
+    status
+}
+
+/// How a run ended: its name in `--json`, the exit status, and the error said.
+fn ending(outcome: &Outcome) -> (&'static str, i32, Option<String>) {
+    match outcome {
+        Outcome::Exited(code) => ("exited", *code as i32, None),
+        Outcome::Returned(_) => ("returned", 0, None),
+        Outcome::Trapped(trap) => (
+            "trapped",
+            EXIT_TRAP,
+            Some(format!("wasm trap: {}", trap.message)),
+        ),
+        Outcome::OutOfFuel { budget } => (
+            "out_of_fuel",
+            EXIT_TRAP,
+            Some(format!(
+                "out of fuel: the guest used all {budget} units given with --fuel"
+            )),
+        ),
+        Outcome::TimedOut(limit) => (
+            "timed_out",
+            EXIT_TIMEOUT,
+            Some(format!(
+                "timed out: the guest ran longer than --timeout {limit:?} and was stopped"
+            )),
+        ),
+    }
+}
+
+/// The exit status and the `--json` report of a finished run.
+fn outcome_json(invocation: &Invocation, report: &Report) -> (i32, serde_json::Value) {
+    let (outcome, status, error) = ending(&report.outcome);
+    let results: Vec<String> = match &report.outcome {
+        Outcome::Returned(values) => values.iter().map(values::format).collect(),
+        _ => Vec::new(),
+    };
+    let object = serde_json::json!({
+        "module": invocation.module.display().to_string(),
+        "function": invocation.invoke.as_deref().unwrap_or("_start"),
+        "outcome": outcome,
+        "status": status,
+        "results": results,
+        "fuel_consumed": report.fuel_consumed,
+        "memory_refused": report.memory_refusal.as_ref().map(ToString::to_string),
+        "error": error,
+    });
+    (status, object)
 }
 
 /// The guest's world: argv, environment, preopened directories, the host.

@@ -15,7 +15,7 @@ pub struct Args {
     files: Vec<PathBuf>,
     /// Print one JSON object instead of text (spectest prints then go to stderr).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Give each action (invoke, get, instantiation) N units of fuel; running out traps.
     /// A script's own `;; brine: fuel` can lower this, never raise it.
     #[arg(long, value_name = "N")]

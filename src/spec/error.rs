@@ -40,6 +40,22 @@ pub enum ErrorKind {
 }
 
 impl SpecError {
+    /// The message without its `did you mean …?` suggestion, and the suggestion
+    /// (as [`super::fields`] words it), for tools that show them apart.
+    pub fn message_and_hint(&self) -> (String, Option<String>) {
+        const LEAD: &str = "; did you mean ";
+        let Some(start) = self.message.find(LEAD) else {
+            return (self.message.clone(), None);
+        };
+        let after = start + LEAD.len();
+        let end = self.message[after..]
+            .find('?')
+            .map_or(self.message.len(), |at| after + at + 1);
+        let hint = self.message[start + 2..end].to_string();
+        let message = format!("{}{}", &self.message[..start], &self.message[end..]);
+        (message, Some(hint))
+    }
+
     /// An error at `site` of `file`.
     pub fn at(file: &Path, site: &Site, kind: ErrorKind, message: impl Into<String>) -> Self {
         SpecError {
@@ -195,5 +211,25 @@ mod tests {
         );
         let whole = SpecErrors::whole_file(Path::new("x.yaml"), "cannot read it");
         assert_eq!(whole.to_string(), "x.yaml: cannot read it");
+    }
+
+    #[test]
+    fn a_suggestion_comes_apart_from_its_message() {
+        let with = |message: &str| SpecError {
+            message: message.into(),
+            ..SpecErrors::whole_file(Path::new("x.yaml"), "").0.remove(0)
+        };
+        assert_eq!(
+            with("unknown job type `bach`; did you mean `batch`?; expected batch or ops")
+                .message_and_hint(),
+            (
+                "unknown job type `bach`; expected batch or ops".to_string(),
+                Some("did you mean `batch`?".to_string())
+            )
+        );
+        assert_eq!(
+            with("expected a path").message_and_hint(),
+            ("expected a path".to_string(), None)
+        );
     }
 }
