@@ -67,8 +67,8 @@ fn watch(mut command: std::process::Command) -> Seen {
     }
 }
 
-/// `brine run JOB --output DIR --follow` for the sleeping guest, `count` partitions.
-fn follow_job(dir: &Path, count: u32) -> std::process::Command {
+/// `dir/job.yaml`: `count` partitions of the guest that writes, sleeps 3 s, writes.
+fn sleepy_job(dir: &Path, count: u32) -> PathBuf {
     let wat = std::fs::read_to_string(write_sleep_write(dir, 3_000_000_000)).unwrap();
     let module = dir.join("live.wasm");
     std::fs::write(&module, wat::parse_str(wat).unwrap()).unwrap();
@@ -79,6 +79,12 @@ fn follow_job(dir: &Path, count: u32) -> std::process::Command {
     );
     let job = dir.join("job.yaml");
     std::fs::write(&job, yaml).unwrap();
+    job
+}
+
+/// `brine run JOB --output DIR --follow` for the sleepy job of `count` partitions.
+fn follow_job(dir: &Path, count: u32) -> std::process::Command {
+    let job = sleepy_job(dir, count);
     let mut command = std::process::Command::new(brine().get_program());
     command
         .arg("run")
@@ -140,4 +146,36 @@ fn wasm_run_passes_stdout_through_as_the_guest_writes_it() {
         "the first line came only when the guest exited"
     );
     assert_eq!(seen.rest, "second\n");
+}
+
+/// Runs `brine ARGS` on a terminal (a pty from util-linux's `script`) and
+/// returns what the terminal showed.
+fn on_a_terminal(args: &str) -> String {
+    let command = format!("{} {args}", brine().get_program().to_string_lossy());
+    let o = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .current_dir(ROOT)
+        .output()
+        .expect("script (util-linux) runs");
+    assert!(o.status.success(), "{o:?}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_run_draws_a_status_line_that_quiet_and_follow_leave_out() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two partitions sleeping 3 s: long enough for the line to be drawn.
+    let job = sleepy_job(dir.path(), 2);
+    let out = |name: &str| dir.path().join(name).display().to_string();
+    let shown = on_a_terminal(&format!("run {} -o {}", job.display(), out("a")));
+    assert!(
+        shown.contains("partitions: 2 running, 0 completed, 0 failed of 2"),
+        "{shown}"
+    );
+    assert!(shown.contains("job t partition 1: completed"), "{shown}");
+    let quiet = on_a_terminal(&format!("run {} -o {} --quiet", job.display(), out("b")));
+    assert!(!quiet.contains("partitions:"), "{quiet}");
+    let followed = on_a_terminal(&format!("run {} -o {} --follow", job.display(), out("c")));
+    assert!(!followed.contains("partitions:"), "{followed}");
+    assert!(followed.contains("[1] first"), "{followed}");
 }

@@ -26,6 +26,7 @@ mod inspect;
 mod replay;
 mod run;
 mod slurm;
+mod status;
 mod test;
 mod validate;
 mod verify;

@@ -4,6 +4,7 @@
 //! code, which is in `exitCode`), 1 when one failed, 2 when the job is invalid
 //! or cannot be planned (then nothing is fetched or run and DIR is not created).
 
+use super::status::StatusLine;
 use super::Failure;
 use crate::atomic::Access;
 use crate::host::net::policy::block_private_from_env;
@@ -18,14 +19,17 @@ use crate::job::execution::{Execution, Journaling, RunOptions};
 use crate::job::journal::write_job_journal;
 use crate::job::partitions::{refuse_partitions, run_partitions};
 use crate::job::plan::{plan, LimitOverrides, PlanOptions};
+use crate::job::progress::Progress;
 use crate::job::reach::{protected_paths, refuse_paths_in_guest_reach};
 use crate::job::receipt::build_receipt;
 use crate::outputs::summary::Status;
 use crate::outputs::{Protected, Staging, Summary};
 use crate::units::{parse_duration, parse_size};
 use anyhow::anyhow;
+use indicatif::{MultiProgress, ProgressDrawTarget};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Arguments of `brine run`.
@@ -90,7 +94,8 @@ pub struct Args {
     /// Journal every answer the host gives the guest to FILE, for `brine replay` (one partition).
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
-    /// Draw no download progress bars (they are drawn only when stderr is a terminal).
+    /// Draw no progress: no download bars, no status line (both are drawn only
+    /// when stderr is a terminal).
     #[arg(long, short)]
     quiet: bool,
     /// The largest download accepted (a urlDownload file, an IPFS archive), e.g. 500MiB.
@@ -139,7 +144,9 @@ pub struct Args {
 /// Runs the job and returns the exit status.
 pub fn run(args: Args) -> Result<i32, Failure> {
     let job = crate::spec::load(&args.job).map_err(Failure::usage)?;
-    let options = plan_options(&args)?;
+    let bars = draws_progress(&args)
+        .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+    let options = plan_options(&args, bars.clone())?;
     // Everything checkable is checked before anything is fetched: a job-file
     // problem refuses the job (exit 2); unrunnable modules fail it (below).
     let problems = check(&job, &options);
@@ -151,17 +158,9 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let staging =
         Staging::prepare_guarded(&output, args.force, &protected).map_err(Failure::usage)?;
     let log = Log::default();
-    let opts = RunOptions {
-        max_output: args.max_output,
-        bacalhau_exit_codes: args.bacalhau_exit_codes,
-        evidence: args.receipt.is_some(),
-        journal: if args.record.is_some() {
-            Journaling::Record(log.clone())
-        } else {
-            Journaling::Off
-        },
-        follow: args.follow,
-    };
+    let status = status_line(&args, bars.as_ref(), executions.len());
+    let progress = status.as_ref().map(|(progress, _)| progress.clone());
+    let opts = run_options(&args, &log, progress);
     let summaries = if problems.is_empty() {
         run_partitions(&executions, &staging, &opts, parallelism(&args))
     } else {
@@ -169,6 +168,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         refuse_partitions(&executions, &staging, &problems)
     }
     .map_err(|e| Failure::usage(anyhow!("{e}")))?;
+    drop(status);
     if let (Some(_), [summary]) = (args.partition, summaries.as_slice()) {
         stamp_placement(&staging.results(), summary, &Placement::here()).map_err(|e| {
             Failure::failed(anyhow!(
@@ -288,7 +288,41 @@ pub(crate) fn allow_env_patterns(patterns: &[String]) -> Result<Vec<regex::Regex
         .collect()
 }
 
-fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
+/// How the runner writes results, from the flags.
+fn run_options(args: &Args, log: &Log, progress: Option<Arc<Progress>>) -> RunOptions {
+    RunOptions {
+        max_output: args.max_output,
+        bacalhau_exit_codes: args.bacalhau_exit_codes,
+        evidence: args.receipt.is_some(),
+        journal: if args.record.is_some() {
+            Journaling::Record(log.clone())
+        } else {
+            Journaling::Off
+        },
+        follow: args.follow,
+        progress,
+    }
+}
+
+/// Progress (download bars, the status line) is drawn only on a terminal and not with --quiet.
+fn draws_progress(args: &Args) -> bool {
+    !args.quiet && std::io::stderr().is_terminal()
+}
+
+/// The status line while the job runs, when progress is drawn and neither
+/// --follow (the guest's output is the progress) nor -v (logs are) is given.
+fn status_line(
+    args: &Args,
+    bars: Option<&MultiProgress>,
+    partitions: usize,
+) -> Option<(Arc<Progress>, StatusLine)> {
+    let bars = bars.filter(|_| !args.follow && !tracing::enabled!(tracing::Level::INFO))?;
+    let progress = Progress::new(u32::try_from(partitions).unwrap_or(u32::MAX));
+    let line = StatusLine::start(progress.clone(), bars);
+    Some((progress, line))
+}
+
+fn plan_options(args: &Args, bars: Option<MultiProgress>) -> Result<PlanOptions, Failure> {
     let allow_env = allow_env_patterns(&args.allow_env)?;
     Ok(PlanOptions {
         allow_env,
@@ -298,7 +332,7 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
         epoch_ns: args.epoch.map(|s| s.saturating_mul(1_000_000_000)),
         block_private: args.block_private || block_private_from_env(),
         replaying: false,
-        remote: remote_options(args)?,
+        remote: remote_options(args, bars)?,
         staging_timeout: Some(args.staging_timeout),
         overrides: LimitOverrides {
             fuel: args.fuel,
@@ -310,8 +344,8 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Failure> {
     })
 }
 
-/// Download settings from the flags; progress bars only on a terminal and not with --quiet.
-fn remote_options(args: &Args) -> Result<RemoteOptions, Failure> {
+/// Download settings from the flags; progress bars in `bars`.
+fn remote_options(args: &Args, bars: Option<MultiProgress>) -> Result<RemoteOptions, Failure> {
     parse_http_url(&args.ipfs_gateway)
         .map_err(|e| Failure::usage(anyhow!("--ipfs-gateway: {e}")))?;
     Ok(RemoteOptions {
@@ -321,7 +355,7 @@ fn remote_options(args: &Args) -> Result<RemoteOptions, Failure> {
             retries: args.retries,
             retry_base: Duration::from_millis(args.retry_base_ms),
             max_bytes: args.max_download,
-            progress: !args.quiet && std::io::stderr().is_terminal(),
+            progress: bars,
         },
         ipfs_gateway: args.ipfs_gateway.clone(),
         cache: args.cache.clone(),

@@ -16,7 +16,7 @@
 
 use super::cache::{Cache, Validators};
 use super::deadline::{Deadline, Expired};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -46,8 +46,9 @@ pub struct HttpOptions {
     pub retry_base: Duration,
     /// The largest body accepted, in bytes.
     pub max_bytes: u64,
-    /// Whether to draw progress bars on stderr (the caller checks it is a terminal).
-    pub progress: bool,
+    /// Where to draw progress bars (the caller's, on a terminal's stderr);
+    /// `None` draws none.
+    pub progress: Option<MultiProgress>,
 }
 
 impl Default for HttpOptions {
@@ -58,7 +59,7 @@ impl Default for HttpOptions {
             retries: 5,
             retry_base: Duration::from_millis(500),
             max_bytes: DEFAULT_MAX_DOWNLOAD,
-            progress: false,
+            progress: None,
         }
     }
 }
@@ -275,6 +276,9 @@ impl Downloader {
                 break Err(FetchError::Deadline(expired));
             }
             info!(url = get.url, attempt, offset = transfer.have, "GET");
+            if attempt > 1 {
+                bar.set_message(format!("{} (attempt {attempt})", get.label));
+            }
             let error = match self.attempt(get, &mut file, dest, &mut transfer, &bar) {
                 Ok(fetched) => break Ok(fetched),
                 // Whatever failed (a timeout, a reset), the deadline is the reason to stop.
@@ -290,6 +294,10 @@ impl Downloader {
             let pause = backoff(self.options.retry_base, attempt);
             let retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
             warn!(url = get.url, attempt, error = %error, retry_in_ms, "download failed; retrying");
+            bar.set_message(format!(
+                "{} (attempt {attempt} failed: {error}; retrying in {retry_in_ms} ms)",
+                get.label
+            ));
             std::thread::sleep(get.deadline.cap(pause));
             attempt += 1;
         };
@@ -458,10 +466,10 @@ impl Downloader {
 
     /// A bar on stderr when enabled, else a hidden one (which costs nothing).
     fn progress_bar(&self, label: &str) -> ProgressBar {
-        if !self.options.progress {
+        let Some(bars) = &self.options.progress else {
             return ProgressBar::hidden();
-        }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        };
+        let bar = bars.add(ProgressBar::no_length());
         let style = ProgressStyle::with_template(
             "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
         )

@@ -1,6 +1,7 @@
 //! The model of one execution: everything [`super::plan`] decides before
 //! anything is fetched or run, and how the runner writes its results.
 
+use super::progress::Progress;
 use crate::engine::Limits;
 use crate::host::deterministic::Settings;
 use crate::host::net::Policy;
@@ -84,6 +85,8 @@ pub struct RunOptions {
     /// Also pass the guest's stdout and stderr to brine's own as they are
     /// written (`brine run --follow`; lines prefixed `[i] ` with several partitions).
     pub follow: bool,
+    /// Where the run reports its progress (`brine run`'s status line), if anywhere.
+    pub progress: Option<Arc<Progress>>,
 }
 
 pub use crate::host::stack::Journaling;
@@ -96,6 +99,7 @@ impl Default for RunOptions {
             evidence: false,
             journal: Journaling::Off,
             follow: false,
+            progress: None,
         }
     }
 }

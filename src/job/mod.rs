@@ -10,6 +10,7 @@ pub mod gather;
 pub mod journal;
 pub mod partitions;
 pub mod plan;
+pub mod progress;
 pub mod reach;
 pub mod receipt;
 pub mod runner;

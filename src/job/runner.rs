@@ -7,6 +7,7 @@
 
 use super::check::{check_staged_modules, UnrunnableModules};
 use super::execution::{Execution, Journaling, RunOptions};
+use super::progress::Progress;
 use crate::engine::resolve::MountedModules;
 use crate::engine::run::{run as run_module, EntryModule, RunSpec, DEFAULT_ENTRYPOINT};
 use crate::engine::{EngineError, Limits, Outcome};
@@ -94,6 +95,18 @@ struct Ran {
 /// execution completed; a publish failure fails it.
 pub fn execute(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions) -> Summary {
     let _partition = tracing::info_span!("partition", index = exec.partition_index).entered();
+    if let Some(progress) = &opts.progress {
+        progress.started();
+    }
+    let summary = execute_partition(exec, results, work, opts);
+    if let Some(progress) = &opts.progress {
+        progress.ended(summary.status == Status::Completed);
+    }
+    summary
+}
+
+/// [`execute`]'s work, between reporting the partition started and ended.
+fn execute_partition(exec: &Execution, results: &Path, work: &Path, opts: &RunOptions) -> Summary {
     let started = Instant::now();
     let mut summary = new_summary(exec);
     let files = match ResultFiles::open(results) {
@@ -259,7 +272,7 @@ fn stage_and_run(
     let (stdio, [stdout_truncated, stderr_truncated]) = captured_stdio(exec, results, opts)?;
     let staging_started = Instant::now();
     let deadline = exec.time_budget.start();
-    let mounts = stage_mounts(exec, work, deadline)?;
+    let mounts = stage_mounts(exec, work, deadline, opts.progress.as_deref())?;
     let mut resolver = MountedModules::default();
     for mount in &mounts {
         resolver.add(&mount.guest, mount.host.clone());
@@ -329,10 +342,18 @@ fn captured_stdio(
     let (stderr, stderr_truncated) = capture(results, "stderr", opts.max_output)?;
     let stdout = std::io::BufWriter::with_capacity(64 * 1024, stdout);
     let stderr = std::io::BufWriter::with_capacity(8 * 1024, stderr);
+    let (mut stdout, mut stderr) = (
+        followed(stdout, Stream::Stdout, exec, opts),
+        followed(stderr, Stream::Stderr, exec, opts),
+    );
+    if let Some(progress) = &opts.progress {
+        stdout = progress.counting(stdout);
+        stderr = progress.counting(stderr);
+    }
     let stdio = Stdio {
         stdin: Box::new(std::io::empty()),
-        stdout: followed(stdout, Stream::Stdout, exec, opts),
-        stderr: followed(stderr, Stream::Stderr, exec, opts),
+        stdout,
+        stderr,
         terminals: [false; 3],
     };
     Ok((stdio, [stdout_truncated, stderr_truncated]))
@@ -454,14 +475,23 @@ fn stage_mounts(
     exec: &Execution,
     work: &Path,
     deadline: Deadline,
+    progress: Option<&Progress>,
 ) -> Result<Vec<MountSpec>, ExecutionError> {
     let inputs_dir = create_dir(work.join("inputs"))?;
     let area = StageArea::new(inputs_dir).with_deadline(deadline);
     let mut mounts = Vec::new();
     for (index, input) in exec.inputs.iter().enumerate() {
         let started = Instant::now();
-        let staged = input.source.stage(&area, index, &input.target)?;
-        log_staged(&input.source.describe(), &input.target, &staged, started);
+        let source = input.source.describe();
+        if let Some(progress) = progress {
+            progress.staging(exec.partition_index, Some(source.clone()));
+        }
+        let staged = input.source.stage(&area, index, &input.target);
+        if let Some(progress) = progress {
+            progress.staging(exec.partition_index, None);
+        }
+        let staged = staged?;
+        log_staged(&source, &input.target, &staged, started);
         mounts.push(MountSpec {
             guest: input.target.clone(),
             host: staged.host_path,
