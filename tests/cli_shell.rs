@@ -389,3 +389,117 @@ fn replay_json_prints_the_replayed_summaries() {
     assert_eq!(summaries[0]["status"], "completed", "{summaries}");
     assert_eq!(summaries[0]["stdout"], "Hello, world!\n");
 }
+
+/// Every way a command fails says so on stderr, with its exit status, and
+/// puts nothing that looks like an error on stdout (results go there). The
+/// verdicts of `brine test` and `brine wast` are their results: a failing
+/// assertion is reported on stdout, as `cargo test` does, with exit 1.
+#[test]
+fn every_failing_command_path_reports_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).display().to_string();
+    std::fs::write(d("junk.wasm"), "junk").unwrap();
+    std::fs::write(d("bad.json"), "{").unwrap();
+    std::fs::write(d("bad.yaml"), "Name: x\n").unwrap();
+    std::fs::write(d("afile"), "").unwrap();
+    let trap = std::path::Path::new(common::ROOT).join("fixtures/trap.wasm");
+    std::fs::write(d("trap.yaml"), common::job::module_job(&trap, &[], "", "")).unwrap();
+    let hello = "fixtures/jobs/hello.yaml";
+    let cases: Vec<(Vec<String>, i32)> = vec![
+        (vec!["run".into(), d("nope.yaml"), "-o".into(), d("o1")], 2),
+        (vec!["run".into(), d("bad.yaml"), "-o".into(), d("o2")], 2),
+        (vec!["run".into(), hello.into(), "-o".into(), d("afile")], 2),
+        (
+            vec![
+                "run".into(),
+                hello.into(),
+                "-o".into(),
+                d("o3"),
+                "--allow-env".into(),
+                "(".into(),
+            ],
+            2,
+        ),
+        (
+            vec![
+                "run".into(),
+                hello.into(),
+                "-o".into(),
+                d("o4"),
+                "--partition".into(),
+                "5".into(),
+            ],
+            2,
+        ),
+        (vec!["run".into(), d("trap.yaml"), "-o".into(), d("o5")], 1),
+        (vec!["run".into(), hello.into()], 2),
+        (vec!["validate".into(), d("bad.yaml")], 2),
+        (vec!["wasm".into(), "run".into(), d("nope.wasm")], 2),
+        (vec!["wasm".into(), "run".into(), d("junk.wasm")], 2),
+        (
+            vec![
+                "wasm".into(),
+                "run".into(),
+                "--dir".into(),
+                d("nope"),
+                "fixtures/hello.wasm".into(),
+            ],
+            2,
+        ),
+        (
+            vec![
+                "wasm".into(),
+                "run".into(),
+                "--import".into(),
+                "bad".into(),
+                "fixtures/hello.wasm".into(),
+            ],
+            2,
+        ),
+        (
+            vec!["wasm".into(), "run".into(), "fixtures/trap.wasm".into()],
+            134,
+        ),
+        (
+            vec![
+                "wasm".into(),
+                "run".into(),
+                "--timeout".into(),
+                "100ms".into(),
+                "fixtures/loop.wasm".into(),
+            ],
+            124,
+        ),
+        (vec!["inspect".into(), d("junk.wasm")], 2),
+        (vec!["wast".into(), d("nope.wast")], 2),
+        (vec!["test".into(), d("nope")], 2),
+        (vec!["verify".into(), d("bad.json"), hello.into()], 2),
+        (vec!["replay".into(), d("bad.json")], 2),
+        (vec!["gather".into(), d("nope")], 1),
+        (vec!["completion".into(), "tcsh".into()], 2),
+        (vec!["nosuch".into()], 2),
+        (
+            vec![
+                "slurm".into(),
+                "submit".into(),
+                d("nope.yaml"),
+                "-o".into(),
+                d("o6"),
+            ],
+            2,
+        ),
+    ];
+    for (args, status) in cases {
+        let o = brine().args(&args).output().unwrap();
+        let shown = format!("brine {}: {}", args.join(" "), common::describe(&o));
+        assert_eq!(common::code(&o), status, "{shown}");
+        assert!(
+            !common::stderr(&o).trim().is_empty(),
+            "no error on stderr: {shown}"
+        );
+        assert!(
+            !stdout(&o).to_lowercase().contains("error"),
+            "an error on stdout: {shown}"
+        );
+    }
+}

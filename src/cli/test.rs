@@ -16,7 +16,9 @@ pub struct Args {
     /// Print one JSON object instead of a line per test.
     #[arg(long)]
     pub(super) json: bool,
-    /// Wall-clock limit for each test.
+    /// Wall-clock limit for each test. Otherwise each test runs with `brine wasm run`'s
+    /// defaults (memory up to 4GiB, no network, real clocks): the suites expect a plain
+    /// WASI runtime, not a job's.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     timeout: Duration,
 }

@@ -21,7 +21,9 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
     /// Largest linear memory (e.g. 1MiB, at least 64KiB); memory.grow past it returns -1.
-    /// Default 1GiB. A script's own `;; brine: max-memory` can lower this, never raise it.
+    /// Default 1GiB, below `wasm run`'s 4GiB: a script can grow many memories at once, and
+    /// the whole spec suite passes under it. A script's own `;; brine: max-memory` can
+    /// lower this, never raise it.
     #[arg(long, value_name = "SIZE", value_parser = parse_max_memory)]
     max_memory: Option<u64>,
     /// Treat directories as the official testsuite: skip scripts of proposals wasmi does not
