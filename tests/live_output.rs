@@ -169,7 +169,7 @@ fn on_a_terminal_run_draws_a_status_line_that_quiet_and_follow_leave_out() {
     let out = |name: &str| dir.path().join(name).display().to_string();
     let shown = on_a_terminal(&format!("run {} -o {}", job.display(), out("a")));
     assert!(
-        shown.contains("partitions: 2 running, 0 completed, 0 failed of 2"),
+        shown.contains("partitions: 2 running, 0 done, 0 failed of 2"),
         "{shown}"
     );
     assert!(shown.contains("job t partition 1: completed"), "{shown}");

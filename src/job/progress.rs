@@ -73,27 +73,43 @@ impl Progress {
         })
     }
 
-    /// The status line: elapsed time, partitions, output so far, and what is
-    /// being staged.
+    /// The status line: elapsed time, what the partitions are doing, the
+    /// guest's output so far. Short enough for an 80-column terminal when it
+    /// names no long URL.
     pub fn line(&self) -> String {
         let elapsed = self.started.elapsed().as_secs_f64();
-        let running = self.running.load(Ordering::Relaxed);
-        let completed = self.completed.load(Ordering::Relaxed);
-        let failed = self.failed.load(Ordering::Relaxed);
         let out = crate::units::format_size(self.bytes_out.load(Ordering::Relaxed));
-        let mut line = format!(
-            "{elapsed:.1}s  partitions: {running} running, {completed} completed, {failed} failed of {}  output: {out}",
-            self.partitions
-        );
-        if let Some((index, what)) = self.staging.lock().ok().and_then(|s| s.first().cloned()) {
-            let who = if self.partitions > 1 {
-                format!(" [{index}]")
-            } else {
-                String::new()
-            };
-            line.push_str(&format!("  staging{who}: {what}"));
+        let staging = self.staging.lock().ok().and_then(|s| s.first().cloned());
+        let doing = match (self.partitions, staging) {
+            (1, Some((_, what))) => format!("staging {what}"),
+            (1, None) => self.lone_state().to_string(),
+            (n, staging) => {
+                let counts = format!(
+                    "partitions: {} running, {} done, {} failed of {n}",
+                    self.running.load(Ordering::Relaxed),
+                    self.completed.load(Ordering::Relaxed),
+                    self.failed.load(Ordering::Relaxed),
+                );
+                match staging {
+                    Some((index, what)) => format!("{counts}; [{index}] staging {what}"),
+                    None => counts,
+                }
+            }
+        };
+        format!("{elapsed:.1}s  {doing}  output: {out}")
+    }
+
+    /// What a job of one partition is doing when it is not staging.
+    fn lone_state(&self) -> &'static str {
+        if self.failed.load(Ordering::Relaxed) > 0 {
+            "failed"
+        } else if self.completed.load(Ordering::Relaxed) > 0 {
+            "done"
+        } else if self.running.load(Ordering::Relaxed) > 0 {
+            "running"
+        } else {
+            "starting"
         }
-        line
     }
 }
 
@@ -131,16 +147,25 @@ mod tests {
         let mut out = progress.counting(Box::new(Vec::new()));
         out.write_all(b"hello").unwrap();
         let line = progress.line();
-        assert!(
-            line.contains("1 running, 0 completed, 1 failed of 3"),
-            "{line}"
-        );
-        assert!(line.contains("output: 5 bytes"), "{line}");
-        assert!(
-            line.ends_with("staging [1]: urlDownload http://x/y"),
-            "{line}"
-        );
+        let expected = "partitions: 1 running, 0 done, 1 failed of 3; \
+                        [1] staging urlDownload http://x/y  output: 5 bytes";
+        assert!(line.ends_with(expected), "{line}");
         progress.staging(1, None);
         assert!(!progress.line().contains("staging"));
+    }
+
+    #[test]
+    fn a_lone_partition_says_what_it_is_doing() {
+        let progress = Progress::new(1);
+        assert!(progress.line().ends_with("  starting  output: 0 bytes"));
+        progress.started();
+        progress.staging(0, Some("ipfs bafy".into()));
+        assert!(progress
+            .line()
+            .ends_with("  staging ipfs bafy  output: 0 bytes"));
+        progress.staging(0, None);
+        assert!(progress.line().ends_with("  running  output: 0 bytes"));
+        progress.ended(true);
+        assert!(progress.line().ends_with("  done  output: 0 bytes"));
     }
 }
