@@ -4,42 +4,15 @@
 //! BRINE_SLURM=1 is set); elsewhere each test prints why it skipped.
 
 mod common;
+mod http_fixture;
+#[path = "slurm/common.rs"]
+mod slurm_common;
 
 use common::job::env_job;
 use common::{code, stderr, stdout};
+use http_fixture::{Reply, Server};
+use slurm_common::{slurm_is_up, url_job};
 use std::time::Duration;
-
-/// Whether a Slurm controller answers with a node that can take work; prints why not.
-fn slurm_is_up() -> bool {
-    let answer = std::process::Command::new("sinfo")
-        .args(["-h", "-o", "%T"])
-        .output();
-    let states = match answer {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
-        Ok(o) => {
-            eprintln!(
-                "skipped: sinfo failed ({}): {}",
-                o.status,
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            return false;
-        }
-        Err(e) => {
-            eprintln!("skipped: no Slurm here (sinfo: {e}); `make slurm-cluster` or BRINE_SLURM=1 make test brings one up");
-            return false;
-        }
-    };
-    let usable = states
-        .lines()
-        .any(|s| ["idle", "mixed", "allocated"].contains(&s.trim()));
-    if !usable {
-        eprintln!(
-            "skipped: no Slurm node can take work (sinfo: {})",
-            states.trim()
-        );
-    }
-    usable
-}
 
 #[test]
 fn a_count_5_job_runs_as_one_array_and_gathers_every_partition() {
@@ -111,4 +84,42 @@ fn a_count_5_job_runs_as_one_array_and_gathers_every_partition() {
         );
     }
     assert_eq!(report["partitions"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn a_url_input_is_fetched_once_for_every_partition_of_the_array() {
+    if !slurm_is_up() {
+        return;
+    }
+    let server = Server::start(|_, _| Reply::ok("fetched once\n"));
+    let tmp = tempfile::tempdir().unwrap();
+    let job = url_job(tmp.path(), &server.url("/data.txt"), 6, "");
+    let out = tmp.path().join("out");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .current_dir(elsewhere.path())
+        .args(["slurm", "submit"])
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .arg("--wait")
+        .timeout(Duration::from_secs(180))
+        .output()
+        .unwrap();
+    let (text, err) = (stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 0, "stdout:\n{text}\nstderr:\n{err}");
+    assert!(err.contains("staged 2 fetched inputs once into"), "{err}");
+    assert_eq!(
+        server.targets(),
+        ["/data.txt"],
+        "one download for 6 partitions"
+    );
+    for i in 0..6 {
+        let stdout = std::fs::read_to_string(out.join(format!("{i}/stdout"))).unwrap();
+        assert_eq!(stdout, "fetched once\n", "partition {i}");
+    }
+    assert!(
+        text.contains("job urljob: 6 partitions: 6 completed, 0 failed, 0 missing, 0 running"),
+        "{text}"
+    );
 }

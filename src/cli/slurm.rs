@@ -7,12 +7,18 @@
 //! or arguments.
 
 use super::Failure;
+use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
+use crate::inputs::url::parse_http_url;
 use crate::job::gather::{JobMeta, META_DIR, META_FILE};
-use crate::job::sbatch::{perform_copy, plan_copy, script, ArrayJob, SlurmResources};
+use crate::job::plan::PlanOptions;
+use crate::job::sbatch::{perform_copy, plan_copy, script, ArrayJob, JobCopy, SlurmResources};
+use crate::job::staged_inputs;
+use crate::units::{parse_duration, parse_size};
 use anyhow::anyhow;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// `brine slurm …`.
 #[derive(Debug, clap::Subcommand)]
@@ -39,9 +45,22 @@ pub struct SubmitArgs {
     /// One more #SBATCH option for the script, e.g. --sbatch-arg=--partition=gpu. Repeatable.
     #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
     sbatch_args: Vec<String>,
-    /// Print the batch script and submit nothing (nothing is written).
+    /// Prepare DIR/.brine (job copy, staged inputs, script) and print the script, but
+    /// submit nothing (`sbatch DIR/.brine/job.sbatch` submits it later).
     #[arg(long)]
     dry_run: bool,
+    /// The largest download accepted when staging the job's inputs, e.g. 500MiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "10GiB")]
+    max_download: u64,
+    /// The IPFS HTTP gateway that `ipfs` inputs are fetched through.
+    #[arg(long, value_name = "URL", env = "BRINE_IPFS_GATEWAY", default_value = DEFAULT_IPFS_GATEWAY)]
+    ipfs_gateway: String,
+    /// Take downloads from DIR and keep them there (as `brine run --cache`).
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+    /// How long staging the inputs at submit time may take.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30m")]
+    staging_timeout: Duration,
 }
 
 /// Runs `brine slurm …`.
@@ -72,38 +91,91 @@ fn submit(args: SubmitArgs) -> Result<i32, Failure> {
         extra: args.sbatch_args.clone(),
     };
     let text = script(&array).map_err(Failure::usage)?;
-    if args.dry_run {
-        outln!("{}", text.trim_end());
-        return Ok(0);
-    }
+    let options = plan_options(&args)?;
     refuse_used_output(&output)?;
+    let prepared = prepare(&job, &copy, &options, &meta, &text);
     let failed = |e: anyhow::Error| Failure {
         status: 1,
         error: e,
     };
-    perform_copy(&copy).map_err(|e| failed(e.into()))?;
-    std::fs::create_dir_all(meta.join("logs")).map_err(|e| {
-        failed(anyhow!(
-            "cannot create {}: {e}",
-            meta.join("logs").display()
-        ))
-    })?;
-    let script_path = meta.join("job.sbatch");
-    write_shared(&script_path, text.as_bytes()).map_err(failed)?;
-    let meta_json =
-        serde_json::to_vec_pretty(&JobMeta { count: job.count }).map_err(|e| failed(e.into()))?;
-    write_shared(&meta.join(META_FILE), &meta_json).map_err(failed)?;
-    if let Err(e) = sbatch(&script_path, args.wait) {
+    if let Err(e) = prepared {
+        forget(&output, &meta);
+        return Err(failed(e));
+    }
+    if args.dry_run {
+        outln!("{}", text.trim_end());
+        return Ok(0);
+    }
+    if let Err(e) = sbatch(&meta.join(SCRIPT_FILE), args.wait) {
         // Nothing was submitted: leave DIR as it was (absent or empty), so the same
         // command works once sbatch does.
-        let _ = std::fs::remove_dir_all(&meta);
-        let _ = std::fs::remove_dir(&output);
+        forget(&output, &meta);
         return Err(failed(e));
     }
     if !args.wait {
         return Ok(0);
     }
     super::gather::gather_and_report(&output, false)
+}
+
+/// The batch script's name in DIR/.brine/.
+const SCRIPT_FILE: &str = "job.sbatch";
+
+/// Removes what [`prepare`] wrote: DIR/.brine, and DIR if it is then empty.
+fn forget(output: &Path, meta: &Path) {
+    let _ = std::fs::remove_dir_all(meta);
+    let _ = std::fs::remove_dir(output);
+}
+
+/// Writes DIR/.brine: the job's copy, its fetched inputs staged once (and the
+/// copy rewritten to mount them), the logs directory, the script, job.json.
+fn prepare(
+    job: &crate::spec::Job,
+    copy: &JobCopy,
+    options: &PlanOptions,
+    meta: &Path,
+    script_text: &str,
+) -> anyhow::Result<()> {
+    perform_copy(copy)?;
+    if staged_inputs::has_fetched_inputs(job) {
+        let staged = staged_inputs::stage(job, options, meta)?;
+        let rewritten = staged_inputs::job_file_text(job, &staged, &copy.job_file, meta);
+        replace_shared(&copy.job_file, rewritten.as_bytes())?;
+        write_shared(
+            &meta.join(staged_inputs::MANIFEST_FILE),
+            &staged_inputs::manifest_text(&staged),
+        )?;
+        eoutln!(
+            "staged {} fetched input{} once into {}",
+            staged.len(),
+            if staged.len() == 1 { "" } else { "s" },
+            meta.join(staged_inputs::INPUTS_DIR).display()
+        );
+    }
+    std::fs::create_dir_all(meta.join("logs"))
+        .map_err(|e| anyhow!("cannot create {}: {e}", meta.join("logs").display()))?;
+    write_shared(&meta.join(SCRIPT_FILE), script_text.as_bytes())?;
+    let meta_json = serde_json::to_vec_pretty(&JobMeta { count: job.count })?;
+    write_shared(&meta.join(META_FILE), &meta_json)
+}
+
+/// Fetching options for the inputs staged at submit time.
+fn plan_options(args: &SubmitArgs) -> Result<PlanOptions, Failure> {
+    parse_http_url(&args.ipfs_gateway)
+        .map_err(|e| Failure::usage(anyhow!("--ipfs-gateway: {e}")))?;
+    Ok(PlanOptions {
+        remote: RemoteOptions {
+            http: HttpOptions {
+                max_bytes: args.max_download,
+                progress: std::io::stderr().is_terminal(),
+                ..HttpOptions::default()
+            },
+            ipfs_gateway: args.ipfs_gateway.clone(),
+            cache: args.cache.clone(),
+        },
+        staging_timeout: Some(args.staging_timeout),
+        ..PlanOptions::default()
+    })
 }
 
 /// A fresh job id, shaped as `brine run` makes them: `j-` and 32 hex digits.
@@ -123,6 +195,12 @@ fn refuse_used_output(output: &Path) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// Replaces the copied job file (brine's own, just written) with the rewritten one.
+fn replace_shared(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::remove_file(path).map_err(|e| anyhow!("cannot replace {}: {e}", path.display()))?;
+    write_shared(path, bytes)
 }
 
 fn write_shared(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
