@@ -257,3 +257,55 @@ fn submit(job: &Path, out: &Path) -> assert_cmd::Command {
         .arg(out);
     command
 }
+
+#[test]
+fn retry_without_sbatch_puts_the_failed_partitions_back_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), "", 3);
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out).arg("--dry-run").output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let run = |i: u32| {
+        let o = std::process::Command::new("sh")
+            .arg(out.join(".brine/job.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", i.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 0, "partition {i}: {}", stderr(&o));
+    };
+    for i in 0..3 {
+        run(i);
+    }
+    let retry = |path: &Path| {
+        brine()
+            .args(["slurm", "retry"])
+            .arg(&out)
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    let o = retry(tmp.path());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "nothing to retry: 3 of 3 partitions completed\n"
+    );
+
+    std::fs::write(out.join("2/brine.json"), "{}").unwrap();
+    std::fs::remove_dir_all(out.join("0")).unwrap();
+    let o = retry(tmp.path());
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("retrying 2 of 3 partitions: 0, 2"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("sbatch not found"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(out.join("2/brine.json")).unwrap(),
+        "{}",
+        "nothing submitted: the failed partition is back in place"
+    );
+    assert!(!out.join(".brine/attempts/1").exists());
+    assert!(!out.join(".brine/retry-1.sbatch").exists());
+}

@@ -176,6 +176,70 @@ pub fn script(job: &ArrayJob) -> Result<String, SbatchError> {
     Ok(text)
 }
 
+/// An `--array` value naming exactly `indices` (sorted, deduplicated), runs of
+/// consecutive ones as ranges (`1,3-5,9`), with `%K` when `max_parallel` is given.
+pub fn array_spec(indices: &[u32], max_parallel: Option<u32>) -> String {
+    let mut sorted = indices.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts: Vec<String> = Vec::new();
+    let mut run: Option<(u32, u32)> = None;
+    for index in sorted {
+        run = match run {
+            Some((first, last)) if last.checked_add(1) == Some(index) => Some((first, index)),
+            Some(done) => {
+                parts.push(range_text(done));
+                Some((index, index))
+            }
+            None => Some((index, index)),
+        };
+    }
+    parts.extend(run.map(range_text));
+    let mut spec = parts.join(",");
+    if let Some(k) = max_parallel {
+        spec.push_str(&format!("%{k}"));
+    }
+    spec
+}
+
+fn range_text((first, last): (u32, u32)) -> String {
+    if first == last {
+        first.to_string()
+    } else {
+        format!("{first}-{last}")
+    }
+}
+
+/// The batch script `text` (as `slurm submit` wrote it) running only
+/// `indices`: its one `#SBATCH --array=` line replaced, a `%K` limit kept.
+pub fn retry_script(text: &str, indices: &[u32]) -> Result<String, SbatchError> {
+    const ARRAY: &str = "#SBATCH --array=";
+    let unusable = |why| SbatchError::Unusable {
+        what: "the batch script",
+        value: "DIR/.brine/job.sbatch".to_string(),
+        why,
+    };
+    if text.lines().filter(|l| l.starts_with(ARRAY)).count() != 1 {
+        return Err(unusable(
+            "does not have exactly one #SBATCH --array= line; submit the job again into a new DIR",
+        ));
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match line.strip_prefix(ARRAY) {
+            Some(old) => {
+                let limit = old
+                    .trim_end()
+                    .split_once('%')
+                    .and_then(|(_, k)| k.parse().ok());
+                out.push_str(&format!("{ARRAY}{}\n", array_spec(indices, limit)));
+            }
+            None => out.push_str(line),
+        }
+    }
+    Ok(out)
+}
+
 /// A path as script text: UTF-8 and no control characters; `in_options` paths
 /// go on `#SBATCH` lines, which take no quoting, so no spaces or quotes either.
 fn script_path(what: &'static str, path: &Path, in_options: bool) -> Result<String, SbatchError> {
@@ -527,6 +591,27 @@ exec '/opt/brine/bin/brine' run '/shared/out/.brine/job/jobs/sim.yaml' --output 
         let mut not_option = array_job();
         not_option.extra = vec!["echo".into()];
         assert!(script(&not_option).is_err());
+    }
+
+    #[test]
+    fn a_retry_runs_only_the_named_partitions_keeping_the_limit() {
+        assert_eq!(array_spec(&[17, 5, 3, 4, 6, 9, 5], None), "3-6,9,17");
+        assert_eq!(array_spec(&[0], Some(2)), "0%2");
+        assert_eq!(
+            array_spec(&[u32::MAX, u32::MAX - 1], None),
+            "4294967294-4294967295"
+        );
+        let text = script(&array_job()).unwrap();
+        let retry = retry_script(&text, &[1, 3]).unwrap();
+        assert!(retry.contains("#SBATCH --array=1,3%2\n"), "{retry}");
+        assert_eq!(
+            retry.replace("#SBATCH --array=1,3%2\n", "#SBATCH --array=0-4%2\n"),
+            text,
+            "nothing else changes"
+        );
+        assert!(retry_script("#!/bin/sh\nexec brine\n", &[1]).is_err());
+        let twice = format!("{text}#SBATCH --array=0-1\n");
+        assert!(retry_script(&twice, &[1]).is_err());
     }
 
     #[test]

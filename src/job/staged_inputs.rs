@@ -44,6 +44,16 @@ pub enum StagedInputsError {
         /// Why.
         source: std::io::Error,
     },
+    /// A staged input no longer holds what it held when it was staged.
+    #[error("the staged input {target} ({path}) {problem}; submit the job again into a new DIR")]
+    Changed {
+        /// The input's target.
+        target: String,
+        /// Its staged copy.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 /// One input staged for every partition.
@@ -134,6 +144,51 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StagedInputsError + '_ {
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// Checks that every input listed in `meta/inputs.json` still hashes to its
+/// name (a retry mounts the same copies the first partitions did).
+pub fn verify(meta: &Path) -> Result<usize, StagedInputsError> {
+    let manifest = meta.join(MANIFEST_FILE);
+    let text = match crate::outputs::nofollow::open_regular(&manifest) {
+        Ok(file) => read_capped(file).map_err(io(&manifest))?,
+        // A job without fetched inputs has no manifest.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io(&manifest)(e)),
+    };
+    let listed: Vec<StagedInput> = serde_json::from_slice(&text)
+        .map_err(|e| io(&manifest)(std::io::Error::other(e.to_string())))?;
+    for input in &listed {
+        let path = meta.join(INPUTS_DIR).join(plain_name(&input.hash));
+        let changed = |problem: String| StagedInputsError::Changed {
+            target: crate::text::printable(&input.target),
+            path: path.clone(),
+            problem,
+        };
+        let found = content_hash(&path).map_err(|e| changed(format!("cannot be read: {e}")))?;
+        if found != input.hash {
+            return Err(changed(format!(
+                "holds content with hash {found}, not the {} it was staged with",
+                crate::text::printable(&input.hash)
+            )));
+        }
+    }
+    Ok(listed.len())
+}
+
+/// A hash read from the manifest as a file name: hex digits only, so it stays in `inputs/`.
+fn plain_name(hash: &str) -> String {
+    hash.chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(64)
+        .collect()
+}
+
+fn read_capped(file: std::fs::File) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    file.take(8 << 20).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The manifest's text.
@@ -441,6 +496,16 @@ Tasks:
                 .unwrap(),
             "hello"
         );
+
+        std::fs::write(meta.join(MANIFEST_FILE), manifest_text(&staged)).unwrap();
+        assert_eq!(verify(&meta).unwrap(), 3);
+        std::fs::write(&file, "tampered").unwrap();
+        let error = verify(&meta).unwrap_err().to_string();
+        assert!(error.contains("the staged input /c"), "{error}");
+        assert!(error.contains("not the"), "{error}");
+        std::fs::remove_file(&file).unwrap();
+        let error = verify(&meta).unwrap_err().to_string();
+        assert!(error.contains("cannot be read"), "{error}");
     }
 
     #[test]
