@@ -318,3 +318,37 @@ fn brine_gather(out: &std::path::Path) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+#[test]
+fn an_element_on_a_node_without_the_jobs_dir_fails_with_a_message_in_its_log() {
+    if !slurm_is_up() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), "", 1);
+    let out = tmp.path().join("out");
+    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["slurm", "submit"])
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // What a node that does not share DIR would find: no marker.
+    std::fs::remove_file(out.join(".brine/shared")).unwrap();
+    let o = std::process::Command::new("sbatch")
+        .args(["--wait", "--parsable"])
+        .arg(out.join(".brine/job.sbatch"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "the element fails");
+    let id = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let log = std::fs::read_to_string(out.join(format!(".brine/logs/{id}_0.out"))).unwrap();
+    assert!(
+        log.contains("must be on a file system every node shares"),
+        "{log}"
+    );
+    assert!(!out.join("0").exists());
+}

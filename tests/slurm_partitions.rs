@@ -309,3 +309,41 @@ fn retry_without_sbatch_puts_the_failed_partitions_back_and_says_why() {
     assert!(!out.join(".brine/attempts/1").exists());
     assert!(!out.join(".brine/retry-1.sbatch").exists());
 }
+
+#[test]
+fn an_element_that_does_not_see_this_jobs_dir_fails_saying_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), "", 2);
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out).arg("--dry-run").output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let marker = out.join(".brine/shared");
+    let id = std::fs::read_to_string(&marker).unwrap();
+    assert!(id.starts_with("j-"), "{id}");
+    let run = || {
+        std::process::Command::new("sh")
+            .arg(out.join(".brine/job.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", "0")
+            .output()
+            .unwrap()
+    };
+    // Another job's DIR at the same path, then no DIR at all (not shared).
+    for marker_text in [Some("j-another"), None] {
+        match marker_text {
+            Some(text) => std::fs::write(&marker, text).unwrap(),
+            None => std::fs::remove_file(&marker).unwrap(),
+        }
+        let o = run();
+        assert_eq!(code(&o), 1);
+        let err = stderr(&o);
+        assert!(
+            err.contains(".brine/shared is missing or names another job on ")
+                && err.contains("must be on a file system every node shares"),
+            "{err}"
+        );
+        assert!(!out.join("0").exists(), "nothing ran");
+    }
+    std::fs::write(&marker, &id).unwrap();
+    assert_eq!(code(&run()), 0);
+    assert!(out.join("0/stdout").exists());
+}

@@ -14,7 +14,7 @@ use crate::inputs::url::parse_http_url;
 use crate::job::gather::{gather, JobMeta, JobReport, PartitionStatus, META_DIR, META_FILE};
 use crate::job::plan::PlanOptions;
 use crate::job::sbatch::{
-    perform_copy, plan_copy, retry_script, script, ArrayJob, JobCopy, SlurmResources,
+    perform_copy, plan_copy, retry_script, script, ArrayJob, JobCopy, SlurmResources, SHARED_MARKER,
 };
 use crate::job::staged_inputs;
 use crate::units::{parse_duration, parse_size};
@@ -110,7 +110,8 @@ fn submit(args: SubmitArgs) -> Result<i32, Failure> {
     let text = script(&array).map_err(Failure::usage)?;
     let options = plan_options(&args)?;
     refuse_used_output(&output)?;
-    let prepared = prepare(&job, &copy, &options, &meta, &text);
+    let prepared = prepare(&job, &copy, &options, &meta, &text)
+        .and_then(|()| write_shared(&meta.join(SHARED_MARKER), array.job_id.as_bytes()));
     let failed = |e: anyhow::Error| Failure {
         status: 1,
         error: e,

@@ -14,6 +14,11 @@ use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
+/// The file, in DIR/.brine/, holding the job id: each array element checks it
+/// sees this job's copy before running, so a DIR that is not shared with the
+/// node (or another job's DIR at the same path) fails the element saying so.
+pub const SHARED_MARKER: &str = "shared";
+
 /// Memory added to Resources.Memory for brine itself (interpreter, buffers):
 /// the job's figure bounds only the guest's memories and tables.
 pub const BRINE_MEMORY_MIB: u64 = 64;
@@ -166,6 +171,14 @@ pub fn script(job: &ArrayJob) -> Result<String, SbatchError> {
         .staging_timeout
         .map(|d| format!(" --staging-timeout {}s", d.as_secs()))
         .unwrap_or_default();
+    // A node that does not see DIR (not shared, or another job's at that path) stops here.
+    let marker = shell_quote(&format!("{output}/.brine/{SHARED_MARKER}"));
+    text.push_str(&format!(
+        "if [ \"$(cat {marker} 2>/dev/null)\" != {id} ]; then\n  \
+         printf 'brine: %s is missing or names another job on %s: the results directory must be on a file system every node shares (README, Running on a cluster)\\n' {marker} \"$(hostname)\" >&2\n  \
+         exit 1\nfi\n",
+        id = shell_quote(&job.job_id),
+    ));
     text.push_str(&format!(
         "exec {} run {} --output {} --partition \"$SLURM_ARRAY_TASK_ID\" --job-id {} --quiet{staging}\n",
         shell_quote(&brine),
@@ -561,6 +574,9 @@ mod tests {
 #SBATCH --cpus-per-task=1\n\
 #SBATCH --time=11\n\
 #SBATCH --partition=brine\n\
+if [ \"$(cat '/shared/out/.brine/shared' 2>/dev/null)\" != 'j-0123' ]; then\n  \
+printf 'brine: %s is missing or names another job on %s: the results directory must be on a file system every node shares (README, Running on a cluster)\\n' '/shared/out/.brine/shared' \"$(hostname)\" >&2\n  \
+exit 1\nfi\n\
 exec '/opt/brine/bin/brine' run '/shared/out/.brine/job/jobs/sim.yaml' --output '/shared/out' \
 --partition \"$SLURM_ARRAY_TASK_ID\" --job-id 'j-0123' --quiet --staging-timeout 600s\n";
         assert_eq!(text, expected);
