@@ -4,42 +4,15 @@
 //! BRINE_SLURM=1 is set); elsewhere each test prints why it skipped.
 
 mod common;
+mod http_fixture;
+#[path = "slurm/common.rs"]
+mod slurm_common;
 
 use common::job::env_job;
 use common::{code, stderr, stdout};
+use http_fixture::{Reply, Server};
+use slurm_common::{slurm_is_up, url_job};
 use std::time::Duration;
-
-/// Whether a Slurm controller answers with a node that can take work; prints why not.
-fn slurm_is_up() -> bool {
-    let answer = std::process::Command::new("sinfo")
-        .args(["-h", "-o", "%T"])
-        .output();
-    let states = match answer {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
-        Ok(o) => {
-            eprintln!(
-                "skipped: sinfo failed ({}): {}",
-                o.status,
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            return false;
-        }
-        Err(e) => {
-            eprintln!("skipped: no Slurm here (sinfo: {e}); `make slurm-cluster` or BRINE_SLURM=1 make test brings one up");
-            return false;
-        }
-    };
-    let usable = states
-        .lines()
-        .any(|s| ["idle", "mixed", "allocated"].contains(&s.trim()));
-    if !usable {
-        eprintln!(
-            "skipped: no Slurm node can take work (sinfo: {})",
-            states.trim()
-        );
-    }
-    usable
-}
 
 #[test]
 fn a_count_5_job_runs_as_one_array_and_gathers_every_partition() {
@@ -111,4 +84,271 @@ fn a_count_5_job_runs_as_one_array_and_gathers_every_partition() {
         );
     }
     assert_eq!(report["partitions"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn a_url_input_is_fetched_once_for_every_partition_of_the_array() {
+    if !slurm_is_up() {
+        return;
+    }
+    let server = Server::start(|_, _| Reply::ok("fetched once\n"));
+    let tmp = tempfile::tempdir().unwrap();
+    let job = url_job(tmp.path(), &server.url("/data.txt"), 6, "");
+    let out = tmp.path().join("out");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .current_dir(elsewhere.path())
+        .args(["slurm", "submit"])
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .arg("--wait")
+        .timeout(Duration::from_secs(180))
+        .output()
+        .unwrap();
+    let (text, err) = (stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 0, "stdout:\n{text}\nstderr:\n{err}");
+    assert!(err.contains("staged 2 fetched inputs once into"), "{err}");
+    assert_eq!(
+        server.targets(),
+        ["/data.txt"],
+        "one download for 6 partitions"
+    );
+    for i in 0..6 {
+        let stdout = std::fs::read_to_string(out.join(format!("{i}/stdout"))).unwrap();
+        assert_eq!(stdout, "fetched once\n", "partition {i}");
+    }
+    assert!(
+        text.contains("job urljob: 6 partitions: 6 completed, 0 failed, 0 missing, 0 running"),
+        "{text}"
+    );
+}
+
+/// `brine slurm …ARGS` from a directory of no interest, waiting up to 3 minutes.
+fn slurm(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .current_dir(std::env::temp_dir())
+        .arg("slurm")
+        .args(args)
+        .arg(dir)
+        .timeout(Duration::from_secs(180))
+        .output()
+        .unwrap()
+}
+
+/// Each partition's brine.json: its bytes and modification time.
+fn summaries(out: &std::path::Path, count: u32) -> Vec<Option<(Vec<u8>, std::time::SystemTime)>> {
+    (0..count)
+        .map(|i| {
+            let path = out.join(format!("{i}/brine.json"));
+            let bytes = std::fs::read(&path).ok()?;
+            Some((bytes, std::fs::metadata(&path).ok()?.modified().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn retry_reruns_exactly_the_failed_and_missing_partitions() {
+    if !slurm_is_up() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), "", 5);
+    let out = tmp.path().join("out");
+    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["slurm", "submit"])
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .arg("--wait")
+        .timeout(Duration::from_secs(180))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    // Partition 1 goes missing, partition 3's summary is not brine's (failed).
+    std::fs::remove_dir_all(out.join("1")).unwrap();
+    std::fs::write(out.join("3/brine.json"), "not json").unwrap();
+    let before = summaries(&out, 5);
+    std::thread::sleep(Duration::from_millis(20));
+
+    let o = slurm(&["retry", "--wait"], &out);
+    let (text, err) = (stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 0, "stdout:\n{text}\nstderr:\n{err}");
+    assert!(text.contains("retrying 2 of 5 partitions: 1, 3"), "{text}");
+    assert!(
+        text.contains("job envjob: 5 partitions: 5 completed, 0 failed, 0 missing, 0 running"),
+        "{text}"
+    );
+    let retry = std::fs::read_to_string(out.join(".brine/retry-1.sbatch")).unwrap();
+    assert!(retry.contains("#SBATCH --array=1,3\n"), "{retry}");
+    assert_eq!(
+        std::fs::read_to_string(out.join(".brine/attempts/1/3/brine.json")).unwrap(),
+        "not json",
+        "the failed attempt is kept aside"
+    );
+    let after = summaries(&out, 5);
+    for i in [0, 2, 4] {
+        assert_eq!(after[i], before[i], "partition {i} was left untouched");
+    }
+    let job_id = |i: u32| {
+        let stdout = std::fs::read_to_string(out.join(format!("{i}/stdout"))).unwrap();
+        assert!(
+            stdout.contains(&format!("BACALHAU_PARTITION_INDEX={i}\n")),
+            "{stdout}"
+        );
+        stdout
+            .lines()
+            .find(|l| l.starts_with("BACALHAU_JOB_ID="))
+            .map(str::to_string)
+    };
+    for i in [1, 3] {
+        assert!(after[i as usize].is_some() && after[i as usize] != before[i as usize]);
+        assert_eq!(
+            job_id(i),
+            job_id(0),
+            "a retried partition keeps the job's id"
+        );
+    }
+
+    let o = slurm(&["retry"], &out);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("nothing to retry: 5 of 5 partitions completed"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_partition_cancelled_with_scancel_is_missing_and_retry_reruns_only_it() {
+    if !slurm_is_up() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let module = format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (call $exit {sleep})))"#,
+        sleep = common::guests::poll_sleep(6_000_000_000)
+    );
+    std::fs::write(tmp.path().join("sleep.wat"), module).unwrap();
+    let job = tmp.path().join("job.yaml");
+    std::fs::write(&job, "Name: sleepy\nType: batch\nCount: 3\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/sleep.wat\n    InputSources:\n      - Source: {Type: localDirectory, Params: {SourcePath: sleep.wat}}\n        Target: /wasm/sleep.wat\n").unwrap();
+    let out = tmp.path().join("out");
+    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["slurm", "submit"])
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let id = stdout(&o)
+        .lines()
+        .find_map(|l| l.strip_prefix("submitted Slurm job "))
+        .unwrap()
+        .to_string();
+    let element = format!("{id}_1");
+    // Elements in `states` (squeue's default: pending, running, completing...).
+    let queue = |states: Option<&str>| {
+        let mut squeue = std::process::Command::new("squeue");
+        squeue.args(["-h", "-r", "-o", "%i"]);
+        if let Some(states) = states {
+            squeue.args(["-t", states]);
+        }
+        let o = squeue.output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let started = std::time::Instant::now();
+    while !queue(Some("R")).lines().any(|l| l.trim() == element) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{element} never ran"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Retrying while the array is queued would run its pending elements twice.
+    let o = slurm(&["retry"], &out);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("is still queued or running"),
+        "{}",
+        stderr(&o)
+    );
+    let scancel = std::process::Command::new("scancel")
+        .arg(&element)
+        .status()
+        .unwrap();
+    assert!(scancel.success());
+    while queue(None)
+        .lines()
+        .any(|l| l.starts_with(&format!("{id}_")) || l.trim() == id)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the array never ended"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let o = brine_gather(&out);
+    assert_eq!(code(&o), 1);
+    let text = stdout(&o);
+    assert!(
+        text.contains("2 completed, 0 failed, 1 missing, 0 running"),
+        "{text}"
+    );
+    let before = summaries(&out, 3);
+
+    let o = slurm(&["retry", "--wait"], &out);
+    let (text, err) = (stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 0, "stdout:\n{text}\nstderr:\n{err}");
+    assert!(text.contains("retrying 1 of 3 partitions: 1\n"), "{text}");
+    let after = summaries(&out, 3);
+    assert_eq!((&after[0], &after[2]), (&before[0], &before[2]));
+    assert!(after[1].is_some());
+}
+
+fn brine_gather(out: &std::path::Path) -> std::process::Output {
+    assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .arg("gather")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_element_on_a_node_without_the_jobs_dir_fails_with_a_message_in_its_log() {
+    if !slurm_is_up() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), "", 1);
+    let out = tmp.path().join("out");
+    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["slurm", "submit"])
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // What a node that does not share DIR would find: no marker.
+    std::fs::remove_file(out.join(".brine/shared")).unwrap();
+    let o = std::process::Command::new("sbatch")
+        .args(["--wait", "--parsable"])
+        .arg(out.join(".brine/job.sbatch"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "the element fails");
+    let id = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let log = std::fs::read_to_string(out.join(format!(".brine/logs/{id}_0.out"))).unwrap();
+    assert!(
+        log.contains("must be on a file system every node shares"),
+        "{log}"
+    );
+    assert!(!out.join("0").exists());
 }

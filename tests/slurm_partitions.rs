@@ -3,9 +3,14 @@
 //! cluster that need no cluster. tests/slurm_cluster.rs runs them on Slurm.
 
 mod common;
+mod http_fixture;
+#[path = "slurm/common.rs"]
+mod slurm_common;
 
 use common::job::env_job;
 use common::{brine, code, stderr, stdout};
+use http_fixture::{Reply, Server};
+use slurm_common::url_job;
 use std::path::Path;
 
 fn json(path: &Path) -> serde_json::Value {
@@ -142,7 +147,7 @@ fn a_partition_that_cannot_be_chosen_is_a_usage_error() {
 }
 
 #[test]
-fn dry_run_prints_the_array_script_and_writes_nothing() {
+fn dry_run_prepares_dir_and_prints_the_array_script_submitting_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let job = env_job(tmp.path(), "", 5);
     let out = tmp.path().join("out");
@@ -153,6 +158,7 @@ fn dry_run_prints_the_array_script_and_writes_nothing() {
             "--sbatch-arg=--partition=brine",
             "--dry-run",
         ])
+        .env("PATH", tmp.path())
         .output()
         .unwrap();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -166,7 +172,66 @@ fn dry_run_prints_the_array_script_and_writes_nothing() {
         out.display()
     );
     assert!(script.contains(&run_line), "{script}");
-    assert!(!out.exists(), "a dry run writes nothing");
+    assert_eq!(
+        std::fs::read_to_string(out.join(".brine/job.sbatch")).unwrap(),
+        script,
+        "the script is in DIR, ready for sbatch"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&copy).unwrap(),
+        std::fs::read_to_string(&job).unwrap(),
+        "a job with nothing to fetch is copied as it is"
+    );
+    assert!(!out.join(".brine/inputs").exists());
+}
+
+#[test]
+fn inputs_are_fetched_once_at_submit_and_every_partition_mounts_the_copy() {
+    let server = Server::start(|_, _| Reply::ok("fetched once\n"));
+    let tmp = tempfile::tempdir().unwrap();
+    let job = url_job(tmp.path(), &server.url("/data.txt"), 4, "");
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out).arg("--dry-run").output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(server.targets(), ["/data.txt"]);
+    let manifest = json(&out.join(".brine/inputs.json"));
+    assert_eq!(manifest.as_array().unwrap().len(), 2, "{manifest}");
+    // The submitter's files are gone: partitions read only DIR/.brine.
+    std::fs::remove_dir_all(tmp.path().join("jobs")).unwrap();
+    std::fs::remove_file(tmp.path().join("cat_file.wasm")).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    for i in 0..4 {
+        let o = std::process::Command::new("sh")
+            .arg(out.join(".brine/job.sbatch"))
+            .current_dir(elsewhere.path())
+            .env("SLURM_ARRAY_TASK_ID", i.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 0, "partition {i}: {}", stderr(&o));
+        let text = std::fs::read_to_string(out.join(format!("{i}/stdout"))).unwrap();
+        assert_eq!(text, "fetched once\n", "partition {i}");
+    }
+    assert_eq!(
+        server.targets(),
+        ["/data.txt"],
+        "no partition fetched it again"
+    );
+    let o = brine().args(["gather"]).arg(&out).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+}
+
+#[test]
+fn a_fetch_that_fails_at_submit_leaves_dir_as_it_was() {
+    let server = Server::start(|_, _| Reply::status(404));
+    let tmp = tempfile::tempdir().unwrap();
+    let job = url_job(tmp.path(), &server.url("/gone.txt"), 3, "");
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out).arg("--dry-run").output().unwrap();
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(err.contains("input /inputs (urlDownload"), "{err}");
+    assert!(err.contains("404"), "{err}");
+    assert!(!out.exists(), "nothing left behind");
 }
 
 #[test]
@@ -191,4 +256,94 @@ fn submit(job: &Path, out: &Path) -> assert_cmd::Command {
         .arg("--output")
         .arg(out);
     command
+}
+
+#[test]
+fn retry_without_sbatch_puts_the_failed_partitions_back_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), "", 3);
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out).arg("--dry-run").output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let run = |i: u32| {
+        let o = std::process::Command::new("sh")
+            .arg(out.join(".brine/job.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", i.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 0, "partition {i}: {}", stderr(&o));
+    };
+    for i in 0..3 {
+        run(i);
+    }
+    let retry = |path: &Path| {
+        brine()
+            .args(["slurm", "retry"])
+            .arg(&out)
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    let o = retry(tmp.path());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "nothing to retry: 3 of 3 partitions completed\n"
+    );
+
+    std::fs::write(out.join("2/brine.json"), "{}").unwrap();
+    std::fs::remove_dir_all(out.join("0")).unwrap();
+    let o = retry(tmp.path());
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("retrying 2 of 3 partitions: 0, 2"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("sbatch not found"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(out.join("2/brine.json")).unwrap(),
+        "{}",
+        "nothing submitted: the failed partition is back in place"
+    );
+    assert!(!out.join(".brine/attempts/1").exists());
+    assert!(!out.join(".brine/retry-1.sbatch").exists());
+}
+
+#[test]
+fn an_element_that_does_not_see_this_jobs_dir_fails_saying_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), "", 2);
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out).arg("--dry-run").output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let marker = out.join(".brine/shared");
+    let id = std::fs::read_to_string(&marker).unwrap();
+    assert!(id.starts_with("j-"), "{id}");
+    let run = || {
+        std::process::Command::new("sh")
+            .arg(out.join(".brine/job.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", "0")
+            .output()
+            .unwrap()
+    };
+    // Another job's DIR at the same path, then no DIR at all (not shared).
+    for marker_text in [Some("j-another"), None] {
+        match marker_text {
+            Some(text) => std::fs::write(&marker, text).unwrap(),
+            None => std::fs::remove_file(&marker).unwrap(),
+        }
+        let o = run();
+        assert_eq!(code(&o), 1);
+        let err = stderr(&o);
+        assert!(
+            err.contains(".brine/shared is missing or names another job on ")
+                && err.contains("must be on a file system every node shares"),
+            "{err}"
+        );
+        assert!(!out.join("0").exists(), "nothing ran");
+    }
+    std::fs::write(&marker, &id).unwrap();
+    assert_eq!(code(&run()), 0);
+    assert!(out.join("0/stdout").exists());
 }

@@ -1,24 +1,46 @@
-//! `brine slurm submit`: a job's partitions as one Slurm array job. Slurm
-//! schedules; each array element runs `brine run --partition` (see
-//! `job::sbatch` for the script, `job::gather` for the accounting).
+//! `brine slurm submit`: a job's partitions as one Slurm array job; `brine
+//! slurm retry`: its failed and missing partitions again. Slurm schedules; each
+//! array element runs `brine run --partition` (see `job::sbatch` for the
+//! script, `job::staged_inputs` for the inputs fetched once, `job::gather` for
+//! the accounting).
 //!
 //! Exit status: 0 submitted (with `--wait`: every partition completed), 1 sbatch
 //! missing or refusing, or a partition that did not complete; 2 an invalid job
 //! or arguments.
 
 use super::Failure;
-use crate::job::gather::{JobMeta, META_DIR, META_FILE};
-use crate::job::sbatch::{perform_copy, plan_copy, script, ArrayJob, SlurmResources};
+use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
+use crate::inputs::url::parse_http_url;
+use crate::job::gather::{gather, JobMeta, JobReport, PartitionStatus, META_DIR, META_FILE};
+use crate::job::plan::PlanOptions;
+use crate::job::sbatch::{
+    perform_copy, plan_copy, retry_script, script, ArrayJob, JobCopy, SlurmResources, SHARED_MARKER,
+};
+use crate::job::staged_inputs;
+use crate::units::{parse_duration, parse_size};
 use anyhow::anyhow;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// `brine slurm …`.
 #[derive(Debug, clap::Subcommand)]
 pub enum SlurmCommand {
     /// Submit a job's partitions as one Slurm array job (one element per partition).
     Submit(SubmitArgs),
+    /// Resubmit the failed and missing partitions of a submitted job as one array.
+    Retry(RetryArgs),
+}
+
+/// Arguments of `brine slurm retry`.
+#[derive(Debug, clap::Args)]
+pub struct RetryArgs {
+    /// The results directory `brine slurm submit` wrote.
+    dir: PathBuf,
+    /// Wait for the retried partitions to end, then gather (as `brine gather DIR`).
+    #[arg(long)]
+    wait: bool,
 }
 
 /// Arguments of `brine slurm submit`.
@@ -39,15 +61,29 @@ pub struct SubmitArgs {
     /// One more #SBATCH option for the script, e.g. --sbatch-arg=--partition=gpu. Repeatable.
     #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
     sbatch_args: Vec<String>,
-    /// Print the batch script and submit nothing (nothing is written).
+    /// Prepare DIR/.brine (job copy, staged inputs, script) and print the script, but
+    /// submit nothing (`sbatch DIR/.brine/job.sbatch` submits it later).
     #[arg(long)]
     dry_run: bool,
+    /// The largest download accepted when staging the job's inputs, e.g. 500MiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "10GiB")]
+    max_download: u64,
+    /// The IPFS HTTP gateway that `ipfs` inputs are fetched through.
+    #[arg(long, value_name = "URL", env = "BRINE_IPFS_GATEWAY", default_value = DEFAULT_IPFS_GATEWAY)]
+    ipfs_gateway: String,
+    /// Take downloads from DIR and keep them there (as `brine run --cache`).
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+    /// How long staging the inputs at submit time may take.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30m")]
+    staging_timeout: Duration,
 }
 
 /// Runs `brine slurm …`.
 pub fn run(command: SlurmCommand) -> Result<i32, Failure> {
     match command {
         SlurmCommand::Submit(args) => submit(args),
+        SlurmCommand::Retry(args) => retry(args),
     }
 }
 
@@ -72,38 +108,292 @@ fn submit(args: SubmitArgs) -> Result<i32, Failure> {
         extra: args.sbatch_args.clone(),
     };
     let text = script(&array).map_err(Failure::usage)?;
-    if args.dry_run {
-        outln!("{}", text.trim_end());
-        return Ok(0);
-    }
+    let options = plan_options(&args)?;
     refuse_used_output(&output)?;
+    let prepared = prepare(&job, &copy, &options, &meta, &text)
+        .and_then(|()| write_shared(&meta.join(SHARED_MARKER), array.job_id.as_bytes()));
     let failed = |e: anyhow::Error| Failure {
         status: 1,
         error: e,
     };
-    perform_copy(&copy).map_err(|e| failed(e.into()))?;
-    std::fs::create_dir_all(meta.join("logs")).map_err(|e| {
-        failed(anyhow!(
-            "cannot create {}: {e}",
-            meta.join("logs").display()
-        ))
-    })?;
-    let script_path = meta.join("job.sbatch");
-    write_shared(&script_path, text.as_bytes()).map_err(failed)?;
-    let meta_json =
-        serde_json::to_vec_pretty(&JobMeta { count: job.count }).map_err(|e| failed(e.into()))?;
-    write_shared(&meta.join(META_FILE), &meta_json).map_err(failed)?;
-    if let Err(e) = sbatch(&script_path, args.wait) {
+    if let Err(e) = prepared {
+        forget(&output, &meta);
+        return Err(failed(e));
+    }
+    if args.dry_run {
+        outln!("{}", text.trim_end());
+        return Ok(0);
+    }
+    if let Err(e) = sbatch(&meta.join(SCRIPT_FILE), args.wait) {
         // Nothing was submitted: leave DIR as it was (absent or empty), so the same
         // command works once sbatch does.
-        let _ = std::fs::remove_dir_all(&meta);
-        let _ = std::fs::remove_dir(&output);
+        forget(&output, &meta);
         return Err(failed(e));
     }
     if !args.wait {
         return Ok(0);
     }
     super::gather::gather_and_report(&output, false)
+}
+
+/// The batch script's name in DIR/.brine/.
+const SCRIPT_FILE: &str = "job.sbatch";
+
+/// Removes what [`prepare`] wrote: DIR/.brine, and DIR if it is then empty.
+fn forget(output: &Path, meta: &Path) {
+    let _ = std::fs::remove_dir_all(meta);
+    let _ = std::fs::remove_dir(output);
+}
+
+/// Writes DIR/.brine: the job's copy, its fetched inputs staged once (and the
+/// copy rewritten to mount them), the logs directory, the script, job.json.
+fn prepare(
+    job: &crate::spec::Job,
+    copy: &JobCopy,
+    options: &PlanOptions,
+    meta: &Path,
+    script_text: &str,
+) -> anyhow::Result<()> {
+    perform_copy(copy)?;
+    if staged_inputs::has_fetched_inputs(job) {
+        let staged = staged_inputs::stage(job, options, meta)?;
+        let rewritten = staged_inputs::job_file_text(job, &staged, &copy.job_file, meta);
+        replace_shared(&copy.job_file, rewritten.as_bytes())?;
+        write_shared(
+            &meta.join(staged_inputs::MANIFEST_FILE),
+            &staged_inputs::manifest_text(&staged),
+        )?;
+        eoutln!(
+            "staged {} fetched input{} once into {}",
+            staged.len(),
+            if staged.len() == 1 { "" } else { "s" },
+            meta.join(staged_inputs::INPUTS_DIR).display()
+        );
+    }
+    std::fs::create_dir_all(meta.join("logs"))
+        .map_err(|e| anyhow!("cannot create {}: {e}", meta.join("logs").display()))?;
+    write_shared(&meta.join(SCRIPT_FILE), script_text.as_bytes())?;
+    let meta_json = serde_json::to_vec_pretty(&JobMeta { count: job.count })?;
+    write_shared(&meta.join(META_FILE), &meta_json)
+}
+
+/// Fetching options for the inputs staged at submit time.
+fn plan_options(args: &SubmitArgs) -> Result<PlanOptions, Failure> {
+    parse_http_url(&args.ipfs_gateway)
+        .map_err(|e| Failure::usage(anyhow!("--ipfs-gateway: {e}")))?;
+    Ok(PlanOptions {
+        remote: RemoteOptions {
+            http: HttpOptions {
+                max_bytes: args.max_download,
+                progress: std::io::stderr().is_terminal(),
+                ..HttpOptions::default()
+            },
+            ipfs_gateway: args.ipfs_gateway.clone(),
+            cache: args.cache.clone(),
+        },
+        staging_timeout: Some(args.staging_timeout),
+        ..PlanOptions::default()
+    })
+}
+
+/// Resubmits exactly the partitions gather finds failed or missing (a failed
+/// one's directory moved to DIR/.brine/attempts/<n>/ first), with the script
+/// submit wrote, its array narrowed to them.
+fn retry(args: RetryArgs) -> Result<i32, Failure> {
+    let failed = |e: anyhow::Error| Failure {
+        status: 1,
+        error: e,
+    };
+    let output = std::path::absolute(&args.dir)
+        .map_err(|e| Failure::usage(anyhow!("{}: {e}", args.dir.display())))?;
+    let meta = output.join(META_DIR);
+    let report = gather(&output).map_err(|e| failed(e.into()))?;
+    let (redo, running) = partitions_to_retry(&report);
+    if !running.is_empty() {
+        eoutln!(
+            "left alone: partition{} {} still running (a brine is staging them)",
+            if running.len() == 1 { "" } else { "s" },
+            list(&running)
+        );
+    }
+    if redo.is_empty() {
+        outln!(
+            "nothing to retry: {} of {} partitions completed",
+            report.completed,
+            report.partition_count
+        );
+        return Ok(0);
+    }
+    let script_text = read_script(&meta.join(SCRIPT_FILE)).map_err(failed)?;
+    refuse_while_queued(&meta).map_err(failed)?;
+    let narrowed = retry_script(&script_text, &redo).map_err(|e| failed(e.into()))?;
+    staged_inputs::verify(&meta).map_err(|e| failed(e.into()))?;
+    let attempt = next_attempt(&meta).map_err(failed)?;
+    let moved = move_failed_aside(&output, &meta, attempt, &report).map_err(failed)?;
+    let script_path = meta.join(format!("retry-{attempt}.sbatch"));
+    let submitted = write_shared(&script_path, narrowed.as_bytes()).and_then(|()| {
+        outln!(
+            "retrying {} of {} partitions: {}",
+            redo.len(),
+            report.partition_count,
+            list(&redo)
+        );
+        sbatch(&script_path, args.wait)
+    });
+    if let Err(e) = submitted {
+        put_back(&output, &meta, attempt, &moved);
+        let _ = std::fs::remove_file(&script_path);
+        return Err(failed(e));
+    }
+    if !args.wait {
+        return Ok(0);
+    }
+    super::gather::gather_and_report(&output, false)
+}
+
+/// The list of Slurm job ids submitted for DIR, one a line (retry's check that none is still queued).
+const SLURM_JOBS_FILE: &str = "slurm-jobs";
+
+/// Appends `id` to DIR/.brine/slurm-jobs (best effort: a missing line only
+/// weakens retry's check).
+fn record_slurm_job(meta: &Path, id: &str) {
+    use std::io::Write;
+    let plain = id.bytes().all(|b| b.is_ascii_digit());
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(meta.join(SLURM_JOBS_FILE));
+    if let (true, Ok(mut file)) = (plain, file) {
+        let _ = writeln!(file, "{id}");
+    }
+}
+
+/// Refuses to retry while a Slurm job submitted for DIR is still queued or
+/// running: its pending elements read as missing and would run twice.
+fn refuse_while_queued(meta: &Path) -> anyhow::Result<()> {
+    let recorded = std::fs::read_to_string(meta.join(SLURM_JOBS_FILE)).unwrap_or_default();
+    let ids: Vec<&str> = recorded
+        .lines()
+        .filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let answer = Command::new("squeue")
+        .args(["-h", "-o", "%F"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| anyhow!("cannot run squeue to see whether the job is still queued: {e}"))?;
+    if !answer.status.success() {
+        let text = String::from_utf8_lossy(&answer.stderr);
+        return Err(anyhow!(
+            "squeue failed ({}): {}",
+            answer.status,
+            crate::text::printable(text.trim())
+        ));
+    }
+    let queued = String::from_utf8_lossy(&answer.stdout);
+    if let Some(id) = ids
+        .iter()
+        .find(|id| queued.lines().any(|l| l.trim() == **id))
+    {
+        return Err(anyhow!(
+            "Slurm job {id} of this DIR is still queued or running: wait for it to end (or scancel {id}), then retry"
+        ));
+    }
+    Ok(())
+}
+
+/// The failed and missing partitions, and the running ones (left alone).
+fn partitions_to_retry(report: &JobReport) -> (Vec<u32>, Vec<u32>) {
+    let pick = |wanted: &[PartitionStatus]| -> Vec<u32> {
+        report
+            .partitions
+            .iter()
+            .filter(|p| wanted.contains(&p.status))
+            .map(|p| p.partition)
+            .collect()
+    };
+    (
+        pick(&[PartitionStatus::Failed, PartitionStatus::Missing]),
+        pick(&[PartitionStatus::Running]),
+    )
+}
+
+/// Indices as `1, 3, 5` (at most 20 named).
+fn list(indices: &[u32]) -> String {
+    let mut text: Vec<String> = indices.iter().take(20).map(u32::to_string).collect();
+    if indices.len() > 20 {
+        text.push(format!("and {} more", indices.len() - 20));
+    }
+    text.join(", ")
+}
+
+/// The batch script submit wrote: a regular file, not through a link, at most 1 MiB.
+fn read_script(path: &Path) -> anyhow::Result<String> {
+    let file = crate::outputs::nofollow::open_regular(path).map_err(|e| {
+        anyhow!(
+            "cannot read {}: {e}; retry needs a DIR that brine slurm submit prepared",
+            path.display()
+        )
+    })?;
+    let mut text = String::new();
+    file.take(1 << 20)
+        .read_to_string(&mut text)
+        .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
+    Ok(text)
+}
+
+/// The first n with no DIR/.brine/attempts/<n> nor retry-<n>.sbatch.
+fn next_attempt(meta: &Path) -> anyhow::Result<u32> {
+    (1..10_000)
+        .find(|n| {
+            std::fs::symlink_metadata(meta.join(format!("attempts/{n}"))).is_err()
+                && std::fs::symlink_metadata(meta.join(format!("retry-{n}.sbatch"))).is_err()
+        })
+        .ok_or_else(|| anyhow!("{}: 10,000 retries already", meta.display()))
+}
+
+/// Renames each failed partition's DIR/<i> into DIR/.brine/attempts/<attempt>/
+/// (kept for a look at why it failed); returns those moved.
+fn move_failed_aside(
+    output: &Path,
+    meta: &Path,
+    attempt: u32,
+    report: &JobReport,
+) -> anyhow::Result<Vec<u32>> {
+    let aside = meta.join(format!("attempts/{attempt}"));
+    let mut moved = Vec::new();
+    for p in report
+        .partitions
+        .iter()
+        .filter(|p| p.status == PartitionStatus::Failed)
+    {
+        std::fs::create_dir_all(&aside)
+            .map_err(|e| anyhow!("cannot create {}: {e}", aside.display()))?;
+        let name = p.partition.to_string();
+        // rename moves the entry itself: a link in DIR is moved, never followed.
+        if let Err(e) = std::fs::rename(output.join(&name), aside.join(&name)) {
+            put_back(output, meta, attempt, &moved);
+            return Err(anyhow!(
+                "cannot move the failed partition {} aside into {}: {e}",
+                output.join(&name).display(),
+                aside.display()
+            ));
+        }
+        moved.push(p.partition);
+    }
+    Ok(moved)
+}
+
+/// Undoes [`move_failed_aside`] when nothing was submitted.
+fn put_back(output: &Path, meta: &Path, attempt: u32, moved: &[u32]) {
+    let aside = meta.join(format!("attempts/{attempt}"));
+    for index in moved {
+        let name = index.to_string();
+        let _ = std::fs::rename(aside.join(&name), output.join(&name));
+    }
+    let _ = std::fs::remove_dir(&aside);
 }
 
 /// A fresh job id, shaped as `brine run` makes them: `j-` and 32 hex digits.
@@ -123,6 +413,12 @@ fn refuse_used_output(output: &Path) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// Replaces the copied job file (brine's own, just written) with the rewritten one.
+fn replace_shared(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::remove_file(path).map_err(|e| anyhow!("cannot replace {}: {e}", path.display()))?;
+    write_shared(path, bytes)
 }
 
 fn write_shared(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -155,6 +451,9 @@ fn sbatch(script: &Path, wait: bool) -> anyhow::Result<String> {
     let id = first.trim().split(';').next().unwrap_or("").to_string();
     if !id.is_empty() {
         outln!("submitted Slurm job {}", crate::text::printable(&id));
+        if let Some(meta) = script.parent() {
+            record_slurm_job(meta, &id);
+        }
     }
     let mut errors = String::new();
     if let Some(stderr) = child.stderr.take() {

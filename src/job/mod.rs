@@ -15,6 +15,7 @@ pub mod reach;
 pub mod receipt;
 pub mod runner;
 pub mod sbatch;
+pub mod staged_inputs;
 pub mod verify;
 
 use crate::spec::Job;

@@ -8,8 +8,16 @@
 //! $SLURM_ARRAY_TASK_ID` and writes `DIR/<index>/` on its own.
 
 use crate::spec::{Job, Source};
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsSyncExt};
+use cap_std::fs::Dir;
+use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
+
+/// The file, in DIR/.brine/, holding the job id: each array element checks it
+/// sees this job's copy before running, so a DIR that is not shared with the
+/// node (or another job's DIR at the same path) fails the element saying so.
+pub const SHARED_MARKER: &str = "shared";
 
 /// Memory added to Resources.Memory for brine itself (interpreter, buffers):
 /// the job's figure bounds only the guest's memories and tables.
@@ -163,6 +171,14 @@ pub fn script(job: &ArrayJob) -> Result<String, SbatchError> {
         .staging_timeout
         .map(|d| format!(" --staging-timeout {}s", d.as_secs()))
         .unwrap_or_default();
+    // A node that does not see DIR (not shared, or another job's at that path) stops here.
+    let marker = shell_quote(&format!("{output}/.brine/{SHARED_MARKER}"));
+    text.push_str(&format!(
+        "if [ \"$(cat {marker} 2>/dev/null)\" != {id} ]; then\n  \
+         printf 'brine: %s is missing or names another job on %s: the results directory must be on a file system every node shares (README, Running on a cluster)\\n' {marker} \"$(hostname)\" >&2\n  \
+         exit 1\nfi\n",
+        id = shell_quote(&job.job_id),
+    ));
     text.push_str(&format!(
         "exec {} run {} --output {} --partition \"$SLURM_ARRAY_TASK_ID\" --job-id {} --quiet{staging}\n",
         shell_quote(&brine),
@@ -171,6 +187,70 @@ pub fn script(job: &ArrayJob) -> Result<String, SbatchError> {
         shell_quote(&job.job_id),
     ));
     Ok(text)
+}
+
+/// An `--array` value naming exactly `indices` (sorted, deduplicated), runs of
+/// consecutive ones as ranges (`1,3-5,9`), with `%K` when `max_parallel` is given.
+pub fn array_spec(indices: &[u32], max_parallel: Option<u32>) -> String {
+    let mut sorted = indices.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts: Vec<String> = Vec::new();
+    let mut run: Option<(u32, u32)> = None;
+    for index in sorted {
+        run = match run {
+            Some((first, last)) if last.checked_add(1) == Some(index) => Some((first, index)),
+            Some(done) => {
+                parts.push(range_text(done));
+                Some((index, index))
+            }
+            None => Some((index, index)),
+        };
+    }
+    parts.extend(run.map(range_text));
+    let mut spec = parts.join(",");
+    if let Some(k) = max_parallel {
+        spec.push_str(&format!("%{k}"));
+    }
+    spec
+}
+
+fn range_text((first, last): (u32, u32)) -> String {
+    if first == last {
+        first.to_string()
+    } else {
+        format!("{first}-{last}")
+    }
+}
+
+/// The batch script `text` (as `slurm submit` wrote it) running only
+/// `indices`: its one `#SBATCH --array=` line replaced, a `%K` limit kept.
+pub fn retry_script(text: &str, indices: &[u32]) -> Result<String, SbatchError> {
+    const ARRAY: &str = "#SBATCH --array=";
+    let unusable = |why| SbatchError::Unusable {
+        what: "the batch script",
+        value: "DIR/.brine/job.sbatch".to_string(),
+        why,
+    };
+    if text.lines().filter(|l| l.starts_with(ARRAY)).count() != 1 {
+        return Err(unusable(
+            "does not have exactly one #SBATCH --array= line; submit the job again into a new DIR",
+        ));
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match line.strip_prefix(ARRAY) {
+            Some(old) => {
+                let limit = old
+                    .trim_end()
+                    .split_once('%')
+                    .and_then(|(_, k)| k.parse().ok());
+                out.push_str(&format!("{ARRAY}{}\n", array_spec(indices, limit)));
+            }
+            None => out.push_str(line),
+        }
+    }
+    Ok(out)
 }
 
 /// A path as script text: UTF-8 and no control characters; `in_options` paths
@@ -291,11 +371,39 @@ pub fn plan_copy(job: &Job, job_file: &Path, into: &Path) -> Result<JobCopy, Sba
     let mut copies = vec![(job_canonical.clone(), copied_job.clone())];
     copies.extend(locals.iter().map(|l| (l.clone(), under(l))));
     copies.sort();
-    copies.dedup();
+    // A file inside a copied directory is copied with it (sorted: parents first).
+    let mut kept: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for (from, to) in copies {
+        if !kept.iter().any(|(dir, _)| from.starts_with(dir)) {
+            kept.push((from, to));
+        }
+    }
+    let into_real = resolved(into);
+    if let Some((from, _)) = kept.iter().find(|(from, _)| into_real.starts_with(from)) {
+        return Err(SbatchError::Copy {
+            path: from.clone(),
+            into: into.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the results directory is inside this input, which would copy itself forever; put DIR elsewhere",
+            ),
+        });
+    }
     Ok(JobCopy {
         job_file: copied_job,
-        copies,
+        copies: kept,
     })
+}
+
+/// `path` with its longest existing ancestor canonicalized (the rest may not exist yet).
+fn resolved(path: &Path) -> PathBuf {
+    for ancestor in path.ancestors() {
+        if let Ok(real) = std::fs::canonicalize(ancestor) {
+            let rest = path.strip_prefix(ancestor).unwrap_or(Path::new(""));
+            return real.join(rest);
+        }
+    }
+    path.to_path_buf()
 }
 
 /// The longest path both `a` and `b` start with.
@@ -326,27 +434,106 @@ pub fn perform_copy(copy: &JobCopy) -> Result<(), SbatchError> {
     Ok(())
 }
 
+/// Copies `from` (a canonical path, as [`plan_copy`] made it) to `to`, a path
+/// of brine's own in DIR/.brine/job/. Every source entry is opened once, not
+/// through a link and without blocking, and what that handle is decides what is
+/// copied: a file or a link put in place of an entry after it was planned or
+/// listed is refused, never followed.
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    let meta = std::fs::symlink_metadata(from)?;
-    if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent)?;
+    let (from_parent, from_name) = split(from)?;
+    let (to_parent, to_name) = split(to)?;
+    let source = Dir::open_ambient_dir(from_parent, cap_std::ambient_authority())?;
+    std::fs::create_dir_all(to_parent)?;
+    let dest = Dir::open_ambient_dir(to_parent, cap_std::ambient_authority())?;
+    copy_entry(&source, from_name, &dest, to_name, from)
+}
+
+/// A path's parent directory and last component.
+fn split(path: &Path) -> std::io::Result<(&Path, &OsStr)> {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => Ok((parent, name)),
+        _ => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} names no file or directory to copy",
+                crate::text::printable(&path.to_string_lossy())
+            ),
+        )),
     }
-    if meta.is_file() {
-        std::fs::copy(from, to)?;
-        return Ok(());
+}
+
+/// What a no-follow open found.
+enum Opened {
+    File(std::fs::File),
+    Dir(Dir),
+}
+
+/// Opens `name` in `dir` without following a link or blocking on a FIFO, and
+/// says what the handle is; anything but a regular file or a directory is refused.
+fn open_entry(dir: &Dir, name: &OsStr, shown: &Path) -> std::io::Result<Opened> {
+    let refused = |what: &str| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} is {what}; brine copies regular files and directories only",
+                crate::text::printable(&shown.to_string_lossy())
+            ),
+        )
+    };
+    let mut options = cap_std::fs::OpenOptions::new();
+    options.read(true).follow(FollowSymlinks::No).nonblock(true);
+    let file = match dir.open_with(name, &options) {
+        Ok(file) => file,
+        // O_NOFOLLOW on a link answers ELOOP (Linux) or EMLINK (BSDs).
+        Err(e) if is_link_error(&e) => return Err(refused("a symbolic link")),
+        Err(e) => return Err(e),
+    };
+    let kind = file.metadata()?.file_type();
+    if kind.is_dir() {
+        Ok(Opened::Dir(Dir::from_std_file(file.into_std())))
+    } else if kind.is_file() {
+        Ok(Opened::File(file.into_std()))
+    } else {
+        Err(refused("a special file (FIFO, socket or device)"))
     }
-    if !meta.is_dir() {
-        return Err(std::io::Error::other(format!(
-            "{} is a link or a special file; brine copies regular files and directories only",
-            crate::text::printable(&from.to_string_lossy())
-        )));
+}
+
+fn is_link_error(e: &std::io::Error) -> bool {
+    let code = e.raw_os_error();
+    code == Some(rustix::io::Errno::LOOP.raw_os_error())
+        || code == Some(rustix::io::Errno::MLINK.raw_os_error())
+}
+
+/// Copies entry `name` of `source` to the new entry `to_name` of `dest`;
+/// `shown` names the source in messages.
+fn copy_entry(
+    source: &Dir,
+    name: &OsStr,
+    dest: &Dir,
+    to_name: &OsStr,
+    shown: &Path,
+) -> std::io::Result<()> {
+    match open_entry(source, name, shown)? {
+        Opened::File(mut file) => {
+            let mut options = cap_std::fs::OpenOptions::new();
+            options
+                .write(true)
+                .create_new(true)
+                .follow(FollowSymlinks::No);
+            let mut copy = dest.open_with(to_name, &options)?.into_std();
+            std::io::copy(&mut file, &mut copy)?;
+            Ok(())
+        }
+        Opened::Dir(dir) => {
+            dest.create_dir(to_name)?;
+            let into = dest.open_dir_nofollow(to_name)?;
+            for entry in dir.entries()? {
+                let child = entry?.file_name();
+                copy_entry(&dir, &child, &into, &child, &shown.join(&child))?;
+            }
+            Ok(())
+        }
     }
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        copy_tree(&entry.path(), &to.join(entry.file_name()))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -387,6 +574,9 @@ mod tests {
 #SBATCH --cpus-per-task=1\n\
 #SBATCH --time=11\n\
 #SBATCH --partition=brine\n\
+if [ \"$(cat '/shared/out/.brine/shared' 2>/dev/null)\" != 'j-0123' ]; then\n  \
+printf 'brine: %s is missing or names another job on %s: the results directory must be on a file system every node shares (README, Running on a cluster)\\n' '/shared/out/.brine/shared' \"$(hostname)\" >&2\n  \
+exit 1\nfi\n\
 exec '/opt/brine/bin/brine' run '/shared/out/.brine/job/jobs/sim.yaml' --output '/shared/out' \
 --partition \"$SLURM_ARRAY_TASK_ID\" --job-id 'j-0123' --quiet --staging-timeout 600s\n";
         assert_eq!(text, expected);
@@ -417,6 +607,27 @@ exec '/opt/brine/bin/brine' run '/shared/out/.brine/job/jobs/sim.yaml' --output 
         let mut not_option = array_job();
         not_option.extra = vec!["echo".into()];
         assert!(script(&not_option).is_err());
+    }
+
+    #[test]
+    fn a_retry_runs_only_the_named_partitions_keeping_the_limit() {
+        assert_eq!(array_spec(&[17, 5, 3, 4, 6, 9, 5], None), "3-6,9,17");
+        assert_eq!(array_spec(&[0], Some(2)), "0%2");
+        assert_eq!(
+            array_spec(&[u32::MAX, u32::MAX - 1], None),
+            "4294967294-4294967295"
+        );
+        let text = script(&array_job()).unwrap();
+        let retry = retry_script(&text, &[1, 3]).unwrap();
+        assert!(retry.contains("#SBATCH --array=1,3%2\n"), "{retry}");
+        assert_eq!(
+            retry.replace("#SBATCH --array=1,3%2\n", "#SBATCH --array=0-4%2\n"),
+            text,
+            "nothing else changes"
+        );
+        assert!(retry_script("#!/bin/sh\nexec brine\n", &[1]).is_err());
+        let twice = format!("{text}#SBATCH --array=0-1\n");
+        assert!(retry_script(&twice, &[1]).is_err());
     }
 
     #[test]
@@ -461,5 +672,81 @@ exec '/opt/brine/bin/brine' run '/shared/out/.brine/job/jobs/sim.yaml' --output 
         let copied = crate::spec::load(&copy.job_file).unwrap();
         assert_eq!(crate::job::job_hash(&copied), crate::job::job_hash(&job));
         assert_eq!(std::fs::read_to_string(into.join("m.wasm")).unwrap(), "m");
+    }
+
+    /// A job in `root/src/jobs/j.yaml` naming `SourcePath` (relative to it).
+    fn job_naming(root: &Path, source_path: &str) -> (PathBuf, Job) {
+        std::fs::create_dir_all(root.join("src/jobs")).unwrap();
+        let job_file = root.join("src/jobs/j.yaml");
+        let text = format!("Name: j\nType: batch\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /data/m.wasm\n    InputSources:\n      - Source:\n          Type: localDirectory\n          Params:\n            SourcePath: {source_path}\n        Target: /data\n");
+        std::fs::write(&job_file, text).unwrap();
+        let job = crate::spec::load(&job_file).unwrap();
+        (job_file, job)
+    }
+
+    #[test]
+    fn a_link_inside_a_copied_directory_is_refused_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        std::fs::create_dir_all(root.join("src/data/sub")).unwrap();
+        std::fs::write(root.join("src/data/m.wasm"), "m").unwrap();
+        std::fs::write(root.join("secret"), "SECRET").unwrap();
+        std::os::unix::fs::symlink(root.join("secret"), root.join("src/data/sub/link")).unwrap();
+        let (job_file, job) = job_naming(&root, "../data");
+        let into = root.join("out/.brine/job");
+        let copy = plan_copy(&job, &job_file, &into).unwrap();
+        let error = perform_copy(&copy).unwrap_err().to_string();
+        assert!(error.contains("sub/link is a symbolic link"), "{error}");
+        assert!(!into.join("data/sub/link").exists());
+    }
+
+    #[test]
+    fn a_link_put_in_place_of_a_planned_file_is_refused_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("src/m.wasm"), "m").unwrap();
+        std::fs::write(root.join("secret"), "SECRET").unwrap();
+        let (job_file, job) = job_naming(&root, "../m.wasm");
+        let into = root.join("out/.brine/job");
+        let copy = plan_copy(&job, &job_file, &into).unwrap();
+        // Between the plan and the copy, the module becomes a link to a host file.
+        std::fs::remove_file(root.join("src/m.wasm")).unwrap();
+        std::os::unix::fs::symlink(root.join("secret"), root.join("src/m.wasm")).unwrap();
+        let error = perform_copy(&copy).unwrap_err().to_string();
+        assert!(error.contains("m.wasm is a symbolic link"), "{error}");
+        assert!(std::fs::read(into.join("m.wasm")).is_err());
+        // A FIFO is refused without blocking.
+        std::fs::remove_file(root.join("src/m.wasm")).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            root.join("src/m.wasm"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&into);
+        let error = perform_copy(&copy).unwrap_err().to_string();
+        assert!(error.contains("special file"), "{error}");
+    }
+
+    #[test]
+    fn a_directory_input_holding_the_job_and_the_results_is_handled() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        // `SourcePath: .` copies the job's directory once, the job file with it.
+        let (job_file, job) = job_naming(&root, ".");
+        std::fs::write(root.join("src/jobs/m.wasm"), "m").unwrap();
+        let into = root.join("out/.brine/job");
+        let copy = plan_copy(&job, &job_file, &into).unwrap();
+        assert_eq!(copy.copies.len(), 1, "{copy:?}");
+        perform_copy(&copy).unwrap();
+        assert_eq!(std::fs::read_to_string(into.join("m.wasm")).unwrap(), "m");
+        assert!(into.join("j.yaml").is_file());
+        // Results inside that directory would copy themselves forever.
+        let inside = root.join("src/jobs/out/.brine/job");
+        let error = plan_copy(&job, &job_file, &inside).unwrap_err().to_string();
+        assert!(error.contains("copy itself forever"), "{error}");
     }
 }
