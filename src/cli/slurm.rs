@@ -19,6 +19,7 @@ use crate::job::sbatch::{
 use crate::job::staged_inputs;
 use crate::units::{parse_duration, parse_size};
 use anyhow::anyhow;
+use indicatif::{MultiProgress, ProgressDrawTarget};
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -185,7 +186,9 @@ fn plan_options(args: &SubmitArgs) -> Result<PlanOptions, Failure> {
         remote: RemoteOptions {
             http: HttpOptions {
                 max_bytes: args.max_download,
-                progress: std::io::stderr().is_terminal(),
+                progress: std::io::stderr()
+                    .is_terminal()
+                    .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
                 ..HttpOptions::default()
             },
             ipfs_gateway: args.ipfs_gateway.clone(),
