@@ -12,9 +12,7 @@ use crate::host::recording::Log;
 use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
 use crate::inputs::url::parse_http_url;
 use crate::job::check::{check, has_job_problems};
-use crate::job::cluster::{
-    adopt_job_id, one_partition, stamp_placement, PartitionChoice, Placement,
-};
+use crate::job::cluster::{adopt_job_id, one_partition, PartitionChoice};
 use crate::job::execution::{Execution, Journaling, RunOptions};
 use crate::job::journal::write_job_journal;
 use crate::job::partitions::{refuse_partitions, run_partitions};
@@ -169,13 +167,6 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     }
     .map_err(|e| Failure::usage(anyhow!("{e}")))?;
     drop(status);
-    if let (Some(_), [summary]) = (args.partition, summaries.as_slice()) {
-        stamp_placement(&staging.results(), summary, &Placement::here()).map_err(|e| {
-            Failure::failed(anyhow!(
-                "cannot record where the partition ran in its brine.json: {e}"
-            ))
-        })?;
-    }
     let published = staging.commit().map_err(Failure::failed)?;
     let proofs = Proofs {
         job: &job,

@@ -8,8 +8,7 @@
 //! see `outputs::Staging`), and `brine gather` accounts for them all.
 
 use crate::job::execution::Execution;
-use crate::outputs::Summary;
-use serde::Serialize;
+pub use crate::outputs::summary::Placement;
 use std::path::{Path, PathBuf};
 
 /// The variables that tell a process its index in an array job, in the order
@@ -131,15 +130,19 @@ pub fn select_partition(
     Ok(chosen)
 }
 
-/// For `--partition`: the one execution to run and its results directory
-/// `output/<index>` (the layout of a local run with Count > 1).
+/// For `--partition`: the one execution to run, placed on this node (its
+/// brine.json says where it ran), and its results directory `output/<index>`
+/// (the layout of a local run with Count > 1).
 pub fn one_partition(
     choice: PartitionChoice,
     executions: Vec<Execution>,
     output: &Path,
 ) -> Result<(Vec<Execution>, PathBuf), PartitionError> {
     let index = choice.resolve(|name| std::env::var(name).ok())?;
-    let chosen = select_partition(executions, index)?;
+    let mut chosen = select_partition(executions, index)?;
+    for exec in &mut chosen {
+        exec.placement = Placement::here();
+    }
     Ok((chosen, output.join(index.to_string())))
 }
 
@@ -166,18 +169,6 @@ pub fn adopt_job_id(executions: &mut [Execution], id: &str) -> Result<(), Partit
         }
     }
     Ok(())
-}
-
-/// Where a partition ran, recorded in its brine.json.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Placement {
-    /// The host name of the machine that ran it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node: Option<String>,
-    /// The engine's id for this task: `JOBID_INDEX` (Slurm array), `JOBID`
-    /// (Slurm), the pod name (Kubernetes), `JOBID:INDEX` (AWS Batch).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
 }
 
 impl Placement {
@@ -220,31 +211,6 @@ fn bounded(text: &str) -> String {
         .chars()
         .take(MAX_PLACEMENT_CHARS)
         .collect()
-}
-
-/// brine.json of one partition: the summary, then where it ran.
-#[derive(Serialize)]
-struct Stamped<'a> {
-    #[serde(flatten)]
-    summary: &'a Summary,
-    #[serde(flatten)]
-    placement: &'a Placement,
-}
-
-/// Rewrites `results/brine.json` (still in staging, not yet published) with
-/// the placement added; the runner wrote it without one.
-pub fn stamp_placement(
-    results: &Path,
-    summary: &Summary,
-    placement: &Placement,
-) -> std::io::Result<()> {
-    let text = serde_json::to_string_pretty(&Stamped { summary, placement })
-        .map_err(std::io::Error::other)?;
-    crate::atomic::write(
-        &results.join("brine.json"),
-        (text + "\n").as_bytes(),
-        crate::atomic::Access::Shared,
-    )
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::host::net::Policy;
 use crate::inputs::deadline::TimeBudget;
 use crate::inputs::InputSource;
 use crate::outputs::publish::Publisher;
+use crate::outputs::summary::Placement;
 use std::sync::Arc;
 
 /// An input to stage and mount.
@@ -69,6 +70,8 @@ pub struct Execution {
     /// What the guest's HTTP requests may reach (`None`: no network, and no
     /// `wasi:http/requests` module).
     pub network: Option<Policy>,
+    /// Where it runs, when it is one partition of a cluster job (`--partition`).
+    pub placement: Placement,
 }
 
 /// How the runner writes results.

@@ -16,6 +16,7 @@ use crate::job::execution::{Execution, PlannedInput, PlannedOutput};
 use crate::job::job_hash;
 use crate::outputs::hash::hex;
 use crate::outputs::publish::{self, Publisher};
+use crate::outputs::summary::Placement;
 use crate::spec::{Job, Network, NetworkType, Source};
 use regex::Regex;
 use std::cell::OnceCell;
@@ -223,6 +224,7 @@ pub fn plan(job: &Job, options: &PlanOptions) -> Result<Vec<Execution>, PlanErro
                 deterministic: settings.map(|s| partition_settings(s, index)),
                 publisher: publisher.clone(),
                 network: network.clone(),
+                placement: Placement::default(),
             }
         })
         .collect())

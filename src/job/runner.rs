@@ -229,6 +229,7 @@ fn new_summary(exec: &Execution) -> Summary {
         fuel_consumed: None,
         published: None,
         durations_ms: Durations::default(),
+        placement: exec.placement.clone(),
         evidence: None,
     }
 }

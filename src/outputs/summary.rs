@@ -5,6 +5,18 @@ use serde::Serialize;
 /// Bytes of stdout/stderr kept in the summary, as Bacalhau keeps in its own.
 pub const HEAD_BYTES: usize = 2048;
 
+/// Where a partition ran, recorded in its brine.json.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Placement {
+    /// The host name of the machine that ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// The engine's id for this task: `JOBID_INDEX` (Slurm array), `JOBID`
+    /// (Slurm), the pod name (Kubernetes), `JOBID:INDEX` (AWS Batch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+}
+
 /// The summary of one execution (one partition of a job).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -46,6 +58,9 @@ pub struct Summary {
     pub published: Option<Published>,
     /// How long staging and running took.
     pub durations_ms: Durations,
+    /// Where it ran, when the run was one partition of a cluster job (`--partition`).
+    #[serde(flatten)]
+    pub placement: Placement,
     /// Module and input hashes, gathered when a receipt was asked for (not in brine.json).
     #[serde(skip)]
     pub evidence: Option<super::evidence::Evidence>,
