@@ -273,6 +273,17 @@ fn verbose_logs_every_stage_of_a_run_on_stderr() {
         assert!(err.contains(stage), "no `{stage}` in:\n{err}");
     }
     assert!(!stdout(&o).contains("INFO"), "logs stay off stdout");
+    let detail = brine()
+        .args(["run", "-vv", "fixtures/jobs/demo/job.yaml", "--output"])
+        .arg(out.path().join("d"))
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let err = common::stderr(&detail);
+    assert!(
+        err.contains("compiled by the checks before the run: reused"),
+        "the checks' compiled module is reused, not compiled again:\n{err}"
+    );
     let quiet = brine()
         .args(["run", "fixtures/jobs/demo/job.yaml", "--output"])
         .arg(out.path().join("q"))

@@ -147,7 +147,8 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let options = plan_options(&args, bars.clone())?;
     // Everything checkable is checked before anything is fetched: a job-file
     // problem refuses the job (exit 2); unrunnable modules fail it (below).
-    let problems = check(&job, &options);
+    let checked = check(&job, &options);
+    let problems = checked.problems;
     if has_job_problems(&problems) {
         return Err(Failure::usage(problems));
     }
@@ -158,7 +159,10 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let log = Log::default();
     let status = status_line(&args, bars.as_ref(), executions.len());
     let progress = status.as_ref().map(|(progress, _)| progress.clone());
-    let opts = run_options(&args, &log, progress);
+    let opts = RunOptions {
+        compiled: checked.compiled,
+        ..run_options(&args, &log, progress)
+    };
     let summaries = if problems.is_empty() {
         run_partitions(&executions, &staging, &opts, parallelism(&args))
     } else {
@@ -292,6 +296,7 @@ fn run_options(args: &Args, log: &Log, progress: Option<Arc<Progress>>) -> RunOp
         },
         follow: args.follow,
         progress,
+        compiled: None,
     }
 }
 

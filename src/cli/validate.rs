@@ -2,7 +2,7 @@
 //! checks `brine run` makes before fetching anything), print what would run.
 
 use super::{Failure, EXIT_USAGE};
-use crate::job::check::{check_and_describe, ModuleSummary};
+use crate::job::check::{check, ModuleSummary};
 use crate::job::plan::PlanOptions;
 use crate::spec::{self, InputSource, Job, Source, SpecErrors, Task, WasmEngine};
 use serde_json::json;
@@ -29,11 +29,11 @@ pub fn run(args: Args) -> Result<i32, Failure> {
         ..PlanOptions::default()
     };
     let result = spec::load(&args.job).and_then(|job| {
-        let (problems, modules) = check_and_describe(&job, &options);
-        if problems.is_empty() {
-            Ok((job, modules))
+        let checked = check(&job, &options);
+        if checked.problems.is_empty() {
+            Ok((job, checked.modules))
         } else {
-            Err(problems)
+            Err(checked.problems)
         }
     });
     if args.json {

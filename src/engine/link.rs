@@ -37,6 +37,12 @@ pub trait ModuleResolver {
 
     /// A hint for an import from a module nobody knows (what the user can do).
     fn unknown_hint(&self, name: &str) -> String;
+
+    /// The engine a run under `limits` should compile with, when the resolver
+    /// holds modules compiled already (default: none, the run makes its own).
+    fn engine_for(&self, _limits: &super::Limits) -> Option<wasmi::Engine> {
+        None
+    }
 }
 
 /// Defines the host modules of a run in `linker`: WASI preview1, and

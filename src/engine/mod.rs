@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod call;
+pub mod compiled;
 pub mod describe;
 pub mod link;
 pub mod load;

@@ -3,13 +3,13 @@
 //! check made before a run and the run itself cannot disagree. Nothing of the
 //! module is run: each probe is a module holding only imports.
 
-use super::describe::{func_type, val_type};
+use super::describe::func_type;
 use super::link::define_host_modules;
 use super::{new_engine, new_store, EngineError, Limits, StoreData};
 use crate::host::real::{RealHost, Stdio};
 use crate::wasi::WasiCtx;
 use wasmi::errors::{ErrorKind, InstantiationError, LinkerError};
-use wasmi::{Engine, ExternType, Linker, Module, Mutability, Store};
+use wasmi::{Engine, ExternType, Linker, Module, Mutability, RefType, Store, ValType};
 
 /// The host side of a run's linker, to probe imports against.
 pub struct HostProbe {
@@ -47,14 +47,8 @@ impl HostProbe {
         field: &str,
         ty: &ExternType,
     ) -> Result<(), ImportProblem> {
-        let text = format!(
-            "(module (import {} {} {}))",
-            wat_string(module),
-            wat_string(field),
-            wat_import(ty)
-        );
         let unprobeable = |e: &dyn std::fmt::Display| ImportProblem::Unprobeable(e.to_string());
-        let bytes = wat::parse_str(&text).map_err(|e| unprobeable(&e))?;
+        let bytes = import_only_module(module, field, ty);
         let probe = Module::new(&self.engine, &bytes).map_err(|e| unprobeable(&e))?;
         let Err(error) = self.linker.instantiate_and_start(&mut self.store, &probe) else {
             return Ok(());
@@ -110,52 +104,109 @@ pub enum ImportProblem {
     Unprobeable(String),
 }
 
-/// `name` as a WAT string, every byte escaped (any name is safe this way).
-fn wat_string(name: &str) -> String {
-    let escaped: String = name.bytes().map(|b| format!("\\{b:02x}")).collect();
-    format!("\"{escaped}\"")
-}
-
-/// The import description of `ty` in WAT.
-fn wat_import(ty: &ExternType) -> String {
-    let limits = |min: u64, max: Option<u64>| match max {
-        Some(max) => format!("{min} {max}"),
-        None => min.to_string(),
-    };
+/// A module binary holding one import, `module`.`field` of type `ty`, and
+/// nothing else. Encoded directly: going through WAT text cost a parse per
+/// import, most of a small job's check.
+fn import_only_module(module: &str, field: &str, ty: &ExternType) -> Vec<u8> {
+    let mut types = Vec::new();
+    let mut import = Vec::new();
+    leb(&mut import, 1);
+    name(&mut import, module);
+    name(&mut import, field);
     match ty {
         ExternType::Func(f) => {
-            let list = |types: &[wasmi::ValType]| {
-                let names: Vec<&str> = types.iter().map(|t| val_type(*t)).collect();
-                names.join(" ")
-            };
-            format!(
-                "(func (param {}) (result {}))",
-                list(f.params()),
-                list(f.results())
-            )
-        }
-        ExternType::Memory(m) => {
-            let index = if m.is_64() { "i64 " } else { "" };
-            format!("(memory {index}{})", limits(m.minimum(), m.maximum()))
+            leb(&mut types, 1);
+            types.push(0x60);
+            value_types(&mut types, f.params());
+            value_types(&mut types, f.results());
+            import.extend([0x00, 0x00]);
         }
         ExternType::Table(t) => {
-            let element = match t.element() {
-                wasmi::RefType::Func => "funcref",
-                wasmi::RefType::Extern => "externref",
-            };
-            format!("(table {} {element})", limits(t.minimum(), t.maximum()))
+            import.push(0x01);
+            import.push(ref_type(t.element()));
+            limits(&mut import, t.is_64(), t.minimum(), t.maximum());
         }
-        ExternType::Global(g) => match g.mutability() {
-            Mutability::Var => format!("(global (mut {}))", val_type(g.content())),
-            Mutability::Const => format!("(global {})", val_type(g.content())),
-        },
+        ExternType::Memory(m) => {
+            import.push(0x02);
+            limits(&mut import, m.is_64(), m.minimum(), m.maximum());
+        }
+        ExternType::Global(g) => {
+            import.push(0x03);
+            import.push(value_type(g.content()));
+            import.push(u8::from(g.mutability() == Mutability::Var));
+        }
+    }
+    let mut binary = b"\0asm\x01\0\0\0".to_vec();
+    if !types.is_empty() {
+        section(&mut binary, 1, &types);
+    }
+    section(&mut binary, 2, &import);
+    binary
+}
+
+/// Appends section `id` holding `content`.
+fn section(binary: &mut Vec<u8>, id: u8, content: &[u8]) {
+    binary.push(id);
+    leb(binary, content.len() as u64);
+    binary.extend_from_slice(content);
+}
+
+/// Appends `value` as unsigned LEB128.
+fn leb(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Appends a name: its length, then its bytes (any bytes are fine in a probe).
+fn name(out: &mut Vec<u8>, text: &str) {
+    leb(out, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// Appends limits: flags (bit 0 a maximum, bit 2 64-bit indices), minimum, maximum.
+fn limits(out: &mut Vec<u8>, is_64: bool, minimum: u64, maximum: Option<u64>) {
+    out.push(u8::from(maximum.is_some()) | if is_64 { 0x04 } else { 0 });
+    leb(out, minimum);
+    if let Some(maximum) = maximum {
+        leb(out, maximum);
+    }
+}
+
+fn value_types(out: &mut Vec<u8>, types: &[ValType]) {
+    leb(out, types.len() as u64);
+    out.extend(types.iter().map(|t| value_type(*t)));
+}
+
+fn value_type(ty: ValType) -> u8 {
+    match ty {
+        ValType::I32 => 0x7f,
+        ValType::I64 => 0x7e,
+        ValType::F32 => 0x7d,
+        ValType::F64 => 0x7c,
+        ValType::V128 => 0x7b,
+        ValType::FuncRef => 0x70,
+        ValType::ExternRef => 0x6f,
+    }
+}
+
+fn ref_type(ty: RefType) -> u8 {
+    match ty {
+        RefType::Func => 0x70,
+        RefType::Extern => 0x6f,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasmi::{FuncType, ValType};
+    use wasmi::FuncType;
 
     #[test]
     fn the_run_linker_answers() {
@@ -176,5 +227,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(missing.contains("has no `fd_nope`"), "{missing}");
+    }
+
+    #[test]
+    fn every_kind_of_import_encodes_to_the_type_it_came_from() {
+        use wasmi::{GlobalType, MemoryType, TableType};
+        let engine = new_engine(&Limits::default());
+        let kinds = [
+            ExternType::Func(FuncType::new(
+                [
+                    ValType::I32,
+                    ValType::I64,
+                    ValType::F32,
+                    ValType::F64,
+                    ValType::V128,
+                ],
+                [ValType::FuncRef, ValType::ExternRef],
+            )),
+            ExternType::Table(TableType::new(RefType::Func, 1, Some(300))),
+            ExternType::Table(TableType::new(RefType::Extern, 0, None)),
+            ExternType::Memory(MemoryType::new(1, Some(65_536))),
+            ExternType::Memory(MemoryType::new(2, None)),
+            ExternType::Global(GlobalType::new(ValType::I64, Mutability::Var)),
+            ExternType::Global(GlobalType::new(ValType::F32, Mutability::Const)),
+        ];
+        for ty in kinds {
+            let bytes = import_only_module("m\u{e9}", "", &ty);
+            let module = Module::new(&engine, &bytes).expect("a valid module");
+            let import = module.imports().next().expect("one import");
+            assert_eq!((import.module(), import.name()), ("m\u{e9}", ""));
+            assert_eq!(format!("{:?}", import.ty()), format!("{ty:?}"));
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! Where import modules come from: names given on the command line, or
 //! paths in a job's mount tree (as Bacalhau's loader resolves them).
 
+use super::compiled::CompiledModules;
 use super::link::ModuleResolver;
-use super::{load, EngineError};
+use super::{load, EngineError, Limits};
 use cap_std::fs::{Dir, File};
 use std::collections::HashMap;
 use std::io::ErrorKind;
@@ -59,9 +60,16 @@ pub struct MountedModules {
     mounts: Vec<(Vec<String>, PathBuf)>,
     /// Modules read but not yet compiled, by canonical name.
     read: HashMap<String, Arc<[u8]>>,
+    /// Modules compiled before the run (by the checks), reused when unchanged.
+    compiled: Option<Arc<CompiledModules>>,
 }
 
 impl MountedModules {
+    /// Reuses `compiled` modules where the bytes read are the ones they were compiled from.
+    pub fn reuse(&mut self, compiled: Arc<CompiledModules>) {
+        self.compiled = Some(compiled);
+    }
+
     /// Adds the mount of host `host` at guest path `guest`.
     pub fn add(&mut self, guest: &str, host: PathBuf) {
         self.mounts.push((guest_parts(guest), host));
@@ -268,8 +276,22 @@ impl ModuleResolver for MountedModules {
             return Ok(None);
         };
         // Compiled once per run (the instantiator keeps the instance): the bytes can go.
-        self.read.remove(&self.canonical(name));
-        let module = load::compile_to_run(engine, &bytes, name)?;
+        let canonical = self.canonical(name);
+        self.read.remove(&canonical);
+        let reused = self
+            .compiled
+            .as_ref()
+            .and_then(|c| c.get(engine, &canonical, &bytes));
+        let module = match reused {
+            Some(module) => {
+                tracing::debug!(
+                    module = name,
+                    "compiled by the checks before the run: reused"
+                );
+                module
+            }
+            None => load::compile_to_run(engine, &bytes, name)?,
+        };
         Ok(Some((name.to_string(), module)))
     }
 
@@ -280,5 +302,9 @@ impl ModuleResolver for MountedModules {
 
     fn unknown_hint(&self, name: &str) -> String {
         format!("nothing is mounted at `{name}` (add an input source with that target, or list it in ImportModules)")
+    }
+
+    fn engine_for(&self, limits: &Limits) -> Option<wasmi::Engine> {
+        self.compiled.as_ref()?.engine_for(limits)
     }
 }

@@ -60,7 +60,10 @@ pub fn run<R: ModuleResolver>(
 ) -> Result<Report, EngineError> {
     let deadline = spec.limits.timeout.and_then(deadline_after);
     wasi.set_deadline(deadline.map(|(at, _)| at));
-    let engine = new_engine(&spec.limits);
+    let engine = spec
+        .resolver
+        .engine_for(&spec.limits)
+        .unwrap_or_else(|| new_engine(&spec.limits));
     let (display, module) = load_entry(&engine, &spec.entry, &mut spec.resolver)?;
     let name = spec
         .invoke

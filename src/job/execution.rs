@@ -2,6 +2,7 @@
 //! anything is fetched or run, and how the runner writes its results.
 
 use super::progress::Progress;
+use crate::engine::compiled::CompiledModules;
 use crate::engine::Limits;
 use crate::host::deterministic::Settings;
 use crate::host::net::Policy;
@@ -90,6 +91,8 @@ pub struct RunOptions {
     pub follow: bool,
     /// Where the run reports its progress (`brine run`'s status line), if anywhere.
     pub progress: Option<Arc<Progress>>,
+    /// Modules the checks compiled, reused when the run reads the same bytes.
+    pub compiled: Option<Arc<CompiledModules>>,
 }
 
 pub use crate::host::stack::Journaling;
@@ -103,6 +106,7 @@ impl Default for RunOptions {
             journal: Journaling::Off,
             follow: false,
             progress: None,
+            compiled: None,
         }
     }
 }

@@ -449,7 +449,7 @@ fn environment(
 /// run together) from Resources.Memory, in whole pages, at most 4 GiB: as much as
 /// `brine wasm run` allows by default, and all one wasm32 memory can use.
 /// The command line's `overrides` win over the job's values.
-fn limits(job: &Job, deterministic: bool, overrides: &LimitOverrides) -> Limits {
+pub(crate) fn limits(job: &Job, deterministic: bool, overrides: &LimitOverrides) -> Limits {
     let bytes = overrides
         .max_memory
         .unwrap_or_else(|| job.task.resources.memory_limit());

@@ -278,6 +278,9 @@ fn stage_and_run(
     for mount in &mounts {
         resolver.add(&mount.guest, mount.host.clone());
     }
+    if let Some(compiled) = &opts.compiled {
+        resolver.reuse(compiled.clone());
+    }
     // Modules that came with fetched inputs get the checks local ones got
     // before anything was fetched, before any guest code runs.
     check_staged_modules(exec, &mut resolver)?;

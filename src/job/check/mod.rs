@@ -16,33 +16,46 @@ use super::plan::{
     deterministic_settings, env_reference, network_policy, plan_input, plan_publisher, PlanError,
     PlanOptions,
 };
+use crate::engine::compiled::CompiledModules;
 use crate::inputs::http::Remote;
 use crate::spec::{ErrorKind, Job, Site, Source, SpecError, SpecErrors};
 use std::cell::OnceCell;
 use std::path::Path;
 use std::sync::Arc;
 
+/// What the deep checks found, and what they made that a run can use.
+pub struct Checked {
+    /// Every problem, sorted by position (none: the job can run here).
+    pub problems: SpecErrors,
+    /// What each module the checks reached imports and exports (for `brine
+    /// validate`'s account of what would run).
+    pub modules: Vec<ModuleSummary>,
+    /// The modules compiled for the checks, with the engine a run of the job
+    /// uses, for the run to reuse (`None` when no module was reached).
+    pub compiled: Option<Arc<CompiledModules>>,
+}
+
 /// Every problem deep checks find in `job` (none: it can run here), sorted by
 /// position. Module checks run only when the job-file checks found nothing,
 /// since a module under a missing SourcePath cannot be judged.
-pub fn check(job: &Job, options: &PlanOptions) -> SpecErrors {
-    check_and_describe(job, options).0
-}
-
-/// Like [`check`], and also what each module the checks reached imports and
-/// exports (for `brine validate`'s account of what would run).
-pub fn check_and_describe(job: &Job, options: &PlanOptions) -> (SpecErrors, Vec<ModuleSummary>) {
+pub fn check(job: &Job, options: &PlanOptions) -> Checked {
     let mut problems = Problems::new(&job.file);
     check_sources(job, &mut problems);
     check_env(job, options, &mut problems);
     check_plan(job, options, &mut problems);
-    let mut modules = Vec::new();
+    let (mut modules, mut compiled) = (Vec::new(), None);
     if problems.errors.is_empty() {
-        modules = modules::check_job_modules(job, options, &mut problems);
+        let (summaries, modules_compiled) = modules::check_job_modules(job, options, &mut problems);
+        modules = summaries;
+        compiled = modules_compiled.map(Arc::new);
     }
     let mut errors = SpecErrors(problems.errors);
     errors.sort();
-    (errors, modules)
+    Checked {
+        problems: errors,
+        modules,
+        compiled,
+    }
 }
 
 /// Whether any of `errors` is about the job file rather than its modules.

@@ -7,18 +7,19 @@
 
 use super::tree::{parts, KnownTree};
 use super::{PlanOptions, Problems};
+use crate::engine::compiled::CompiledModules;
 use crate::engine::describe::{extern_type, func_type};
 use crate::engine::probe::HostProbe;
 use crate::engine::resolve::MountedModules;
 use crate::engine::start::DEFERRED_START;
-use crate::engine::{load, new_engine, Limits};
+use crate::engine::{load, Limits};
 use crate::job::execution::Execution;
-use crate::job::plan::{deterministic_settings, network_policy};
+use crate::job::plan::{deterministic_settings, limits as run_limits_of, network_policy};
 use crate::spec::{Job, Site};
 use crate::text::printable;
 use crate::{wasi, wasi_http};
 use std::collections::{BTreeMap, VecDeque};
-use wasmi::{Engine, ExternType, Module};
+use wasmi::{ExternType, Module};
 
 /// How many problems one module may add (a hostile module can have 100,000 imports).
 const MAX_PER_MODULE: usize = 20;
@@ -86,7 +87,7 @@ pub(super) fn check_job_modules(
     job: &Job,
     options: &PlanOptions,
     problems: &mut Problems,
-) -> Vec<ModuleSummary> {
+) -> (Vec<ModuleSummary>, Option<CompiledModules>) {
     let engine = &job.task.engine;
     let sites = &job.sites;
     let mut roots = vec![(engine.entry_module.clone(), sites.entry_module.clone())];
@@ -102,10 +103,11 @@ pub(super) fn check_job_modules(
             let site = site.map_or(&sites.engine, |s| &s.source);
             // An inline input that cannot be staged fails the run (exit 1), as at staging.
             problems.module(site, e.message);
-            return Vec::new();
+            return (Vec::new(), None);
         }
     };
     let deterministic = deterministic_settings(job, options).is_some();
+    let compiled = CompiledModules::new(&run_limits(job, options, deterministic));
     let file = job.file.display().to_string();
     let network = match network_policy(job, options, deterministic, &file) {
         Ok(Some(_)) => Network::On,
@@ -113,12 +115,20 @@ pub(super) fn check_job_modules(
     };
     let entrypoint = sites.entrypoint.as_ref().unwrap_or(&sites.entry_module);
     let entry = (engine.entrypoint.as_str(), entrypoint.clone());
-    let mut checker = Checker::new(&mut tree, network, spec_form(job));
+    let mut checker = Checker::new(&mut tree, network, spec_form(job), compiled);
     let found = checker.run(&roots, Some(entry));
     for (site, message) in found {
         problems.module(&site, message);
     }
-    checker.summaries
+    (checker.summaries, Some(checker.compiled))
+}
+
+/// The limits a run of `job` compiles under: a TotalTimeout limits (and so
+/// meters) the run even without an ExecutionTimeout.
+fn run_limits(job: &Job, options: &PlanOptions, deterministic: bool) -> Limits {
+    let mut limits = run_limits_of(job, deterministic, &options.overrides);
+    limits.timeout = limits.timeout.or(job.task.timeouts.total);
+    limits
 }
 
 /// Checks, after staging, the modules of `exec` that lie in inputs that were
@@ -153,7 +163,10 @@ pub fn check_staged_modules(
     }
     let mut source = Staged { resolver, fetched };
     let entry = (fetched(&exec.entry_module)).then(|| (exec.entrypoint.as_str(), Site::default()));
-    let found = Checker::new(&mut source, network, false).run(&roots, entry);
+    // Fetched modules are compiled here and again by the run (they are rare;
+    // local ones, compiled once before anything is fetched, are reused).
+    let compiled = CompiledModules::new(&Limits::default());
+    let found = Checker::new(&mut source, network, false, compiled).run(&roots, entry);
     if found.is_empty() {
         return Ok(());
     }
@@ -236,7 +249,8 @@ enum Loaded {
 /// Reads, compiles and checks modules, collecting (site, message) problems.
 struct Checker<'s, S: ModuleSource> {
     source: &'s mut S,
-    engine: Engine,
+    /// Every module compiled, with the engine a run will use.
+    compiled: CompiledModules,
     network: Network,
     spec_form: bool,
     probe: Option<HostProbe>,
@@ -248,10 +262,15 @@ struct Checker<'s, S: ModuleSource> {
 }
 
 impl<'s, S: ModuleSource> Checker<'s, S> {
-    fn new(source: &'s mut S, network: Network, spec_form: bool) -> Self {
+    fn new(
+        source: &'s mut S,
+        network: Network,
+        spec_form: bool,
+        compiled: CompiledModules,
+    ) -> Self {
         Checker {
             source,
-            engine: new_engine(&Limits::default()),
+            compiled,
             network,
             spec_form,
             probe: None,
@@ -311,8 +330,10 @@ impl<'s, S: ModuleSource> Checker<'s, S> {
         } else {
             match self.source.resolver().read_module(name) {
                 Ok(None) => Loaded::Missing,
-                Ok(Some(bytes)) => match load::compile_to_run(&self.engine, &bytes, name) {
+                Ok(Some(bytes)) => match load::compile_to_run(self.compiled.engine(), &bytes, name)
+                {
                     Ok(module) => {
+                        self.compiled.keep(&key, &bytes, module.clone());
                         self.summaries.push(ModuleSummary {
                             path: printable(name),
                             contents: Some(ModuleContents::of(&module)),
