@@ -5,6 +5,7 @@
 
 use super::describe::func_type;
 use super::link::define_host_modules;
+use super::start::{write_leb, write_section};
 use super::{new_engine, new_store, EngineError, Limits, StoreData};
 use crate::host::real::{RealHost, Stdio};
 use crate::wasi::WasiCtx;
@@ -110,12 +111,12 @@ pub enum ImportProblem {
 fn import_only_module(module: &str, field: &str, ty: &ExternType) -> Vec<u8> {
     let mut types = Vec::new();
     let mut import = Vec::new();
-    leb(&mut import, 1);
+    write_leb(&mut import, 1);
     name(&mut import, module);
     name(&mut import, field);
     match ty {
         ExternType::Func(f) => {
-            leb(&mut types, 1);
+            write_leb(&mut types, 1);
             types.push(0x60);
             value_types(&mut types, f.params());
             value_types(&mut types, f.results());
@@ -138,49 +139,29 @@ fn import_only_module(module: &str, field: &str, ty: &ExternType) -> Vec<u8> {
     }
     let mut binary = b"\0asm\x01\0\0\0".to_vec();
     if !types.is_empty() {
-        section(&mut binary, 1, &types);
+        write_section(&mut binary, 1, &types);
     }
-    section(&mut binary, 2, &import);
+    write_section(&mut binary, 2, &import);
     binary
-}
-
-/// Appends section `id` holding `content`.
-fn section(binary: &mut Vec<u8>, id: u8, content: &[u8]) {
-    binary.push(id);
-    leb(binary, content.len() as u64);
-    binary.extend_from_slice(content);
-}
-
-/// Appends `value` as unsigned LEB128.
-fn leb(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 /// Appends a name: its length, then its bytes (any bytes are fine in a probe).
 fn name(out: &mut Vec<u8>, text: &str) {
-    leb(out, text.len() as u64);
+    write_leb(out, text.len() as u64);
     out.extend_from_slice(text.as_bytes());
 }
 
 /// Appends limits: flags (bit 0 a maximum, bit 2 64-bit indices), minimum, maximum.
 fn limits(out: &mut Vec<u8>, is_64: bool, minimum: u64, maximum: Option<u64>) {
     out.push(u8::from(maximum.is_some()) | if is_64 { 0x04 } else { 0 });
-    leb(out, minimum);
+    write_leb(out, minimum);
     if let Some(maximum) = maximum {
-        leb(out, maximum);
+        write_leb(out, maximum);
     }
 }
 
 fn value_types(out: &mut Vec<u8>, types: &[ValType]) {
-    leb(out, types.len() as u64);
+    write_leb(out, types.len() as u64);
     out.extend(types.iter().map(|t| value_type(*t)));
 }
 

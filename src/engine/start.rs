@@ -80,20 +80,19 @@ fn add_export(contents: &[u8], start_func: u32) -> Option<Vec<u8>> {
     let mut at = 0;
     let count = read_u32(contents, &mut at)?.checked_add(1)?;
     let mut out = Vec::with_capacity(contents.len() + 24);
-    write_u32(&mut out, count);
+    write_leb(&mut out, u64::from(count));
     out.extend_from_slice(&contents[at..]);
-    write_u32(&mut out, DEFERRED_START.len() as u32);
+    write_leb(&mut out, DEFERRED_START.len() as u64);
     out.extend_from_slice(DEFERRED_START.as_bytes());
     out.push(FUNC_EXTERNAL_KIND);
-    write_u32(&mut out, start_func);
+    write_leb(&mut out, u64::from(start_func));
     Some(out)
 }
 
-fn write_section(out: &mut Vec<u8>, id: u8, contents: &[u8]) {
+/// Appends section `id` holding `contents`.
+pub(super) fn write_section(out: &mut Vec<u8>, id: u8, contents: &[u8]) {
     out.push(id);
-    // A section holds at most the module's bytes plus one export: it fits a u32
-    // whenever the module itself passed `split_sections`.
-    write_u32(out, u32::try_from(contents.len()).unwrap_or(u32::MAX));
+    write_leb(out, contents.len() as u64);
     out.extend_from_slice(contents);
 }
 
@@ -115,7 +114,9 @@ fn read_u32(bytes: &[u8], at: &mut usize) -> Option<u32> {
     None
 }
 
-fn write_u32(out: &mut Vec<u8>, mut value: u32) {
+/// Appends `value` as unsigned LEB128 (how wasm binaries write counts,
+/// indices and sizes).
+pub(super) fn write_leb(out: &mut Vec<u8>, mut value: u64) {
     loop {
         let byte = (value & 0x7f) as u8;
         value >>= 7;
@@ -167,7 +168,7 @@ mod tests {
     fn leb128_round_trips() {
         for value in [0, 1, 127, 128, 300, 1 << 21, u32::MAX] {
             let mut out = Vec::new();
-            write_u32(&mut out, value);
+            write_leb(&mut out, u64::from(value));
             assert_eq!(read_u32(&out, &mut 0), Some(value));
         }
         assert_eq!(read_u32(&[0xff, 0xff, 0xff, 0xff, 0x7f], &mut 0), None);

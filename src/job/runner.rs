@@ -170,13 +170,6 @@ fn execute_partition(exec: &Execution, results: &Path, work: &Path, opts: &RunOp
         summary.durations_ms = Durations::default();
     }
     write_summary(&files, &mut summary);
-    tracing::info!(
-        status = ?summary.status,
-        exit_code = summary.exit_code,
-        error = summary.error.as_deref(),
-        results = %results.display(),
-        "results written"
-    );
     summary
 }
 
@@ -199,13 +192,6 @@ pub fn refuse(exec: &Execution, results: &Path, error: String) -> Summary {
         }
     }
     write_summary(&files, &mut summary);
-    tracing::info!(
-        status = ?summary.status,
-        exit_code = summary.exit_code,
-        error = summary.error.as_deref(),
-        results = %results.display(),
-        "results written"
-    );
     summary
 }
 
@@ -622,6 +608,12 @@ fn write_summary(results: &ResultFiles, summary: &mut Summary) {
         summary.status = Status::Failed;
         summary.error.get_or_insert(e.to_string());
     }
+    tracing::info!(
+        status = ?summary.status,
+        exit_code = summary.exit_code,
+        error = summary.error.as_deref(),
+        "results written"
+    );
 }
 
 fn millis(since: Instant) -> u64 {
