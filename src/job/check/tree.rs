@@ -38,10 +38,33 @@ pub(super) struct KnownTree {
     pub resolver: MountedModules,
     /// Guest path components of every mount, and whether its content is known now.
     mounts: Vec<(Vec<String>, bool)>,
-    /// Keeps the staged inline inputs and empty result directories alive.
-    _scratch: tempfile::TempDir,
-    /// Removes them if Ctrl-C ends brine while they exist.
+    /// Keeps the staged inline inputs and empty result directories alive
+    /// (made only when there are some: most jobs need none).
+    _scratch: Option<CheckScratch>,
+}
+
+/// A private temporary directory, removed when dropped or on Ctrl-C.
+struct CheckScratch {
+    dir: tempfile::TempDir,
     _on_signal: crate::cancel::Scratch,
+}
+
+impl CheckScratch {
+    /// The scratch directory in `slot`, made on first use.
+    fn get(slot: &mut Option<CheckScratch>) -> Result<&Path, TreeError> {
+        if slot.is_none() {
+            let dir = tempfile::tempdir().map_err(|e| TreeError {
+                index: None,
+                message: format!("cannot create a temporary directory to check modules in: {e}"),
+            })?;
+            let on_signal = crate::cancel::remove_on_signal(dir.path().to_path_buf());
+            *slot = Some(CheckScratch {
+                dir,
+                _on_signal: on_signal,
+            });
+        }
+        Ok(slot.as_ref().map_or(Path::new(""), |s| s.dir.path()))
+    }
 }
 
 /// Why the known tree could not be built: the input at `index`, and why.
@@ -56,12 +79,7 @@ impl KnownTree {
     /// The tree of `job`; inline inputs are staged only when one of `modules`
     /// (guest paths) lies under them.
     pub fn build(job: &Job, modules: &[String]) -> Result<Self, TreeError> {
-        let scratch = tempfile::tempdir().map_err(|e| TreeError {
-            index: None,
-            message: format!("cannot create a temporary directory to check modules in: {e}"),
-        })?;
-        let on_signal = crate::cancel::remove_on_signal(scratch.path().to_path_buf());
-        let area = StageArea::new(scratch.path().to_path_buf());
+        let mut scratch = None;
         let mut resolver = MountedModules::default();
         let mut mounts = Vec::new();
         for (index, input) in job.task.inputs.iter().enumerate() {
@@ -73,6 +91,7 @@ impl KnownTree {
                 }
                 Source::Inline { url } if modules.iter().any(|m| parts(m).starts_with(&target)) => {
                     let inline = Inline { url: url.clone() };
+                    let area = StageArea::new(CheckScratch::get(&mut scratch)?.to_path_buf());
                     let staged =
                         inline
                             .stage(&area, index, &input.target)
@@ -89,7 +108,7 @@ impl KnownTree {
         }
         for output in &job.task.result_paths {
             // An empty directory: result paths start empty.
-            let empty = scratch.path().join(format!("result-{}", mounts.len()));
+            let empty = CheckScratch::get(&mut scratch)?.join(format!("result-{}", mounts.len()));
             std::fs::create_dir(&empty).map_err(|e| TreeError {
                 index: None,
                 message: format!("cannot create {}: {e}", empty.display()),
@@ -100,7 +119,6 @@ impl KnownTree {
         Ok(KnownTree {
             resolver,
             mounts,
-            _on_signal: on_signal,
             _scratch: scratch,
         })
     }
