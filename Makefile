@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BRINE := target/debug/brine
 
-.PHONY: run test lint fixtures build bench clean slurm-cluster
+.PHONY: run test lint fixtures build bench bench-slurm clean slurm-cluster
 
 ## run: build brine, run the demo job from fixtures/jobs/demo/ and show its results directory
 run: build
@@ -37,6 +37,13 @@ fixtures:
 ## builds --release; writes benches/RESULTS.md and benches/results.png). BENCH_QUICK=1: smoke run
 bench:
 	CARGO="$(CARGO)" benches/run.sh
+
+## bench-slurm: brine's own overhead per partition on the Slurm cluster (make slurm-cluster):
+## a Count=200 job of hello.wasm submitted, run and gathered, one element timed alone, beside a
+## local --parallel run (benches/slurm_overhead.py; builds --release unless BRINE is set)
+bench-slurm:
+	@if [ -z "$$BRINE" ]; then $(CARGO) build --release; fi
+	BRINE="$${BRINE:-target/release/brine}" python3 benches/slurm_overhead.py
 
 clean:
 	$(CARGO) clean

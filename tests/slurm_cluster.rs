@@ -1,5 +1,6 @@
-//! brine on a real Slurm: `brine slurm submit --wait` of a Count=5 job, every
-//! partition's output checked. Runs only where `sinfo` answers (make test
+//! brine on a real Slurm: `brine slurm submit --wait` of Count=5 and Count=20
+//! jobs, every partition's output checked; retry, scancel, --max-parallel
+//! sampled from squeue, --replicas and a changed replica named. Runs only where `sinfo` answers (make test
 //! brings the single-node cluster up with tests/slurm/cluster.sh when CI or
 //! BRINE_SLURM=1 is set); elsewhere each test prints why it skipped.
 
@@ -11,7 +12,7 @@ mod slurm_common;
 use common::job::env_job;
 use common::{code, stderr, stdout};
 use http_fixture::{Reply, Server};
-use slurm_common::{slurm_is_up, url_job};
+use slurm_common::{deterministic_job, json_object, slurm_is_up, url_job};
 use std::time::Duration;
 
 #[test]
@@ -87,13 +88,13 @@ fn a_count_5_job_runs_as_one_array_and_gathers_every_partition() {
 }
 
 #[test]
-fn a_url_input_is_fetched_once_for_every_partition_of_the_array() {
+fn a_count_20_job_fetches_its_url_input_once_for_every_partition() {
     if !slurm_is_up() {
         return;
     }
     let server = Server::start(|_, _| Reply::ok("fetched once\n"));
     let tmp = tempfile::tempdir().unwrap();
-    let job = url_job(tmp.path(), &server.url("/data.txt"), 6, "");
+    let job = url_job(tmp.path(), &server.url("/data.txt"), 20, "");
     let out = tmp.path().join("out");
     let elsewhere = tempfile::tempdir().unwrap();
     let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
@@ -103,7 +104,7 @@ fn a_url_input_is_fetched_once_for_every_partition_of_the_array() {
         .arg("--output")
         .arg(&out)
         .arg("--wait")
-        .timeout(Duration::from_secs(180))
+        .timeout(Duration::from_secs(300))
         .output()
         .unwrap();
     let (text, err) = (stdout(&o), stderr(&o));
@@ -112,14 +113,18 @@ fn a_url_input_is_fetched_once_for_every_partition_of_the_array() {
     assert_eq!(
         server.targets(),
         ["/data.txt"],
-        "one download for 6 partitions"
+        "one download for 20 partitions"
     );
-    for i in 0..6 {
+    for i in 0..20 {
         let stdout = std::fs::read_to_string(out.join(format!("{i}/stdout"))).unwrap();
         assert_eq!(stdout, "fetched once\n", "partition {i}");
+        assert_eq!(
+            std::fs::read_to_string(out.join(format!("{i}/exitCode"))).unwrap(),
+            "0"
+        );
     }
     assert!(
-        text.contains("job urljob: 6 partitions: 6 completed, 0 failed, 0 missing, 0 running"),
+        text.contains("job urljob: 20 partitions: 20 completed, 0 failed, 0 missing, 0 running"),
         "{text}"
     );
 }
@@ -225,18 +230,7 @@ fn a_partition_cancelled_with_scancel_is_missing_and_retry_reruns_only_it() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let module = format!(
-        r#"(module
-  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "_start")
-    (call $exit {sleep})))"#,
-        sleep = common::guests::poll_sleep(6_000_000_000)
-    );
-    std::fs::write(tmp.path().join("sleep.wat"), module).unwrap();
-    let job = tmp.path().join("job.yaml");
-    std::fs::write(&job, "Name: sleepy\nType: batch\nCount: 3\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/sleep.wat\n    InputSources:\n      - Source: {Type: localDirectory, Params: {SourcePath: sleep.wat}}\n        Target: /wasm/sleep.wat\n").unwrap();
+    let job = sleepy_job(tmp.path(), 3, 6_000_000_000);
     let out = tmp.path().join("out");
     let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
         .args(["slurm", "submit"])
@@ -351,4 +345,127 @@ fn an_element_on_a_node_without_the_jobs_dir_fails_with_a_message_in_its_log() {
         "{log}"
     );
     assert!(!out.join("0").exists());
+}
+
+/// A Count=`count` job in `dir/job.yaml` whose module sleeps `ns` nanoseconds.
+fn sleepy_job(dir: &std::path::Path, count: u32, ns: u64) -> std::path::PathBuf {
+    let module = format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (call $exit {sleep})))"#,
+        sleep = common::guests::poll_sleep(ns)
+    );
+    std::fs::write(dir.join("sleep.wat"), module).unwrap();
+    let job = dir.join("job.yaml");
+    std::fs::write(&job, format!("Name: sleepy\nType: batch\nCount: {count}\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/sleep.wat\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: sleep.wat}}}}\n        Target: /wasm/sleep.wat\n")).unwrap();
+    job
+}
+
+/// The elements of Slurm job `id` squeue lists in `states` (`R`), or in any state.
+fn elements_of(id: &str, states: Option<&str>) -> Vec<String> {
+    let mut squeue = std::process::Command::new("squeue");
+    squeue.args(["-h", "-r", "-o", "%i", "-j", id]);
+    if let Some(states) = states {
+        squeue.args(["-t", states]);
+    }
+    let o = squeue.output().unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn max_parallel_is_respected_sampled_from_squeue() {
+    if !slurm_is_up() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // The node has nproc CPUs, each element asks for one: without the limit
+    // as many elements as CPUs would run at once.
+    let job = sleepy_job(tmp.path(), 4, 1_500_000_000);
+    let out = tmp.path().join("out");
+    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["slurm", "submit", "--json", "--max-parallel", "1"])
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let submitted = json_object(&o.stdout);
+    assert_eq!(submitted["array"], "0-3%1", "{submitted}");
+    let id = submitted["slurm_job_id"].as_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    let (mut most, mut samples, mut seen) = (0, 0, std::collections::BTreeSet::new());
+    while !elements_of(&id, None).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "the array never ended"
+        );
+        let running = elements_of(&id, Some("R"));
+        most = most.max(running.len());
+        seen.extend(running);
+        samples += 1;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(samples > 10, "squeue was sampled while the array ran");
+    assert!(seen.len() >= 2, "elements were seen running: {seen:?}");
+    assert_eq!(most, 1, "never more than one element running: {seen:?}");
+    let o = brine_gather(&out);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+}
+
+#[test]
+fn three_replicas_agree_on_the_cluster_and_a_changed_one_is_named() {
+    if !slurm_is_up() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let job = deterministic_job(tmp.path(), 2);
+    let out = tmp.path().join("out");
+    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["slurm", "submit", "--replicas", "3", "--wait", "--json"])
+        .arg(&job)
+        .arg("--output")
+        .arg(&out)
+        .timeout(Duration::from_secs(180))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let submitted = json_object(&o.stdout);
+    let id = submitted["slurm_job_id"].as_str().unwrap();
+    assert!(id.bytes().all(|b| b.is_ascii_digit()), "{submitted}");
+    assert_eq!(submitted["array"], "0-5");
+    let report = &submitted["gather"];
+    assert_eq!(report["status"], "completed", "{report}");
+    assert_eq!(report["replicas"], 3);
+    for p in 0..2 {
+        let set = &report["partitions"][p]["replicas"];
+        assert_eq!(set["agree"], true, "{set}");
+        assert_eq!(set["majority"], serde_json::json!([0, 1, 2]));
+        for k in 0..3 {
+            // Element p * 3 + k ran replica k of partition p.
+            assert_eq!(set["replicas"][k]["task_id"], format!("{id}_{}", p * 3 + k));
+        }
+    }
+    std::fs::write(
+        out.join("replicas/1/1/outputs/summary.csv"),
+        "region,total\nnowhere,1\n",
+    )
+    .unwrap();
+    let o = brine_gather(&out);
+    assert_eq!(code(&o), 1);
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "partition 1 replica 1 dissents: outputs/outputs/summary.csv: content differs"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("3 replicas each, 1 disputed"), "{text}");
 }

@@ -10,7 +10,7 @@ mod slurm_common;
 use common::job::env_job;
 use common::{brine, code, stderr, stdout};
 use http_fixture::{Reply, Server};
-use slurm_common::url_job;
+use slurm_common::{deterministic_job, json_object, url_job};
 use std::path::Path;
 
 fn json(path: &Path) -> serde_json::Value {
@@ -346,4 +346,221 @@ fn an_element_that_does_not_see_this_jobs_dir_fails_saying_so() {
     std::fs::write(&marker, &id).unwrap();
     assert_eq!(code(&run()), 0);
     assert!(out.join("0/stdout").exists());
+}
+
+/// Runs array element `element` of DIR's script as Slurm would (sh, the index in the environment).
+fn run_element(out: &Path, script: &str, element: u32) {
+    let o = std::process::Command::new("sh")
+        .arg(out.join(".brine").join(script))
+        .env("SLURM_ARRAY_TASK_ID", element.to_string())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "element {element}: {}", stderr(&o));
+}
+
+#[test]
+fn replicas_run_by_the_script_agree_and_gather_names_a_changed_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = deterministic_job(tmp.path(), 2);
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out)
+        .args(["--replicas", "3", "--dry-run", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let submitted = json_object(&o.stdout);
+    assert_eq!(submitted["slurm_job_id"], serde_json::Value::Null);
+    assert_eq!(submitted["array"], "0-5", "{submitted}");
+    assert_eq!(submitted["replicas"], 3);
+    assert_eq!(submitted["partitions"], serde_json::json!([0, 1]));
+    for element in 0..6 {
+        run_element(&out, "job.sbatch", element);
+    }
+    // Element e ran partition e / 3, replica e % 3.
+    let summary = |rel: &str| std::fs::read(out.join(rel).join("outputs/summary.csv")).unwrap();
+    assert_eq!(summary("1"), summary("replicas/2/1"));
+    assert_eq!(summary("0"), summary("replicas/1/0"));
+    assert!(out.join("receipts/1.r2.json").exists());
+
+    let o = brine().arg("gather").arg(&out).output().unwrap();
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let table = stdout(&o);
+    assert_eq!(table.matches("  3/3\n").count(), 2, "{table}");
+    assert!(table.contains("; 3 replicas each, 0 disputed"), "{table}");
+
+    // One replica's output changed after it ran: gather hashes the files again.
+    let changed = out.join("replicas/2/0/outputs/summary.csv");
+    std::fs::write(&changed, "region,total\nnowhere,1\n").unwrap();
+    let o = brine()
+        .args(["gather", "--json"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["status"], "disputed");
+    assert_eq!(report["disputed"], 1);
+    let zero = &report["partitions"][0]["replicas"];
+    assert_eq!(zero["agree"], false);
+    assert_eq!(zero["majority"], serde_json::json!([0, 1]));
+    assert_eq!(zero["dissenters"][0]["replica"], 2, "{zero}");
+    assert_eq!(zero["dissenters"][0]["changed_after_run"], true);
+    assert_eq!(report["partitions"][1]["replicas"]["agree"], true);
+    assert!(
+        stderr(&o).contains("1 of 2 partitions have replicas that disagree: 0 (replica 2: outputs/outputs/summary.csv: content differs"),
+        "{}",
+        stderr(&o)
+    );
+    let o = brine().arg("gather").arg(&out).output().unwrap();
+    assert!(
+        stdout(&o).contains(
+            "partition 0 replica 2 dissents: outputs/outputs/summary.csv: content differs"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_replica_whose_own_receipt_is_consistent_but_differs_is_outvoted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = deterministic_job(tmp.path(), 1);
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out)
+        .args(["--replicas", "3", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for element in 0..3 {
+        run_element(&out, "job.sbatch", element);
+    }
+    // A node that computed another answer: its files and its receipt agree with each other.
+    std::fs::write(out.join("0/stdout"), "another answer\n").unwrap();
+    let receipt = out.join("receipts/0.r0.json");
+    let mut written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&receipt).unwrap()).unwrap();
+    written["partitions"][0]["stdout"] = blake3::hash(b"another answer\n")
+        .to_hex()
+        .to_string()
+        .into();
+    std::fs::write(&receipt, written.to_string()).unwrap();
+    let o = brine()
+        .args(["gather", "--json"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let set = &report["partitions"][0]["replicas"];
+    assert_eq!(set["majority"], serde_json::json!([1, 2]), "{set}");
+    assert_eq!(
+        set["dissenters"],
+        serde_json::json!([{"replica": 0, "difference": "stdout: content differs", "changed_after_run": false}])
+    );
+}
+
+#[test]
+fn replicas_of_a_job_that_is_not_deterministic_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), "", 2);
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out)
+        .args(["--replicas", "2", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("--replicas 2: job envjob is not deterministic")
+            && err.contains("Deterministic: true"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing prepared");
+    let o = submit(&job, &out)
+        .args(["--replicas", "1", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2, "one replica is no replica: {}", stderr(&o));
+}
+
+#[test]
+fn retry_reruns_only_the_failed_and_missing_replicas() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = deterministic_job(tmp.path(), 2);
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out)
+        .args(["--replicas", "3", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for element in 0..6 {
+        run_element(&out, "job.sbatch", element);
+    }
+    // Partition 0's replica 0 failed, partition 1's replica 2 went missing.
+    std::fs::write(out.join("0/brine.json"), "{}").unwrap();
+    std::fs::remove_dir_all(out.join("replicas/2/1")).unwrap();
+    let o = brine().arg("gather").arg(&out).output().unwrap();
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("0 completed, 1 failed, 1 missing"),
+        "{}",
+        stdout(&o)
+    );
+    // An sbatch that accepts anything, so the retry script stays to be run by hand.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    common::write_file(&bin, "sbatch", "#!/bin/sh\necho 4242\n");
+    let sbatch = bin.join("sbatch");
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&sbatch)
+        .status()
+        .unwrap();
+    let o = brine()
+        .args(["slurm", "retry", "--json"])
+        .arg(&out)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let retried = json_object(&o.stdout);
+    assert_eq!(retried["slurm_job_id"], "4242");
+    assert_eq!(retried["array"], "0,5", "{retried}");
+    assert_eq!(retried["partitions"], serde_json::json!([0, 1]));
+    assert!(
+        stderr(&o).contains("retrying 2 of 2 partitions: 0, 1 (2 replica runs)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join(".brine/attempts/1/0/brine.json")).unwrap(),
+        "{}"
+    );
+    for element in [0, 5] {
+        run_element(&out, "retry-1.sbatch", element);
+    }
+    let o = brine().arg("gather").arg(&out).output().unwrap();
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn under_json_a_failed_submit_is_one_json_object_on_stderr() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), "", 2);
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out)
+        .arg("--json")
+        .env("PATH", tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1);
+    assert_eq!(stdout(&o), "");
+    let error = json_object(&o.stderr);
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("sbatch not found"),
+        "{error}"
+    );
 }

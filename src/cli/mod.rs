@@ -124,7 +124,8 @@ impl Command {
             Command::Test(args) => args.json,
             Command::Inspect(args) => args.json,
             Command::Wast(args) => args.json,
-            Command::Slurm(_) | Command::Completion(_) | Command::Man(_) => false,
+            Command::Slurm(command) => command.json(),
+            Command::Completion(_) | Command::Man(_) => false,
         }
     }
 }

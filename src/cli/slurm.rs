@@ -13,8 +13,10 @@ use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
 use crate::inputs::url::parse_http_url;
 use crate::job::gather::{gather, JobMeta, JobReport, PartitionStatus, META_DIR, META_FILE};
 use crate::job::plan::PlanOptions;
+use crate::job::replicas::{self, MAX_REPLICAS, RECEIPTS_DIR};
 use crate::job::sbatch::{
-    perform_copy, plan_copy, retry_script, script, ArrayJob, JobCopy, SlurmResources, SHARED_MARKER,
+    array_of, perform_copy, plan_copy, retry_script, script, ArrayJob, JobCopy, SlurmResources,
+    SHARED_MARKER,
 };
 use crate::job::staged_inputs;
 use crate::units::{parse_duration, parse_size};
@@ -42,6 +44,10 @@ pub struct RetryArgs {
     /// Wait for the retried partitions to end, then gather (as `brine gather DIR`).
     #[arg(long)]
     wait: bool,
+    /// Print one JSON object on stdout (Slurm job id, DIR, script, array, partitions;
+    /// with --wait the gathered report too) instead of lines of text.
+    #[arg(long)]
+    pub(super) json: bool,
 }
 
 /// Arguments of `brine slurm submit`.
@@ -56,9 +62,17 @@ pub struct SubmitArgs {
     /// Wait for every partition to end (sbatch --wait), then gather (as `brine gather DIR`).
     #[arg(long)]
     wait: bool,
-    /// Let Slurm run at most K partitions at once (--array=0-(N-1)%K).
+    /// Let Slurm run at most K array elements at once (--array=0-(N-1)%K).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
     max_parallel: Option<u32>,
+    /// Run each partition of a deterministic job R times (R array elements, each
+    /// with a receipt); `brine gather` then says whether each partition's replicas agree.
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(2..=i64::from(MAX_REPLICAS)))]
+    replicas: Option<u32>,
+    /// Print one JSON object on stdout (Slurm job id, DIR, script, array, partitions;
+    /// with --wait the gathered report too) instead of lines of text.
+    #[arg(long)]
+    pub(super) json: bool,
     /// One more #SBATCH option for the script, e.g. --sbatch-arg=--partition=gpu. Repeatable.
     #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
     sbatch_args: Vec<String>,
@@ -80,6 +94,16 @@ pub struct SubmitArgs {
     staging_timeout: Duration,
 }
 
+impl SlurmCommand {
+    /// Whether the subcommand was asked for JSON (its errors, too, are then JSON).
+    pub fn json(&self) -> bool {
+        match self {
+            SlurmCommand::Submit(args) => args.json,
+            SlurmCommand::Retry(args) => args.json,
+        }
+    }
+}
+
 /// Runs `brine slurm …`.
 pub fn run(command: SlurmCommand) -> Result<i32, Failure> {
     match command {
@@ -92,6 +116,8 @@ fn submit(args: SubmitArgs) -> Result<i32, Failure> {
     let job_file = std::path::absolute(&args.job)
         .map_err(|e| Failure::usage(anyhow!("{}: {e}", args.job.display())))?;
     let job = crate::spec::load(&job_file).map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
+    let replicas = args.replicas.unwrap_or(1);
+    refuse_nondeterministic_replicas(&job, replicas)?;
     let output = std::path::absolute(&args.output)
         .map_err(|e| Failure::usage(anyhow!("{}: {e}", args.output.display())))?;
     let meta = output.join(META_DIR);
@@ -105,44 +131,124 @@ fn submit(args: SubmitArgs) -> Result<i32, Failure> {
         count: job.count,
         job_id: new_job_id(),
         max_parallel: args.max_parallel,
+        replicas,
         resources: SlurmResources::of(&job).map_err(Failure::usage)?,
         extra: args.sbatch_args.clone(),
     };
     let text = script(&array).map_err(Failure::usage)?;
     let options = plan_options(&args)?;
     refuse_used_output(&output)?;
-    let prepared = prepare(&job, &copy, &options, &meta, &text)
+    let prepared = prepare(&job, &copy, &options, &meta, &text, replicas)
         .and_then(|()| write_shared(&meta.join(SHARED_MARKER), array.job_id.as_bytes()));
-    let failed = |e: anyhow::Error| Failure {
-        status: 1,
-        error: e,
-    };
     if let Err(e) = prepared {
         forget(&output, &meta);
-        return Err(failed(e));
+        return Err(Failure::failed(e));
     }
+    let submitted = Submitted {
+        slurm_job_id: None,
+        dir: output.clone(),
+        script: meta.join(SCRIPT_FILE),
+        array: array_of(&text).unwrap_or_default().to_string(),
+        partition_count: job.count,
+        partitions: (0..job.count).collect(),
+        replicas,
+        dry_run: args.dry_run,
+    };
     if args.dry_run {
+        if args.json {
+            return submitted.finish(None);
+        }
         outln!("{}", text.trim_end());
         return Ok(0);
     }
-    if let Err(e) = sbatch(&meta.join(SCRIPT_FILE), args.wait) {
-        // Nothing was submitted: leave DIR as it was (absent or empty), so the same
-        // command works once sbatch does.
-        forget(&output, &meta);
-        return Err(failed(e));
+    match sbatch(&submitted.script, args.wait, args.json) {
+        Ok(id) => Submitted {
+            slurm_job_id: Some(id),
+            ..submitted
+        }
+        .finish_with(args.wait, args.json),
+        Err(e) => {
+            // Nothing was submitted: leave DIR as it was (absent or empty), so the same
+            // command works once sbatch does.
+            forget(&output, &meta);
+            Err(Failure::failed(e))
+        }
     }
-    if !args.wait {
-        return Ok(0);
+}
+
+/// Replicas compare receipts, which agree only when runs are reproducible.
+fn refuse_nondeterministic_replicas(job: &crate::spec::Job, replicas: u32) -> Result<(), Failure> {
+    if replicas > 1 && !job.task.engine.deterministic {
+        return Err(Failure::usage(anyhow!(
+            "--replicas {replicas}: job {} is not deterministic, so its replicas would differ by design; \
+             set Deterministic: true in its engine's Params (seeded randomness, a virtual clock) or drop --replicas",
+            crate::text::printable(&job.name)
+        )));
     }
-    super::gather::gather_and_report(&output, false)
+    Ok(())
+}
+
+/// What `slurm submit` or `slurm retry` submitted (their `--json` object).
+#[derive(Debug, serde::Serialize)]
+struct Submitted {
+    /// Slurm's id for the array job (none for --dry-run).
+    slurm_job_id: Option<String>,
+    /// The results directory.
+    dir: PathBuf,
+    /// The batch script submitted.
+    script: PathBuf,
+    /// Its `--array` value.
+    array: String,
+    /// The job's Count.
+    partition_count: u32,
+    /// The partitions this submission runs.
+    partitions: Vec<u32>,
+    /// How many times each partition runs.
+    replicas: u32,
+    /// Whether nothing was submitted (--dry-run).
+    dry_run: bool,
+}
+
+impl Submitted {
+    /// Gathers with --wait (the report printed, or in the JSON), and returns the status.
+    fn finish_with(self, wait: bool, json: bool) -> Result<i32, Failure> {
+        if !wait {
+            return if json { self.finish(None) } else { Ok(0) };
+        }
+        if !json {
+            return super::gather::gather_and_report(&self.dir, false);
+        }
+        let report = super::gather::gather_and_write(&self.dir)?;
+        self.finish(Some(&report))?;
+        super::gather::verdict(&report)
+    }
+
+    /// Prints the JSON object, with the gathered report when there is one.
+    fn finish(&self, report: Option<&JobReport>) -> Result<i32, Failure> {
+        let mut object = serde_json::to_value(self).map_err(Failure::failed)?;
+        if let Some(report) = report {
+            object["gather"] = serde_json::to_value(report).map_err(Failure::failed)?;
+        }
+        outln!("{object}");
+        Ok(0)
+    }
 }
 
 /// The batch script's name in DIR/.brine/.
 const SCRIPT_FILE: &str = "job.sbatch";
 
-/// Removes what [`prepare`] wrote: DIR/.brine, and DIR if it is then empty.
+/// Removes what [`prepare`] wrote: DIR/.brine, the replicas' empty
+/// directories, and DIR if it is then empty.
 fn forget(output: &Path, meta: &Path) {
     let _ = std::fs::remove_dir_all(meta);
+    let _ = std::fs::remove_dir(output.join(RECEIPTS_DIR));
+    let replicas = output.join(replicas::REPLICAS_DIR);
+    if let Ok(entries) = std::fs::read_dir(&replicas) {
+        for entry in entries.flatten() {
+            let _ = std::fs::remove_dir(entry.path());
+        }
+    }
+    let _ = std::fs::remove_dir(replicas);
     let _ = std::fs::remove_dir(output);
 }
 
@@ -154,6 +260,7 @@ fn prepare(
     options: &PlanOptions,
     meta: &Path,
     script_text: &str,
+    replicas: u32,
 ) -> anyhow::Result<()> {
     perform_copy(copy)?;
     if staged_inputs::has_fetched_inputs(job) {
@@ -171,11 +278,24 @@ fn prepare(
             meta.join(staged_inputs::INPUTS_DIR).display()
         );
     }
-    std::fs::create_dir_all(meta.join("logs"))
-        .map_err(|e| anyhow!("cannot create {}: {e}", meta.join("logs").display()))?;
+    create_dir(&meta.join("logs"))?;
+    if replicas > 1 {
+        let output = meta.parent().unwrap_or(meta);
+        create_dir(&output.join(RECEIPTS_DIR))?;
+        for k in 1..replicas {
+            create_dir(&replicas::replica_output(output, k))?;
+        }
+    }
     write_shared(&meta.join(SCRIPT_FILE), script_text.as_bytes())?;
-    let meta_json = serde_json::to_vec_pretty(&JobMeta { count: job.count })?;
+    let meta_json = serde_json::to_vec_pretty(&JobMeta {
+        count: job.count,
+        replicas: (replicas > 1).then_some(replicas),
+    })?;
     write_shared(&meta.join(META_FILE), &meta_json)
+}
+
+fn create_dir(path: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(path).map_err(|e| anyhow!("cannot create {}: {e}", path.display()))
 }
 
 /// Fetching options for the inputs staged at submit time.
@@ -199,19 +319,17 @@ fn plan_options(args: &SubmitArgs) -> Result<PlanOptions, Failure> {
     })
 }
 
-/// Resubmits exactly the partitions gather finds failed or missing (a failed
-/// one's directory moved to DIR/.brine/attempts/<n>/ first), with the script
-/// submit wrote, its array narrowed to them.
+/// Resubmits exactly the partitions (with replicas: the replicas) gather finds
+/// failed or missing (a failed one's directory moved to
+/// DIR/.brine/attempts/<n>/ first), with the script submit wrote, its array
+/// narrowed to them.
 fn retry(args: RetryArgs) -> Result<i32, Failure> {
-    let failed = |e: anyhow::Error| Failure {
-        status: 1,
-        error: e,
-    };
     let output = std::path::absolute(&args.dir)
         .map_err(|e| Failure::usage(anyhow!("{}: {e}", args.dir.display())))?;
     let meta = output.join(META_DIR);
-    let report = gather(&output).map_err(|e| failed(e.into()))?;
-    let (redo, running) = partitions_to_retry(&report);
+    let report = gather(&output).map_err(Failure::failed)?;
+    let replicas = report.replicas.unwrap_or(1);
+    let (redo, running) = runs_to_retry(&report);
     if !running.is_empty() {
         eoutln!(
             "left alone: partition{} {} still running (a brine is staging them)",
@@ -219,7 +337,22 @@ fn retry(args: RetryArgs) -> Result<i32, Failure> {
             list(&running)
         );
     }
+    let partitions = partitions_of(&redo);
+    let script_text = read_script(&meta.join(SCRIPT_FILE)).map_err(Failure::failed)?;
     if redo.is_empty() {
+        if args.json {
+            let nothing = Submitted {
+                slurm_job_id: None,
+                dir: output,
+                script: meta.join(SCRIPT_FILE),
+                array: String::new(),
+                partition_count: report.partition_count,
+                partitions: Vec::new(),
+                replicas,
+                dry_run: false,
+            };
+            return nothing.finish(None);
+        }
         outln!(
             "nothing to retry: {} of {} partitions completed",
             report.completed,
@@ -227,31 +360,53 @@ fn retry(args: RetryArgs) -> Result<i32, Failure> {
         );
         return Ok(0);
     }
-    let script_text = read_script(&meta.join(SCRIPT_FILE)).map_err(failed)?;
-    refuse_while_queued(&meta).map_err(failed)?;
-    let narrowed = retry_script(&script_text, &redo).map_err(|e| failed(e.into()))?;
-    staged_inputs::verify(&meta).map_err(|e| failed(e.into()))?;
-    let attempt = next_attempt(&meta).map_err(failed)?;
-    let moved = move_failed_aside(&output, &meta, attempt, &report).map_err(failed)?;
+    refuse_while_queued(&meta).map_err(Failure::failed)?;
+    let elements: Vec<u64> = redo
+        .iter()
+        .map(|r| replicas::element(r.partition, r.replica, replicas))
+        .collect();
+    let narrowed = retry_script(&script_text, &elements).map_err(Failure::failed)?;
+    staged_inputs::verify(&meta).map_err(Failure::failed)?;
+    let attempt = next_attempt(&meta).map_err(Failure::failed)?;
+    let moved = move_failed_aside(&output, &meta, attempt, &redo).map_err(Failure::failed)?;
     let script_path = meta.join(format!("retry-{attempt}.sbatch"));
     let submitted = write_shared(&script_path, narrowed.as_bytes()).and_then(|()| {
-        outln!(
-            "retrying {} of {} partitions: {}",
-            redo.len(),
+        let runs = if replicas > 1 {
+            format!(" ({} replica runs)", redo.len())
+        } else {
+            String::new()
+        };
+        let line = format!(
+            "retrying {} of {} partitions: {}{runs}",
+            partitions.len(),
             report.partition_count,
-            list(&redo)
+            list(&partitions)
         );
-        sbatch(&script_path, args.wait)
+        if args.json {
+            eoutln!("{line}");
+        } else {
+            outln!("{line}");
+        }
+        sbatch(&script_path, args.wait, args.json)
     });
-    if let Err(e) = submitted {
-        put_back(&output, &meta, attempt, &moved);
-        let _ = std::fs::remove_file(&script_path);
-        return Err(failed(e));
+    match submitted {
+        Ok(id) => Submitted {
+            slurm_job_id: Some(id),
+            dir: output,
+            array: array_of(&narrowed).unwrap_or_default().to_string(),
+            script: script_path,
+            partition_count: report.partition_count,
+            partitions,
+            replicas,
+            dry_run: false,
+        }
+        .finish_with(args.wait, args.json),
+        Err(e) => {
+            put_back(&output, &meta, attempt, &moved);
+            let _ = std::fs::remove_file(&script_path);
+            Err(Failure::failed(e))
+        }
     }
-    if !args.wait {
-        return Ok(0);
-    }
-    super::gather::gather_and_report(&output, false)
 }
 
 /// The list of Slurm job ids submitted for DIR, one a line (retry's check that none is still queued).
@@ -307,20 +462,45 @@ fn refuse_while_queued(meta: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The failed and missing partitions, and the running ones (left alone).
-fn partitions_to_retry(report: &JobReport) -> (Vec<u32>, Vec<u32>) {
-    let pick = |wanted: &[PartitionStatus]| -> Vec<u32> {
-        report
-            .partitions
-            .iter()
-            .filter(|p| wanted.contains(&p.status))
-            .map(|p| p.partition)
-            .collect()
-    };
-    (
-        pick(&[PartitionStatus::Failed, PartitionStatus::Missing]),
-        pick(&[PartitionStatus::Running]),
-    )
+/// One run of a partition to submit again: replica 0 unless the job has replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    partition: u32,
+    replica: u32,
+    /// Whether it failed (its directory is moved aside) rather than went missing.
+    failed: bool,
+}
+
+/// The failed and missing runs (each replica of a replicated job on its own),
+/// and the partitions with a run still running (left alone).
+fn runs_to_retry(report: &JobReport) -> (Vec<Run>, Vec<u32>) {
+    let (mut redo, mut running) = (Vec::new(), Vec::new());
+    for p in &report.partitions {
+        let statuses: Vec<(u32, PartitionStatus)> = match &p.replicas {
+            Some(set) => set.replicas.iter().map(|r| (r.replica, r.status)).collect(),
+            None => vec![(0, p.status)],
+        };
+        for (replica, status) in statuses {
+            match status {
+                PartitionStatus::Failed | PartitionStatus::Missing => redo.push(Run {
+                    partition: p.partition,
+                    replica,
+                    failed: status == PartitionStatus::Failed,
+                }),
+                PartitionStatus::Running => running.push(p.partition),
+                PartitionStatus::Completed => {}
+            }
+        }
+    }
+    running.dedup();
+    (redo, running)
+}
+
+/// The partitions the runs belong to, each once.
+fn partitions_of(runs: &[Run]) -> Vec<u32> {
+    let mut partitions: Vec<u32> = runs.iter().map(|r| r.partition).collect();
+    partitions.dedup();
+    partitions
 }
 
 /// Indices as `1, 3, 5` (at most 20 named).
@@ -357,44 +537,54 @@ fn next_attempt(meta: &Path) -> anyhow::Result<u32> {
         .ok_or_else(|| anyhow!("{}: 10,000 retries already", meta.display()))
 }
 
-/// Renames each failed partition's DIR/<i> into DIR/.brine/attempts/<attempt>/
-/// (kept for a look at why it failed); returns those moved.
+/// Where a run's results are, relative to DIR (and to DIR/.brine/attempts/<n>/
+/// once moved aside): `<p>`, or `replicas/<k>/<p>` for replica k.
+fn run_dir(run: &Run) -> PathBuf {
+    replicas::replica_output(Path::new(""), run.replica).join(run.partition.to_string())
+}
+
+/// Renames each failed run's directory (DIR/<p>, or DIR/replicas/<k>/<p>) into
+/// DIR/.brine/attempts/<attempt>/ (kept for a look at why it failed); returns those moved.
 fn move_failed_aside(
     output: &Path,
     meta: &Path,
     attempt: u32,
-    report: &JobReport,
-) -> anyhow::Result<Vec<u32>> {
+    runs: &[Run],
+) -> anyhow::Result<Vec<PathBuf>> {
     let aside = meta.join(format!("attempts/{attempt}"));
     let mut moved = Vec::new();
-    for p in report
-        .partitions
-        .iter()
-        .filter(|p| p.status == PartitionStatus::Failed)
-    {
-        std::fs::create_dir_all(&aside)
-            .map_err(|e| anyhow!("cannot create {}: {e}", aside.display()))?;
-        let name = p.partition.to_string();
+    for rel in runs.iter().filter(|r| r.failed).map(run_dir) {
+        let to = aside.join(&rel);
+        let parent = to.parent().unwrap_or(&aside);
         // rename moves the entry itself: a link in DIR is moved, never followed.
-        if let Err(e) = std::fs::rename(output.join(&name), aside.join(&name)) {
+        let renamed =
+            std::fs::create_dir_all(parent).and_then(|()| std::fs::rename(output.join(&rel), &to));
+        if let Err(e) = renamed {
             put_back(output, meta, attempt, &moved);
             return Err(anyhow!(
                 "cannot move the failed partition {} aside into {}: {e}",
-                output.join(&name).display(),
+                output.join(&rel).display(),
                 aside.display()
             ));
         }
-        moved.push(p.partition);
+        moved.push(rel);
     }
     Ok(moved)
 }
 
 /// Undoes [`move_failed_aside`] when nothing was submitted.
-fn put_back(output: &Path, meta: &Path, attempt: u32, moved: &[u32]) {
+fn put_back(output: &Path, meta: &Path, attempt: u32, moved: &[PathBuf]) {
     let aside = meta.join(format!("attempts/{attempt}"));
-    for index in moved {
-        let name = index.to_string();
-        let _ = std::fs::rename(aside.join(&name), output.join(&name));
+    for rel in moved {
+        let _ = std::fs::rename(aside.join(rel), output.join(rel));
+        // The directories made for it, if now empty (remove_dir removes nothing else).
+        for dir in rel
+            .ancestors()
+            .skip(1)
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            let _ = std::fs::remove_dir(aside.join(dir));
+        }
     }
     let _ = std::fs::remove_dir(&aside);
 }
@@ -430,8 +620,9 @@ fn write_shared(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Submits the script with `sbatch --parsable` (and `--wait`), prints the job
-/// id as soon as sbatch says it, and returns it once sbatch is done.
-fn sbatch(script: &Path, wait: bool) -> anyhow::Result<String> {
+/// id as soon as sbatch says it (on stderr under `--json`, whose object
+/// carries it), and returns it once sbatch is done.
+fn sbatch(script: &Path, wait: bool, json: bool) -> anyhow::Result<String> {
     let mut command = Command::new("sbatch");
     command.arg("--parsable");
     if wait {
@@ -453,7 +644,12 @@ fn sbatch(script: &Path, wait: bool) -> anyhow::Result<String> {
     }
     let id = first.trim().split(';').next().unwrap_or("").to_string();
     if !id.is_empty() {
-        outln!("submitted Slurm job {}", crate::text::printable(&id));
+        let line = format!("submitted Slurm job {}", crate::text::printable(&id));
+        if json {
+            eoutln!("{line}");
+        } else {
+            outln!("{line}");
+        }
         if let Some(meta) = script.parent() {
             record_slurm_job(meta, &id);
         }

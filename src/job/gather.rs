@@ -8,13 +8,13 @@
 //! each made printable.
 
 use crate::job::cluster::Placement;
-use crate::outputs::nofollow::open_regular_in;
+use crate::job::replicas::{self, Agreement, ReplicaResults, MAX_REPLICAS};
 use cap_fs_ext::DirExt;
 use cap_std::fs::Dir;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// The largest brine.json read (a partition's lists its published files).
@@ -50,6 +50,14 @@ pub enum GatherError {
         dir: PathBuf,
         /// The claimed count.
         count: u32,
+    },
+    /// The job claims more replicas than `--replicas` accepts.
+    #[error("{dir}: the job claims {replicas} replicas per partition, more than brine gather handles ({MAX_REPLICAS})")]
+    TooManyReplicas {
+        /// DIR.
+        dir: PathBuf,
+        /// The claimed number.
+        replicas: u32,
     },
     /// DIR/brine.json is some other file (a single-partition run's summary).
     #[error("{0}/brine.json is not a gathered job summary (a single-partition run's results?); gather only a directory of partitions")]
@@ -107,6 +115,38 @@ pub struct PartitionReport {
     /// Why it failed (its brine.json's error, or why that could not be read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Its replicas and whether they agree (a job submitted with `--replicas`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<ReplicaSet>,
+}
+
+/// One replica of a partition: how it ended and where it ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplicaReport {
+    /// The replica (0 is DIR/<p>/, k is DIR/replicas/<k>/<p>/).
+    pub replica: u32,
+    /// Its status.
+    pub status: PartitionStatus,
+    /// The guest's exit code, when it ran to one.
+    pub exit_code: Option<i64>,
+    /// Where it ran, and the engine's task id.
+    #[serde(flatten)]
+    pub placement: Placement,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A partition's replicas and the verdict on their receipts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplicaSet {
+    /// Whether every replica completed and their receipts all agree.
+    pub agree: bool,
+    /// The majority and the dissenters among the completed replicas.
+    #[serde(flatten)]
+    pub agreement: Agreement,
+    /// Every replica, in order.
+    pub replicas: Vec<ReplicaReport>,
 }
 
 /// The job as a whole: DIR/brine.json after gathering.
@@ -120,8 +160,15 @@ pub struct JobReport {
     pub job_id: Option<String>,
     /// How many partitions the job has.
     pub partition_count: u32,
-    /// `completed` when every partition completed, else `incomplete`.
+    /// `completed` when every partition completed (and its replicas agree),
+    /// `disputed` when all completed but some replicas disagree, else `incomplete`.
     pub status: String,
+    /// How many times each partition ran (a job submitted with `--replicas`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    /// How many partitions have a replica that disagrees with their majority.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disputed: Option<u32>,
     /// How many partitions completed.
     pub completed: u32,
     /// How many failed.
@@ -141,6 +188,15 @@ impl JobReport {
             .iter()
             .filter(|p| p.status != PartitionStatus::Completed)
     }
+
+    /// The partitions with a replica that disagrees with their majority.
+    pub fn disputed(&self) -> impl Iterator<Item = &PartitionReport> {
+        self.partitions.iter().filter(|p| {
+            p.replicas
+                .as_ref()
+                .is_some_and(|r| !r.agreement.dissenters.is_empty())
+        })
+    }
 }
 
 /// The fields of a partition's brine.json that gather reads.
@@ -158,6 +214,8 @@ struct PartitionFile {
     node: Option<String>,
     #[serde(default)]
     task_id: Option<String>,
+    #[serde(default)]
+    outputs: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,9 +228,14 @@ struct FileDurations {
 pub struct JobMeta {
     /// The job's partition count.
     pub count: u32,
+    /// How many times each partition runs (`--replicas`), when more than once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
 }
 
-/// Reads every partition of DIR into a report (writes nothing).
+/// Reads every partition of DIR into a report (writes nothing); with
+/// replicas (`.brine/job.json` says how many), every replica of every
+/// partition and whether they agree.
 pub fn gather(dir: &Path) -> Result<JobReport, GatherError> {
     let root = Dir::open_ambient_dir(dir, cap_std::ambient_authority()).map_err(|source| {
         GatherError::Open {
@@ -180,16 +243,14 @@ pub fn gather(dir: &Path) -> Result<JobReport, GatherError> {
             source,
         }
     })?;
-    let listing = Listing::read(&root);
-    let files: Vec<(u32, Result<PartitionFile, Unreadable>)> = listing
-        .indices
-        .iter()
-        .map(|&i| (i, read_partition(&root, i)))
-        .collect();
-    let count = read_meta(&root)
+    let meta = read_meta(&root);
+    let files = read_partitions(&root);
+    let count = meta
+        .as_ref()
         .map(|m| m.count)
         .or_else(|| {
             files
+                .0
                 .iter()
                 .filter_map(|(_, f)| f.as_ref().ok())
                 .map(|f| f.partition_count)
@@ -202,7 +263,32 @@ pub fn gather(dir: &Path) -> Result<JobReport, GatherError> {
             count,
         });
     }
-    Ok(assemble(count, files, &listing.staging))
+    let mut report = assemble(count, files.0, &files.1);
+    match meta.and_then(|m| m.replicas).filter(|&r| r > 1) {
+        Some(replicas) if replicas > MAX_REPLICAS => {
+            return Err(GatherError::TooManyReplicas {
+                dir: dir.to_path_buf(),
+                replicas,
+            })
+        }
+        Some(replicas) => add_replicas(&root, dir, &mut report, replicas),
+        None => {}
+    }
+    Ok(report)
+}
+
+/// What a directory of partitions holds: each index's brine.json (or why it
+/// cannot be used), and the indices being staged.
+type Found = (Vec<(u32, Result<PartitionFile, Unreadable>)>, BTreeSet<u32>);
+
+fn read_partitions(root: &Dir) -> Found {
+    let listing = Listing::read(root);
+    let files = listing
+        .indices
+        .iter()
+        .map(|&i| (i, read_partition(root, i)))
+        .collect();
+    (files, listing.staging)
 }
 
 /// Builds the report of a job of `count` partitions from what was read.
@@ -226,26 +312,151 @@ fn assemble(
         }
         partitions.push(row(index, count, file, staging.contains(&index)));
     }
-    let tally =
-        |s| u32::try_from(partitions.iter().filter(|p| p.status == s).count()).unwrap_or(u32::MAX);
-    let completed = tally(PartitionStatus::Completed);
-    JobReport {
+    let mut report = JobReport {
         brine_version: env!("CARGO_PKG_VERSION").to_string(),
         job: names.into_iter().next(),
         job_id: (ids.len() == 1).then(|| ids.into_iter().next()).flatten(),
         partition_count: count,
-        status: if completed == count {
-            "completed"
-        } else {
-            "incomplete"
-        }
-        .to_string(),
-        completed,
-        failed: tally(PartitionStatus::Failed),
-        missing: tally(PartitionStatus::Missing),
-        running: tally(PartitionStatus::Running),
+        status: String::new(),
+        replicas: None,
+        disputed: None,
+        completed: 0,
+        failed: 0,
+        missing: 0,
+        running: 0,
         partitions,
+    };
+    tally(&mut report);
+    report
+}
+
+/// Sets the report's counts and status from its partitions.
+fn tally(report: &mut JobReport) {
+    let count = |s| {
+        let n = report.partitions.iter().filter(|p| p.status == s).count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    };
+    report.completed = count(PartitionStatus::Completed);
+    report.failed = count(PartitionStatus::Failed);
+    report.missing = count(PartitionStatus::Missing);
+    report.running = count(PartitionStatus::Running);
+    if report.replicas.is_some() {
+        let disputed = report.disputed().count();
+        report.disputed = Some(u32::try_from(disputed).unwrap_or(u32::MAX));
     }
+    report.status = if report.completed != report.partition_count {
+        "incomplete"
+    } else if report.disputed.unwrap_or(0) > 0 {
+        "disputed"
+    } else {
+        "completed"
+    }
+    .to_string();
+}
+
+/// Reads replicas 1..R of every partition (DIR/replicas/<k>/), gives each
+/// partition its replicas and their agreement, and makes a partition
+/// completed only when all its replicas are.
+fn add_replicas(root: &Dir, dir: &Path, report: &mut JobReport, replicas: u32) {
+    let count = report.partition_count;
+    let mut others: Vec<Vec<PartitionReport>> = Vec::new();
+    for k in 1..replicas {
+        let (files, staging) = replicas::open_replica_root(root, k)
+            .map(|d| read_partitions(&d))
+            .unwrap_or_default();
+        others.push(assemble(count, files, &staging).partitions);
+    }
+    let receipts = root.open_dir_nofollow(replicas::RECEIPTS_DIR).ok();
+    for (index, partition) in report.partitions.iter_mut().enumerate() {
+        let mut rows = vec![replica_row(0, partition)];
+        for (k, other) in (1..).zip(&others) {
+            if let Some(p) = other.get(index) {
+                rows.push(replica_row(k, p));
+            }
+        }
+        let agreement = agree(root, dir, receipts.as_ref(), partition.partition, &rows);
+        let worst = rows.iter().max_by_key(|r| severity(r.status));
+        if let Some(worst) = worst.filter(|w| w.status != partition.status) {
+            partition.status = worst.status;
+            partition.error = Some(format!(
+                "replica {} {}{}",
+                worst.replica,
+                worst.status.as_str(),
+                worst
+                    .error
+                    .as_ref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            ));
+        }
+        let all_completed = rows.iter().all(|r| r.status == PartitionStatus::Completed);
+        partition.replicas = Some(ReplicaSet {
+            agree: all_completed && agreement.dissenters.is_empty(),
+            agreement,
+            replicas: rows,
+        });
+    }
+    report.replicas = Some(replicas);
+    tally(report);
+}
+
+/// The replicas' statuses from best to worst: a partition is as its worst replica.
+fn severity(status: PartitionStatus) -> u8 {
+    match status {
+        PartitionStatus::Completed => 0,
+        PartitionStatus::Missing => 1,
+        PartitionStatus::Running => 2,
+        PartitionStatus::Failed => 3,
+    }
+}
+
+fn replica_row(replica: u32, p: &PartitionReport) -> ReplicaReport {
+    ReplicaReport {
+        replica,
+        status: p.status,
+        exit_code: p.exit_code,
+        placement: p.placement.clone(),
+        error: p.error.clone(),
+    }
+}
+
+/// The agreement of a partition's completed replicas, from their receipts and
+/// what their directories hold now.
+fn agree(
+    root: &Dir,
+    dir: &Path,
+    receipts: Option<&Dir>,
+    partition: u32,
+    rows: &[ReplicaReport],
+) -> Agreement {
+    let mut results = Vec::new();
+    let mut unreadable = Vec::new();
+    for row in rows
+        .iter()
+        .filter(|r| r.status == PartitionStatus::Completed)
+    {
+        let opened = replicas::open_replica_root(root, row.replica).and_then(|d| {
+            let file = read_partition(&d, partition).map_err(io::Error::other)?;
+            Ok((d.open_dir_nofollow(partition.to_string())?, file.outputs))
+        });
+        match opened {
+            Ok((opened, outputs)) => results.push(ReplicaResults {
+                replica: row.replica,
+                path: replicas::replica_output(dir, row.replica).join(partition.to_string()),
+                dir: opened,
+                outputs,
+            }),
+            Err(e) => unreadable.push(replicas::Dissenter {
+                replica: row.replica,
+                difference: format!("its results cannot be read again: {e}"),
+                changed_after_run: false,
+            }),
+        }
+    }
+    let mut agreement = replicas::agreement(receipts, partition, &results);
+    agreement.dissenters.extend(unreadable);
+    agreement.dissenters.sort_by_key(|d| d.replica);
+    agreement
 }
 
 /// One partition's row: from its brine.json, or missing/running when it has none.
@@ -262,6 +473,7 @@ fn row(
         duration_ms: None,
         placement: Placement::default(),
         error: None,
+        replicas: None,
     };
     let f = match file {
         // A rerun (retry) may be staging while old results are still there: it is running.
@@ -405,16 +617,7 @@ fn read_meta(root: &Dir) -> Option<JobMeta> {
 
 /// A regular file in `dir`, not through a link, at most [`MAX_SUMMARY_BYTES`].
 fn read_capped(dir: &Dir, name: &OsStr) -> io::Result<Vec<u8>> {
-    let file = open_regular_in(dir, name)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SUMMARY_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_SUMMARY_BYTES {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("larger than {MAX_SUMMARY_BYTES} bytes"),
-        ));
-    }
-    Ok(bytes)
+    replicas::read_capped(dir, name, MAX_SUMMARY_BYTES)
 }
 
 /// Writes the report to DIR/brine.json atomically, refusing to replace a
@@ -449,29 +652,57 @@ pub fn write_report(dir: &Path, report: &JobReport) -> Result<(), GatherError> {
     .map_err(|source| GatherError::Write { path, source })
 }
 
-/// The report as a table: one line per partition, then a line of totals.
+/// The report as a table: one line per partition (with replicas, how many of
+/// them agree), a line per dissenting replica, then a line of totals.
 pub fn render_table(report: &JobReport) -> String {
-    let mut lines = vec![format!(
-        "{:<9}  {:<9}  {:>4}  {:>8}  {:<16}  {}",
+    let agree_head = if report.replicas.is_some() {
+        "  agree"
+    } else {
+        ""
+    };
+    let head = format!(
+        "{:<9}  {:<9}  {:>4}  {:>8}  {:<16}  {:<12}{agree_head}",
         "partition", "status", "exit", "duration", "node", "task"
-    )];
+    );
+    let mut lines = vec![head.trim_end().to_string()];
     for p in &report.partitions {
         let dash = || "-".to_string();
-        lines.push(format!(
-            "{:<9}  {:<9}  {:>4}  {:>8}  {:<16}  {}",
+        let agree = p
+            .replicas
+            .as_ref()
+            .map(|r| format!("  {}/{}", r.agreement.majority.len(), r.replicas.len()))
+            .unwrap_or_default();
+        let line = format!(
+            "{:<9}  {:<9}  {:>4}  {:>8}  {:<16}  {:<12}{agree}",
             p.partition,
             p.status.as_str(),
             p.exit_code.map_or_else(dash, |c| c.to_string()),
             p.duration_ms.map_or_else(dash, format_duration),
             p.placement.node.clone().unwrap_or_else(dash),
             p.placement.task_id.clone().unwrap_or_else(dash),
-        ));
+        );
+        lines.push(line.trim_end().to_string());
+    }
+    for p in report.disputed() {
+        for d in p.replicas.iter().flat_map(|r| &r.agreement.dissenters) {
+            lines.push(format!(
+                "partition {} replica {} dissents: {}",
+                p.partition, d.replica, d.difference
+            ));
+        }
     }
     let job = report.job.as_deref().unwrap_or("(unknown)");
-    lines.push(format!(
+    let mut totals = format!(
         "job {job}: {} partitions: {} completed, {} failed, {} missing, {} running",
         report.partition_count, report.completed, report.failed, report.missing, report.running
-    ));
+    );
+    if let Some(replicas) = report.replicas {
+        totals.push_str(&format!(
+            "; {replicas} replicas each, {} disputed",
+            report.disputed.unwrap_or(0)
+        ));
+    }
+    lines.push(totals);
     lines.join("\n")
 }
 
@@ -482,6 +713,26 @@ fn format_duration(ms: u64) -> String {
         1_000..=59_999 => format!("{}.{}s", ms / 1000, ms % 1000 / 100),
         _ => format!("{}m{:02}s", ms / 60_000, ms % 60_000 / 1000),
     }
+}
+
+/// The partitions whose replicas disagree, for one line: `1 (replica 2: outputs/x:
+/// content differs)`, the first 20 of them and how many more.
+pub fn name_disputed(report: &JobReport) -> String {
+    let all: Vec<String> = report
+        .disputed()
+        .map(|p| {
+            let dissenters = p.replicas.iter().flat_map(|r| &r.agreement.dissenters);
+            let named: Vec<String> = dissenters
+                .map(|d| format!("replica {}: {}", d.replica, d.difference))
+                .collect();
+            format!("{} ({})", p.partition, named.join("; "))
+        })
+        .collect();
+    let mut text = all.iter().take(20).cloned().collect::<Vec<_>>().join(", ");
+    if all.len() > 20 {
+        text.push_str(&format!(" and {} more", all.len() - 20));
+    }
+    text
 }
 
 /// The partitions that did not complete, for one line: `3 (failed), 7 (missing)`,

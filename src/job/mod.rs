@@ -13,6 +13,7 @@ pub mod plan;
 pub mod progress;
 pub mod reach;
 pub mod receipt;
+pub mod replicas;
 pub mod runner;
 pub mod sbatch;
 pub mod staged_inputs;

@@ -7,6 +7,7 @@
 //! Slurm schedules; each array element runs `brine run … --partition
 //! $SLURM_ARRAY_TASK_ID` and writes `DIR/<index>/` on its own.
 
+use crate::job::replicas::{RECEIPTS_DIR, REPLICAS_DIR};
 use crate::spec::{Job, Source};
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsSyncExt};
 use cap_std::fs::Dir;
@@ -125,8 +126,10 @@ pub struct ArrayJob {
     pub count: u32,
     /// The job id every partition shares (`j-…`).
     pub job_id: String,
-    /// At most this many partitions running at once (`%K`).
+    /// At most this many array elements running at once (`%K`).
     pub max_parallel: Option<u32>,
+    /// How many times each partition runs (1: once; see `job::replicas`).
+    pub replicas: u32,
     /// What sbatch is asked for.
     pub resources: SlurmResources,
     /// More `#SBATCH` options, as given.
@@ -134,12 +137,14 @@ pub struct ArrayJob {
 }
 
 /// The batch script: `#SBATCH` options, then one `brine run` of the array
-/// element's partition. Refuses what a script line cannot carry.
+/// element's partition (and replica, see `job::replicas`). Refuses what a
+/// script line cannot carry.
 pub fn script(job: &ArrayJob) -> Result<String, SbatchError> {
     let output = script_path("the results directory", &job.output, true)?;
     let brine = script_path("the brine binary", &job.brine, false)?;
     let job_file = script_path("the job file", &job.job_file, false)?;
-    let mut array = format!("0-{}", job.count.saturating_sub(1));
+    let elements = u64::from(job.count) * u64::from(job.replicas.max(1));
+    let mut array = format!("0-{}", elements.saturating_sub(1));
     if let Some(k) = job.max_parallel {
         array.push_str(&format!("%{k}"));
     }
@@ -156,21 +161,10 @@ pub fn script(job: &ArrayJob) -> Result<String, SbatchError> {
     for extra in &job.extra {
         options.push(sbatch_arg(extra)?);
     }
-    let mut text = format!(
-        "#!/bin/sh\n\
-         # Written by brine slurm submit: job {name}, Count {count}, one array element per partition.\n\
-         # Each element runs partition $SLURM_ARRAY_TASK_ID into {output}/<index>/;\n\
-         # `brine gather {output}` accounts for them all.\n",
-        name = job_name(&job.name),
-        count = job.count,
-    );
+    let mut text = header(job, &output);
     for option in options {
         text.push_str(&format!("#SBATCH {option}\n"));
     }
-    let staging = r
-        .staging_timeout
-        .map(|d| format!(" --staging-timeout {}s", d.as_secs()))
-        .unwrap_or_default();
     // A node that does not see DIR (not shared, or another job's at that path) stops here.
     let marker = shell_quote(&format!("{output}/.brine/{SHARED_MARKER}"));
     text.push_str(&format!(
@@ -179,24 +173,73 @@ pub fn script(job: &ArrayJob) -> Result<String, SbatchError> {
          exit 1\nfi\n",
         id = shell_quote(&job.job_id),
     ));
-    text.push_str(&format!(
-        "exec {} run {} --output {} --partition \"$SLURM_ARRAY_TASK_ID\" --job-id {} --quiet{staging}\n",
-        shell_quote(&brine),
-        shell_quote(&job_file),
-        shell_quote(&output),
-        shell_quote(&job.job_id),
-    ));
+    text.push_str(&run_line(job, &brine, &job_file, &output));
     Ok(text)
+}
+
+/// The script's opening comment: what each element runs, and where.
+fn header(job: &ArrayJob, output: &str) -> String {
+    let name = job_name(&job.name);
+    let count = job.count;
+    if job.replicas > 1 {
+        return format!(
+            "#!/bin/sh\n\
+             # Written by brine slurm submit: job {name}, Count {count}, {r} replicas of each partition.\n\
+             # Element e runs partition e / {r}, replica e % {r}: replica 0 into {output}/<index>/,\n\
+             # replica k into {output}/{REPLICAS_DIR}/<k>/<index>/, its receipt {output}/{RECEIPTS_DIR}/<index>.r<k>.json;\n\
+             # `brine gather {output}` accounts for them all and compares the replicas.\n",
+            r = job.replicas,
+        );
+    }
+    format!(
+        "#!/bin/sh\n\
+         # Written by brine slurm submit: job {name}, Count {count}, one array element per partition.\n\
+         # Each element runs partition $SLURM_ARRAY_TASK_ID into {output}/<index>/;\n\
+         # `brine gather {output}` accounts for them all.\n",
+    )
+}
+
+/// The `exec brine run` line: the element's partition (with replicas, its
+/// partition and replica, each replica into its own output with a receipt).
+fn run_line(job: &ArrayJob, brine: &str, job_file: &str, output: &str) -> String {
+    let staging = job
+        .resources
+        .staging_timeout
+        .map(|d| format!(" --staging-timeout {}s", d.as_secs()))
+        .unwrap_or_default();
+    let (brine, job_file, id) = (
+        shell_quote(brine),
+        shell_quote(job_file),
+        shell_quote(&job.job_id),
+    );
+    if job.replicas <= 1 {
+        return format!(
+            "exec {brine} run {job_file} --output {} --partition \"$SLURM_ARRAY_TASK_ID\" --job-id {id} --quiet{staging}\n",
+            shell_quote(output),
+        );
+    }
+    let r = job.replicas;
+    format!(
+        "partition=$((SLURM_ARRAY_TASK_ID / {r}))\n\
+         replica=$((SLURM_ARRAY_TASK_ID % {r}))\n\
+         output={out}\n\
+         if [ \"$replica\" != 0 ]; then output={replicas}\"$replica\"; fi\n\
+         exec {brine} run {job_file} --output \"$output\" --partition \"$partition\" --job-id {id} --quiet{staging} \
+         --receipt {receipts}\"$partition.r$replica.json\"\n",
+        out = shell_quote(output),
+        replicas = shell_quote(&format!("{output}/{REPLICAS_DIR}/")),
+        receipts = shell_quote(&format!("{output}/{RECEIPTS_DIR}/")),
+    )
 }
 
 /// An `--array` value naming exactly `indices` (sorted, deduplicated), runs of
 /// consecutive ones as ranges (`1,3-5,9`), with `%K` when `max_parallel` is given.
-pub fn array_spec(indices: &[u32], max_parallel: Option<u32>) -> String {
+pub fn array_spec(indices: &[u64], max_parallel: Option<u32>) -> String {
     let mut sorted = indices.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
     let mut parts: Vec<String> = Vec::new();
-    let mut run: Option<(u32, u32)> = None;
+    let mut run: Option<(u64, u64)> = None;
     for index in sorted {
         run = match run {
             Some((first, last)) if last.checked_add(1) == Some(index) => Some((first, index)),
@@ -215,7 +258,7 @@ pub fn array_spec(indices: &[u32], max_parallel: Option<u32>) -> String {
     spec
 }
 
-fn range_text((first, last): (u32, u32)) -> String {
+fn range_text((first, last): (u64, u64)) -> String {
     if first == last {
         first.to_string()
     } else {
@@ -223,9 +266,16 @@ fn range_text((first, last): (u32, u32)) -> String {
     }
 }
 
+/// The value of the script's `#SBATCH --array=` line (`0-4%2`), when it has one.
+pub fn array_of(text: &str) -> Option<&str> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("#SBATCH --array="))
+        .map(str::trim_end)
+}
+
 /// The batch script `text` (as `slurm submit` wrote it) running only
 /// `indices`: its one `#SBATCH --array=` line replaced, a `%K` limit kept.
-pub fn retry_script(text: &str, indices: &[u32]) -> Result<String, SbatchError> {
+pub fn retry_script(text: &str, indices: &[u64]) -> Result<String, SbatchError> {
     const ARRAY: &str = "#SBATCH --array=";
     let unusable = |why| SbatchError::Unusable {
         what: "the batch script",
@@ -549,6 +599,7 @@ mod tests {
             count: 5,
             job_id: "j-0123".into(),
             max_parallel: Some(2),
+            replicas: 1,
             resources: SlurmResources {
                 mem_mib: Some(128),
                 cpus: Some(1),
@@ -591,6 +642,25 @@ exec '/opt/brine/bin/brine' run '/shared/out/.brine/job/jobs/sim.yaml' --output 
     }
 
     #[test]
+    fn with_replicas_each_element_runs_one_replica_of_one_partition_with_a_receipt() {
+        let mut replicated = array_job();
+        (replicated.replicas, replicated.max_parallel) = (3, None);
+        let text = script(&replicated).unwrap();
+        assert!(text.contains("#SBATCH --array=0-14\n"), "{text}");
+        let run = "partition=$((SLURM_ARRAY_TASK_ID / 3))\n\
+replica=$((SLURM_ARRAY_TASK_ID % 3))\n\
+output='/shared/out'\n\
+if [ \"$replica\" != 0 ]; then output='/shared/out/replicas/'\"$replica\"; fi\n\
+exec '/opt/brine/bin/brine' run '/shared/out/.brine/job/jobs/sim.yaml' --output \"$output\" \
+--partition \"$partition\" --job-id 'j-0123' --quiet --staging-timeout 600s \
+--receipt '/shared/out/receipts/'\"$partition.r$replica.json\"\n";
+        assert!(text.ends_with(run), "{text}");
+        assert_eq!(array_of(&text), Some("0-14"));
+        let retry = retry_script(&text, &[0, 5]).unwrap();
+        assert_eq!(array_of(&retry), Some("0,5"));
+    }
+
+    #[test]
     fn what_a_script_cannot_carry_is_refused() {
         let mut spaced = array_job();
         spaced.output = "/shared/my out".into();
@@ -614,7 +684,7 @@ exec '/opt/brine/bin/brine' run '/shared/out/.brine/job/jobs/sim.yaml' --output 
         assert_eq!(array_spec(&[17, 5, 3, 4, 6, 9, 5], None), "3-6,9,17");
         assert_eq!(array_spec(&[0], Some(2)), "0%2");
         assert_eq!(
-            array_spec(&[u32::MAX, u32::MAX - 1], None),
+            array_spec(&[u64::from(u32::MAX), u64::from(u32::MAX) - 1], None),
             "4294967294-4294967295"
         );
         let text = script(&array_job()).unwrap();

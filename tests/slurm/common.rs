@@ -56,3 +56,34 @@ pub fn url_job(dir: &Path, url: &str, count: u32, task_extra: &str) -> PathBuf {
     std::fs::write(&file, yaml).unwrap();
     file
 }
+
+/// A deterministic Count=`count` job in `dir/job.yaml`: the demo's
+/// csv_summary.wasm (copied beside it) summarizes its sales.csv into
+/// `outputs/summary.csv`, the same bytes on every run.
+pub fn deterministic_job(dir: &Path, count: u32) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("fixtures/csv_summary.wasm"),
+        dir.join("csv_summary.wasm"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::copy(
+        root.join("fixtures/jobs/demo/data/sales.csv"),
+        dir.join("data/sales.csv"),
+    )
+    .unwrap();
+    let yaml = format!(
+        "Name: detjob\nType: batch\nCount: {count}\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/csv_summary.wasm\n        Deterministic: true\n        Parameters: [inputs/sales.csv, outputs/summary.csv]\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: csv_summary.wasm}}}}\n        Target: /wasm/csv_summary.wasm\n      - Source: {{Type: localDirectory, Params: {{SourcePath: data}}}}\n        Target: /inputs\n    ResultPaths:\n      - Name: outputs\n        Path: /outputs\n"
+    );
+    let file = dir.join("job.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    file
+}
+
+/// The one JSON object a `--json` command printed on stdout.
+pub fn json_object(stdout: &[u8]) -> serde_json::Value {
+    let text = String::from_utf8_lossy(stdout);
+    assert_eq!(text.trim().lines().count(), 1, "one line of JSON: {text}");
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
