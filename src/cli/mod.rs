@@ -47,7 +47,7 @@ const EXIT_STATUSES: &str = "\
 Exit status:
   brine run        0 every partition completed (the guest's code is in exitCode), 1 one failed, 2 invalid job
   brine wasm run   the guest's exit code; 134 trap, 124 timeout, 2 the module could not start
-  brine gather     0 every partition completed, 1 one failed, is missing or still running
+  brine gather     0 every partition completed, 1 one failed, is missing, still running, or its replicas disagree
   brine slurm submit  0 submitted (--wait: every partition completed), 1 sbatch failed or a partition did not, 2 invalid job
   brine validate   0 valid, 2 invalid
   brine replay     as the recorded run; 1 when the guest diverges from the journal
