@@ -24,7 +24,10 @@ fuzz_target!(|bytes: &[u8]| {
             assert!(!errors.is_empty(), "a refused job with no error");
             for error in errors.iter() {
                 assert!(error.line > 0, "an error without a location: {error}");
-                assert!(!error.to_string().contains('\n'), "a multi-line error: {error:?}");
+                assert!(
+                    !error.to_string().contains('\n'),
+                    "a multi-line error: {error:?}"
+                );
             }
         }
     }

@@ -55,7 +55,12 @@ pub fn empty_tree_run(root: &Path) -> ModuleRun {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
     /// A directory and its mode, owner and mtime.
-    Dir { mode: u32, uid: u32, gid: u32, mtime: (i64, i64) },
+    Dir {
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        mtime: (i64, i64),
+    },
     /// A file: its bytes, mode, owner, mtime and link count.
     File {
         bytes: Vec<u8>,
@@ -242,10 +247,32 @@ pub fn wasi_imports() -> Vec<u8> {
 /// Paths (and other names) a WASI call may point at: they name the mount
 /// tree of the `wasi` target ([`wasi_tree`]), its links and ways out of it.
 pub const STRINGS: &[&str] = &[
-    "ro", "rw", "ro/a.txt", "rw/c.txt", "rw/new", "rw/dir", "..", "../..", "/", ".",
-    "ro/sub/b.txt", "ro/link_out", "rw/link_out", "single.txt", "rw/dir/x", "ro/abs_link",
-    "rw/../ro/a.txt", "rw/hard", "", "rw/link_ro", "ro/sub", "rw/abs_link", "ro/../rw/new",
-    "rw/dir/../../ro/sub/b.txt", "../outside/secret.txt", "rw/link_out/secret.txt",
+    "ro",
+    "rw",
+    "ro/a.txt",
+    "rw/c.txt",
+    "rw/new",
+    "rw/dir",
+    "..",
+    "../..",
+    "/",
+    ".",
+    "ro/sub/b.txt",
+    "ro/link_out",
+    "rw/link_out",
+    "single.txt",
+    "rw/dir/x",
+    "ro/abs_link",
+    "rw/../ro/a.txt",
+    "rw/hard",
+    "",
+    "rw/link_ro",
+    "ro/sub",
+    "rw/abs_link",
+    "ro/../rw/new",
+    "rw/dir/../../ro/sub/b.txt",
+    "../outside/secret.txt",
+    "rw/link_out/secret.txt",
 ];
 
 /// Where [`STRINGS`] start in the guest's memory (each NUL-terminated).
@@ -319,8 +346,8 @@ pub struct Call {
 /// address 0 of its memory beside the fixed strings, iovecs and buffers.
 pub fn wasi_program(image: &[u8], calls: &[Call]) -> Vec<u8> {
     use wasm_encoder::{
-        CodeSection, ConstExpr, DataSection, ExportKind, ExportSection, Function,
-        FunctionSection, Instruction, MemorySection, MemoryType, Module,
+        CodeSection, ConstExpr, DataSection, ExportKind, ExportSection, Function, FunctionSection,
+        Instruction, MemorySection, MemoryType, Module,
     };
     let (mut types, imports) = preview1_sections();
     let start_type = PREVIEW1.len() as u32;
@@ -364,7 +391,9 @@ pub fn wasi_program(image: &[u8], calls: &[Call]) -> Vec<u8> {
     let iovs: Vec<u8> = (0..IOVECS)
         .flat_map(|i| {
             let ptr = BUFFERS_AT + i * BUFFER_LEN;
-            ptr.to_le_bytes().into_iter().chain(BUFFER_LEN.to_le_bytes())
+            ptr.to_le_bytes()
+                .into_iter()
+                .chain(BUFFER_LEN.to_le_bytes())
         })
         .collect();
     data.active(0, &ConstExpr::i32_const(IOVS_AT as i32), iovs);
