@@ -27,3 +27,29 @@ fn a_job_value_with_line_breaks_stays_on_its_error_line() {
         "{lines:?}"
     );
 }
+
+/// `module`: an invalid module (a body reading local 29 of fewer) on which
+/// wasmi 2.0's translator trips its own debug assertion (`ControlStack::fuel_pos`)
+/// instead of reporting the error; brine validates first and refuses it as invalid,
+/// metered or not, and `inspect` does too.
+#[test]
+fn a_module_that_trips_wasmi_translator_is_refused_as_invalid() {
+    use brine::fuzzing::{inspect, run_module, ModuleRun};
+    use brine::module::{EngineError, Limits};
+    let bytes = std::fs::read(input("module_fuel_pos_assertion.wasm")).unwrap();
+    for fuel in [None, Some(1_000_000)] {
+        let how = ModuleRun {
+            limits: Limits {
+                fuel,
+                ..Limits::default()
+            },
+            ..ModuleRun::default()
+        };
+        let refused = run_module(&bytes, None, &how);
+        assert!(
+            matches!(refused, Err(EngineError::InvalidModule { .. })),
+            "{refused:?}"
+        );
+    }
+    assert!(inspect(&bytes).unwrap_err().contains("invalid module"));
+}
