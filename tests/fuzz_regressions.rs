@@ -28,15 +28,24 @@ fn a_job_value_with_line_breaks_stays_on_its_error_line() {
     );
 }
 
-/// `module`: an invalid module (a body reading local 29 of fewer) on which
-/// wasmi 2.0's translator trips its own debug assertion (`ControlStack::fuel_pos`)
-/// instead of reporting the error; brine validates first and refuses it as invalid,
-/// metered or not, and `inspect` does too.
+/// `module`: invalid modules on which wasmi 2.0's translator trips its own
+/// debug assertion (`ControlStack::fuel_pos`) instead of reporting the error,
+/// the second with a start section (compiled with its start deferred); brine
+/// validates first and refuses them as invalid, metered or not, and `inspect`
+/// does too.
 #[test]
-fn a_module_that_trips_wasmi_translator_is_refused_as_invalid() {
+fn modules_that_trip_wasmi_translator_are_refused_as_invalid() {
+    for name in [
+        "module_fuel_pos_assertion.wasm",
+        "module_start_fuel_pos_assertion.wasm",
+    ] {
+        refused_as_invalid(&std::fs::read(input(name)).unwrap());
+    }
+}
+
+fn refused_as_invalid(bytes: &[u8]) {
     use brine::fuzzing::{inspect, run_module, ModuleRun};
     use brine::module::{EngineError, Limits};
-    let bytes = std::fs::read(input("module_fuel_pos_assertion.wasm")).unwrap();
     for fuel in [None, Some(1_000_000)] {
         let how = ModuleRun {
             limits: Limits {
@@ -45,11 +54,11 @@ fn a_module_that_trips_wasmi_translator_is_refused_as_invalid() {
             },
             ..ModuleRun::default()
         };
-        let refused = run_module(&bytes, None, &how);
+        let refused = run_module(bytes, None, &how);
         assert!(
             matches!(refused, Err(EngineError::InvalidModule { .. })),
             "{refused:?}"
         );
     }
-    assert!(inspect(&bytes).unwrap_err().contains("invalid module"));
+    assert!(inspect(bytes).unwrap_err().contains("invalid module"));
 }

@@ -107,6 +107,7 @@ fn compile_deferring_start(
         // need not parse the text again.
         return compile_parsed(engine, bytes, binary, name);
     };
+    validate(bytes, binary, name)?;
     match Module::new(engine, &deferred[..]) {
         Ok(module) => Ok(module),
         // Errors are reported against the bytes as given, with their own offsets.
@@ -139,12 +140,20 @@ fn compile_parsed(
             "the file is empty (expected a WebAssembly module)",
         ));
     }
-    // wasmi 2.0 can trip its own debug assertions on some invalid bodies (a
-    // fuzzed module did, in `ControlStack::fuel_pos`) instead of reporting
-    // them; wasmparser with every proposal on refuses no module wasmi
-    // accepts, and stops those first.
-    // Text wasmi is to parse itself is validated as the binary it stands for;
-    // text that does not parse is left to wasmi, whose message says where.
+    validate(bytes, binary, name)?;
+    Module::new(engine, binary)
+        .map_err(|e| invalid(name, &describe_compile_error(bytes, &e.to_string())))
+}
+
+/// Validates `binary` (the module given as `bytes`, or text wasmi is to
+/// parse itself: validated as the binary it stands for) before wasmi sees it.
+///
+/// wasmi 2.0 can trip its own debug assertions on some invalid bodies (fuzzed
+/// modules did, in `ControlStack::fuel_pos`) instead of reporting them;
+/// wasmparser with every proposal on refuses no module wasmi accepts, and
+/// stops those first. Text that does not parse is left to wasmi, whose
+/// message says where.
+fn validate(bytes: &[u8], binary: &[u8], name: &str) -> Result<(), EngineError> {
     let parsed;
     let wasm = if binary.starts_with(b"\0asm") {
         binary
@@ -154,16 +163,12 @@ fn compile_parsed(
     };
     let all = wasmparser::WasmFeatures::all();
     match wasmparser::Validator::new_with_features(all).validate_all(wasm) {
-        Err(e) if !wasm.is_empty() => {
-            return Err(invalid(
-                name,
-                &describe_compile_error(bytes, &e.to_string()),
-            ))
-        }
-        _ => {}
+        Err(e) if !wasm.is_empty() => Err(invalid(
+            name,
+            &describe_compile_error(bytes, &e.to_string()),
+        )),
+        _ => Ok(()),
     }
-    Module::new(engine, binary)
-        .map_err(|e| invalid(name, &describe_compile_error(bytes, &e.to_string())))
 }
 
 fn invalid(module: &str, message: &str) -> EngineError {
