@@ -54,7 +54,7 @@ fuzz-smoke:
 	cd fuzz && $(CARGO) +nightly fuzz build --sanitizer none
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  new=$$(mktemp -d); \
-	  dict=$$(test -f fuzz/dict/$$t.dict && echo -dict=dict/$$t.dict); \
+	  dict=$$(test -f fuzz/dict/$$t.dict && echo -dict=dict/$$t.dict || true); \
 	  echo "fuzz-smoke: $$t for $(FUZZ_SECONDS) s"; \
 	  (cd fuzz && $(CARGO) +nightly fuzz run --sanitizer none $$t $$new corpus/$$t -- \
 	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=512 -timeout=10 $$dict) \
