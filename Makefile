@@ -47,3 +47,24 @@ bench-slurm:
 
 clean:
 	$(CARGO) clean
+
+## fuzz-smoke: build every fuzz target (cargo-fuzz on the nightly toolchain; cargo-fuzz is
+## installed when missing) and run each for FUZZ_SECONDS (30) from its committed corpus.
+## Not part of `make test`: see fuzz/README.md
+FUZZ_TARGETS := module module_smith job wasi journal receipt wast archive
+FUZZ_SECONDS ?= 30
+.PHONY: fuzz-smoke
+fuzz-smoke:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@rustup run nightly rustc --version >/dev/null 2>&1 || \
+	  { echo "fuzz-smoke: needs the nightly toolchain (rustup toolchain install nightly)"; exit 1; }
+	cd fuzz && $(CARGO) +nightly fuzz build --sanitizer none
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  new=$$(mktemp -d); \
+	  dict=$$(test -f fuzz/dict/$$t.dict && echo -dict=dict/$$t.dict || true); \
+	  echo "fuzz-smoke: $$t for $(FUZZ_SECONDS) s"; \
+	  (cd fuzz && $(CARGO) +nightly fuzz run --sanitizer none $$t $$new corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=512 -timeout=10 $$dict) \
+	    || { rm -rf $$new; exit 1; }; \
+	  rm -rf $$new; \
+	done

@@ -19,6 +19,7 @@ mod atomic;
 mod cancel;
 pub mod cli;
 mod engine;
+pub mod fuzzing;
 mod host;
 mod inputs;
 mod job;

@@ -33,8 +33,9 @@ struct CustomSection {
     size: usize,
 }
 
+/// What `brine inspect` reports about one module.
 #[derive(Debug, Serialize)]
-struct Report {
+pub(crate) struct Report {
     module: String,
     imports: Vec<Item>,
     exports: Vec<Item>,
@@ -50,15 +51,26 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     let bytes = std::fs::read(&args.module)
         .with_context(|| format!("cannot read module {}", args.module.display()))
         .map_err(Failure::usage)?;
-    let display = args.module.display().to_string();
+    let report = describe(&bytes, &args.module.display().to_string())?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(Failure::usage)?;
+        outln!("{text}");
+    } else {
+        print_text(&report);
+    }
+    Ok(0)
+}
+
+/// What the module `bytes` (named `display`) imports, exports, defines and carries.
+pub(crate) fn describe(bytes: &[u8], display: &str) -> Result<Report, Failure> {
     let engine = new_engine(&Limits::default());
     // Compiling validates the module, so the section walk below sees a valid binary.
-    let module = load::compile(&engine, &bytes, &display).map_err(Failure::usage)?;
-    let binary = wat::parse_bytes(&bytes)
+    let module = load::compile(&engine, bytes, display).map_err(Failure::usage)?;
+    let binary = wat::parse_bytes(bytes)
         .map(|b| b.into_owned())
         .map_err(|e| Failure::usage(anyhow::anyhow!("{display}: {e}")))?;
     let mut report = Report {
-        module: display.clone(),
+        module: display.to_string(),
         imports: module
             .imports()
             .map(|i| Item {
@@ -85,13 +97,7 @@ pub fn run(args: Args) -> Result<i32, Failure> {
     };
     walk_sections(&binary, &mut report)
         .map_err(|e| Failure::usage(anyhow::anyhow!("{display}: {e}")))?;
-    if args.json {
-        let text = serde_json::to_string_pretty(&report).map_err(Failure::usage)?;
-        outln!("{text}");
-    } else {
-        print_text(&report);
-    }
-    Ok(0)
+    Ok(report)
 }
 
 /// Fills in what wasmi does not expose: defined memories, tables, counts, custom sections.

@@ -22,14 +22,14 @@ macro_rules! eoutln {
 
 mod completion;
 mod gather;
-mod inspect;
+pub(crate) mod inspect;
 mod replay;
 mod run;
 mod slurm;
 mod status;
 mod test;
 mod validate;
-mod verify;
+pub(crate) mod verify;
 mod wasm_run;
 mod wast;
 

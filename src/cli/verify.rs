@@ -126,20 +126,25 @@ fn scratch_dir() -> std::io::Result<tempfile::TempDir> {
     builder.tempdir()
 }
 
-/// Runs the job again with the receipt's deterministic settings, in a scratch directory.
-fn rerun(expected: &Receipt, job: &Job) -> Result<Receipt, Failure> {
+/// How a re-run is planned: deterministic, with the receipt's seed and epoch.
+pub(crate) fn rerun_options(expected: &Receipt) -> Result<PlanOptions, Failure> {
     let deterministic = expected.deterministic.as_ref().ok_or_else(|| {
         Failure::usage(anyhow!(
             "the receipt is not from a deterministic run; only those can be verified by re-running"
         ))
     })?;
-    let options = PlanOptions {
+    Ok(PlanOptions {
         deterministic: true,
         seed_key: Some(parse_seed(&deterministic.seed).map_err(Failure::usage)?),
         epoch_ns: Some(deterministic.epoch_ns),
         overrides: expected.limits.unwrap_or_default(),
         ..PlanOptions::default()
-    };
+    })
+}
+
+/// Runs the job again with the receipt's deterministic settings, in a scratch directory.
+fn rerun(expected: &Receipt, job: &Job) -> Result<Receipt, Failure> {
+    let options = rerun_options(expected)?;
     let executions = plan(job, &options).map_err(Failure::usage)?;
     let scratch = scratch_dir().map_err(|e| {
         Failure::usage(anyhow!(

@@ -107,6 +107,7 @@ fn compile_deferring_start(
         // need not parse the text again.
         return compile_parsed(engine, bytes, binary, name);
     };
+    validate(bytes, binary, name)?;
     match Module::new(engine, &deferred[..]) {
         Ok(module) => Ok(module),
         // Errors are reported against the bytes as given, with their own offsets.
@@ -139,7 +140,35 @@ fn compile_parsed(
             "the file is empty (expected a WebAssembly module)",
         ));
     }
-    Module::new(engine, binary).map_err(|e| invalid(name, &describe_compile_error(bytes, &e)))
+    validate(bytes, binary, name)?;
+    Module::new(engine, binary)
+        .map_err(|e| invalid(name, &describe_compile_error(bytes, &e.to_string())))
+}
+
+/// Validates `binary` (the module given as `bytes`, or text wasmi is to
+/// parse itself: validated as the binary it stands for) before wasmi sees it.
+///
+/// wasmi 2.0 can trip its own debug assertions on some invalid bodies (fuzzed
+/// modules did, in `ControlStack::fuel_pos`) instead of reporting them;
+/// wasmparser with every proposal on refuses no module wasmi accepts, and
+/// stops those first. Text that does not parse is left to wasmi, whose
+/// message says where.
+fn validate(bytes: &[u8], binary: &[u8], name: &str) -> Result<(), EngineError> {
+    let parsed;
+    let wasm = if binary.starts_with(b"\0asm") {
+        binary
+    } else {
+        parsed = wat::parse_bytes(binary).unwrap_or_default();
+        &parsed[..]
+    };
+    let all = wasmparser::WasmFeatures::all();
+    match wasmparser::Validator::new_with_features(all).validate_all(wasm) {
+        Err(e) if !wasm.is_empty() => Err(invalid(
+            name,
+            &describe_compile_error(bytes, &e.to_string()),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn invalid(module: &str, message: &str) -> EngineError {
@@ -151,16 +180,15 @@ fn invalid(module: &str, message: &str) -> EngineError {
 
 /// One line saying what is wrong: wasmparser's message (with its byte
 /// offset) for a binary, or the text parser's message and position otherwise.
-fn describe_compile_error(bytes: &[u8], err: &wasmi::Error) -> String {
-    let message = err.to_string();
+fn describe_compile_error(bytes: &[u8], message: &str) -> String {
     if bytes.starts_with(b"\0asm") {
-        return one_line(&message);
+        return one_line(message);
     }
     if let Ok(binary) = wat::parse_bytes(bytes) {
         // The text parsed; what failed is validating the module it describes, and
         // wasmi's byte offset means nothing to someone reading the text: name the function.
         let what = one_line(message.split(" (at offset").next().unwrap_or_default());
-        let offset = wasm_offset(&message);
+        let offset = wasm_offset(message);
         let place = offset
             .and_then(|at| function_at(&binary, at))
             .map(|f| format!(" (in {f})"))

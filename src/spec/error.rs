@@ -70,14 +70,19 @@ impl SpecError {
 }
 
 impl fmt::Display for SpecError {
+    /// One line: the field path and the message quote the job file's own
+    /// keys and values, whose control characters are shown escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::text::printable;
         write!(f, "{}:", self.file.display())?;
         if self.line > 0 {
             write!(f, "{}:{}:", self.line, self.column)?;
         }
         match &self.path {
-            Some(path) if !path.is_empty() => write!(f, " {path}: {}", self.message),
-            _ => write!(f, " {}", self.message),
+            Some(path) if !path.is_empty() => {
+                write!(f, " {}: {}", printable(path), printable(&self.message))
+            }
+            _ => write!(f, " {}", printable(&self.message)),
         }
     }
 }
