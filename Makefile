@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BRINE := target/debug/brine
 
-.PHONY: run test lint fixtures build bench clean slurm-cluster
+.PHONY: run test lint fixtures build bench clean slurm-cluster examples
 
 ## run: build brine, run the demo job from fixtures/jobs/demo/ and show its results directory
 run: build
@@ -18,6 +18,13 @@ build:
 test: lint
 	@if [ -n "$$CI" ] || [ "$$BRINE_SLURM" = 1 ]; then tests/slurm/cluster.sh; fi
 	$(CARGO) test --all-targets
+	$(CARGO) test --doc
+	$(MAKE) examples
+
+## examples: run the embedding examples (the Rust API in-process)
+examples:
+	$(CARGO) run -q --example run_job
+	$(CARGO) run -q --example run_module
 
 ## slurm-cluster: install (apt-get) and start a single-node Slurm cluster on this machine (root)
 slurm-cluster:

@@ -463,6 +463,7 @@ fn limits(job: &Job, deterministic: bool, overrides: &LimitOverrides) -> Limits 
         timeout: timeout.filter(|d| *d > Duration::ZERO),
         max_memory: Some(pages * PAGE),
         deterministic,
+        cancel: None,
     }
 }
 
