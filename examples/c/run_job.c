@@ -135,7 +135,8 @@ static void bad_job_is_located(void) {
           error.file ? error.file : "(null)");
     CHECK(error.line > 0 && error.column > 0, "located at %u:%u", error.line,
           error.column);
-    printf("bad job: %s:%u:%u: %s\n", error.file ? error.file : "?", error.line,
+    /* The message already starts with FILE:LINE:COLUMN, one line per problem. */
+    printf("bad job (first problem at line %u, column %u):\n%s\n", error.line,
            error.column, error.message);
     brine_job_free(job);
     CHECK(brine_run(NULL, NULL, NULL) == NULL, "NULL arguments are refused");
