@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BRINE := target/debug/brine
 
-.PHONY: run test lint fixtures build bench bench-slurm clean slurm-cluster
+.PHONY: run test lint fixtures build bench bench-slurm clean slurm-cluster examples capi-header capi-example
 
 ## run: build brine, run the demo job from fixtures/jobs/demo/ and show its results directory
 run: build
@@ -17,7 +17,33 @@ build:
 ## brings up the single-node Slurm cluster so the tests/slurm_*.rs end-to-end tests run
 test: lint
 	@if [ -n "$$CI" ] || [ "$$BRINE_SLURM" = 1 ]; then tests/slurm/cluster.sh; fi
-	$(CARGO) test --all-targets
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --doc
+	$(MAKE) examples capi-example
+
+## examples: run the embedding examples (the Rust API in-process)
+examples:
+	$(CARGO) run -q --example run_job
+	$(CARGO) run -q --example run_module
+
+## capi-header: regenerate capi/include/brine.h from capi/src with cbindgen (then commit it)
+capi-header:
+	BRINE_WRITE_HEADER=1 $(CARGO) test -q -p brine-capi --test header
+
+# What a C program linking the static library also links (`cargo rustc -p brine-capi
+# --crate-type staticlib -- --print native-static-libs`).
+CAPI_LIBS := target/debug/libbrine_capi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+CAPI_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Icapi/include
+
+## capi-example: build the C ABI's static library, compile examples/c/run_job.c with the
+## system C compiler against it and run it, then again under AddressSanitizer
+capi-example:
+	$(CARGO) build -q -p brine-capi
+	mkdir -p target/capi results
+	$(CC) $(CAPI_CFLAGS) examples/c/run_job.c $(CAPI_LIBS) -o target/capi/run_job
+	target/capi/run_job
+	$(CC) $(CAPI_CFLAGS) -g -fsanitize=address -fno-omit-frame-pointer examples/c/run_job.c $(CAPI_LIBS) -o target/capi/run_job_asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 target/capi/run_job_asan
 
 ## slurm-cluster: install (apt-get) and start a single-node Slurm cluster on this machine (root)
 slurm-cluster:
@@ -26,7 +52,7 @@ slurm-cluster:
 ## lint: cargo fmt --check and clippy with warnings denied
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## fixtures: rebuild fixtures/**/*.wasm (incl. fixtures/wasi) from their C sources (Debian clang); WAT fixtures are read as text
 fixtures:

@@ -8,10 +8,69 @@
 //! SIGTERM). The results directory is left exactly as it was before the run:
 //! a cancelled run publishes nothing. A second signal exits at once. Until the
 //! first scratch path is registered, signals keep their default action.
+//!
+//! A program that embeds brine stops a run its own way: with a [`CancelToken`],
+//! which the engine checks where it checks the run's deadline (between fuel
+//! slices and after calls that can block) and which wakes a sleeping guest.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// Stops a run from another thread: the guest ends at its next fuel slice (a
+/// few milliseconds of guest code) or when a sleep or blocking call returns,
+/// and the run is reported as cancelled. Clones share one flag.
+///
+/// ```
+/// let token = brine::CancelToken::new();
+/// let other = token.clone();
+/// assert!(!token.is_cancelled());
+/// other.cancel();
+/// assert!(token.is_cancelled());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<CancelState>);
+
+#[derive(Debug, Default)]
+struct CancelState {
+    /// Read between fuel slices: one relaxed load, no lock.
+    cancelled: AtomicBool,
+    /// Wakes a guest's sleep at once (the lock only pairs with the condvar).
+    wake: Condvar,
+    lock: Mutex<()>,
+}
+
+impl CancelToken {
+    /// A token not cancelled yet.
+    pub fn new() -> Self {
+        CancelToken::default()
+    }
+
+    /// Asks every run holding this token (or a clone) to stop; idempotent.
+    pub fn cancel(&self) {
+        let _held = self.0.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.0.cancelled.store(true, Ordering::SeqCst);
+        self.0.wake.notify_all();
+    }
+
+    /// Whether [`CancelToken::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Sleeps for `duration` or until the token is cancelled, whichever is
+    /// first; returns whether it was cancelled.
+    pub(crate) fn sleep(&self, duration: Duration) -> bool {
+        let guard = self.0.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = self
+            .0
+            .wake
+            .wait_timeout_while(guard, duration, |_| !self.is_cancelled());
+        drop(result);
+        self.is_cancelled()
+    }
+}
 
 /// Paths to remove when a signal ends brine, by registration id.
 #[derive(Debug)]
@@ -142,6 +201,21 @@ fn exit_cleanly_on_signals() -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cancel_wakes_a_sleep_at_once() {
+        let token = CancelToken::new();
+        assert!(!token.sleep(Duration::from_millis(1)));
+        let other = token.clone();
+        let started = std::time::Instant::now();
+        let waker = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            other.cancel();
+        });
+        assert!(token.sleep(Duration::from_secs(60)));
+        assert!(started.elapsed() < Duration::from_secs(30));
+        waker.join().unwrap();
+    }
 
     #[test]
     fn a_signal_removes_what_is_registered_and_nothing_settled() {

@@ -169,8 +169,8 @@ pub struct ReceiptCheck {
 /// re-run of `job` with the receipt's deterministic settings.
 pub fn verify_receipt(receipt: &Receipt, job: &Job) -> ReceiptCheck {
     let two = [receipt.clone(), receipt.clone()];
-    let planned = crate::cli::verify::rerun_options(receipt)
-        .map_err(|f| f.error.to_string())
+    let planned = crate::api::verify::rerun_options(receipt)
+        .map_err(|e| e.to_string())
         .and_then(|options| {
             plan(job, &options)
                 .map(|executions| executions.len())

@@ -1,20 +1,37 @@
-//! brine: run Bacalhau-style WebAssembly jobs on the wasmi interpreter, with a
-//! hand-written WASI preview1 layer and no JIT anywhere.
+//! brine: run Bacalhau-style WebAssembly jobs on the wasmi interpreter, with
+//! a hand-written WASI preview1 layer and no JIT anywhere, so it runs where a
+//! JIT is not allowed (iOS, consoles, locked-down appliances).
 //!
-//! The crate is what the `brine` binary is made of. Its rooms (ARCHITECTURE.md)
-//! are private; what a program using brine as a library may rely on is the
-//! surface below, kept small on purpose (the embedding API grows from it):
-//! - a job: [`load_job`] reads and validates a job file, [`plan`] turns it into
-//!   one [`Execution`] per partition, [`run_partitions`] runs them into a
-//!   [`Staging`] results directory ([`Staging::commit`] moves it into place),
-//!   each partition's [`Summary`] is what `brine.json` holds;
+//! The crate is what the `brine` binary is made of; its rooms (ARCHITECTURE.md)
+//! are private. What a program embedding brine may rely on is the surface
+//! below, kept small on purpose:
+//! - a job: [`Job::from_path`] / [`Job::parse`] load one (errors located at
+//!   file:line:column), [`Job::validate`] checks it, [`run`] runs it as a
+//!   [`RunConfig`] says (results directory, limits, determinism, a
+//!   [`CancelToken`], live output through a [`LiveSink`], [`Progress`]) and
+//!   returns a [`Report`] (status, exit code, outputs, each partition's
+//!   [`Summary`], the [`Receipt`]); [`verify`] re-runs a receipt's job;
+//! - [`wasm::run`] runs one module (argv, env, directories, limits);
 //! - [`sources`] stage one input, [`publishers`] publish a results directory;
-//! - [`module`] runs one WebAssembly module on the WASI host (`brine wasm run`);
-//! - [`journal`] reads record/replay journals; [`testsuite`] runs
-//!   wasi-testsuite-style cases; [`wast`] runs WebAssembly spec-test scripts.
+//!   [`module`] is the engine under [`wasm::run`]; [`journal`] reads
+//!   record/replay journals; [`testsuite`] runs wasi-testsuite-style cases;
+//!   [`wast`] runs WebAssembly spec-test scripts.
+//!
+//! ```
+//! let job = brine::Job::from_path("fixtures/jobs/demo/job.yaml")?;
+//! let config = brine::RunConfig::new("results/doc-lib").force(true);
+//! let report = brine::run(&job, &config)?;
+//! assert_eq!(report.status(), brine::Status::Completed);
+//! println!("results in {}", report.dir.display());
+//! # Ok::<(), brine::Error>(())
+//! ```
+//!
+//! `examples/run_job.rs` and `examples/run_module.rs` are whole programs;
+//! the C ABI over this API is the `brine-capi` crate (`capi/`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod api;
 mod atomic;
 mod cancel;
 pub mod cli;
@@ -33,13 +50,14 @@ mod wasi;
 mod wasi_http;
 pub mod wast;
 
-pub use job::execution::{Execution, Journaling, RunOptions};
-pub use job::job_hash;
-pub use job::partitions::run_partitions;
-pub use job::plan::{plan, PlanError, PlanOptions};
+pub use api::{run, verify, wasm, Error, Job, Report, RunConfig, Verdict};
+pub use cancel::CancelToken;
+pub use job::progress::Progress;
 pub use job::receipt::Receipt;
-pub use outputs::{Staging, Summary};
-pub use spec::{load as load_job, Job, SpecError, SpecErrors};
+pub use outputs::live::{LiveSink, LiveStream, Stream};
+pub use outputs::summary::{Published, Status};
+pub use outputs::Summary;
+pub use spec::{SpecError, SpecErrors};
 
 /// Input sources: fetch one input into a stage area, as a job run does.
 pub mod sources {

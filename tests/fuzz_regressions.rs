@@ -15,7 +15,10 @@ fn input(name: &str) -> PathBuf {
 /// the file's control characters escaped.
 #[test]
 fn a_job_value_with_line_breaks_stays_on_its_error_line() {
-    let errors = brine::load_job(&input("job_type_line_breaks.yaml")).unwrap_err();
+    let error = brine::Job::from_path(input("job_type_line_breaks.yaml")).unwrap_err();
+    let brine::Error::Invalid(errors) = error else {
+        panic!("not a located job-file error: {error}");
+    };
     let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
     for line in &lines {
         assert!(!line.contains(['\n', '\r']), "{line:?}");

@@ -38,9 +38,9 @@ use clap::{Parser, Subcommand};
 /// Exit status for bad usage or input that was rejected before anything ran.
 pub const EXIT_USAGE: i32 = 2;
 /// Exit status when the guest trapped (as wasmtime: 128 + SIGABRT).
-pub const EXIT_TRAP: i32 = 134;
+pub const EXIT_TRAP: i32 = crate::api::wasm::EXIT_TRAP;
 /// Exit status when the wall-clock limit passed (as coreutils `timeout`).
-pub const EXIT_TIMEOUT: i32 = 124;
+pub const EXIT_TIMEOUT: i32 = crate::api::wasm::EXIT_TIMEOUT;
 
 /// What each exit status means, shown at the end of `brine --help`.
 const EXIT_STATUSES: &str = "\
@@ -153,6 +153,18 @@ impl Failure {
         Failure {
             status: 1,
             error: error.into(),
+        }
+    }
+}
+
+impl From<crate::api::Error> for Failure {
+    /// A job-file problem or a run that could not start is bad input (exit
+    /// 2); a run that started and could not finish, a failure (exit 1).
+    fn from(error: crate::api::Error) -> Self {
+        match error {
+            crate::api::Error::Invalid(errors) => Failure::usage(errors),
+            crate::api::Error::Failed(message) => Failure::failed(anyhow::Error::msg(message)),
+            other => Failure::usage(anyhow::Error::msg(other.to_string())),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! `brine replay`: run a recorded run again, serving the journal's answers.
 
-use super::wasm_run::{execute, report_outcome, split_dir, split_import, Invocation};
+use super::wasm_run::{report_outcome, split_dir, split_import};
 use super::Failure;
+use crate::api::wasm::{execute, Invocation, ModuleReport};
 use crate::engine::Limits;
 use crate::host::journal::{self, Entry};
-use crate::host::real::RealHost;
+use crate::host::real::{RealHost, Stdio};
 use crate::host::replaying::Divergence;
 use crate::host::stack::{self, Journaling};
 use crate::job::execution::RunOptions;
@@ -354,8 +355,8 @@ fn replay_module(invocation: &Invocation, entries: Vec<Entry>, json: bool) -> Re
     let wrap = move |real: RealHost| stack::assemble(real, None, journal);
     // The journal serves every HTTP answer, so the module is defined whatever the
     // recorded run's network was (a run without it that imported it never started).
-    let report = execute(invocation, Limits::default(), true, wrap)?;
-    let status = report_outcome(invocation, report, json);
+    let report = execute(invocation, Limits::default(), true, Stdio::inherit(), wrap)?;
+    let status = report_outcome(invocation, &ModuleReport::of(report), json);
     let diverged = divergence.lock().ok().and_then(|d| d.clone());
     match diverged {
         Some(message) => {

@@ -6,22 +6,16 @@
 
 use super::status::StatusLine;
 use super::Failure;
-use crate::atomic::Access;
+use crate::api::run::prepare;
+use crate::api::{Job, RunConfig};
 use crate::host::net::policy::block_private_from_env;
-use crate::host::recording::Log;
 use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
 use crate::inputs::url::parse_http_url;
-use crate::job::check::{check, has_job_problems};
-use crate::job::cluster::{adopt_job_id, one_partition, PartitionChoice};
-use crate::job::execution::{Execution, Journaling, RunOptions};
-use crate::job::journal::write_job_journal;
-use crate::job::partitions::{refuse_partitions, run_partitions};
-use crate::job::plan::{plan, LimitOverrides, PlanOptions};
+use crate::job::cluster::PartitionChoice;
 use crate::job::progress::Progress;
-use crate::job::reach::{protected_paths, refuse_paths_in_guest_reach};
-use crate::job::receipt::build_receipt;
+use crate::outputs::live::LiveSink;
 use crate::outputs::summary::Status;
-use crate::outputs::{Protected, Staging, Summary};
+use crate::outputs::Summary;
 use crate::units::{parse_duration, parse_size};
 use anyhow::anyhow;
 use indicatif::{MultiProgress, ProgressDrawTarget};
@@ -141,45 +135,19 @@ pub struct Args {
 
 /// Runs the job and returns the exit status.
 pub fn run(args: Args) -> Result<i32, Failure> {
-    let job = crate::spec::load(&args.job).map_err(Failure::usage)?;
+    let job = Job::from_path(&args.job)?;
     let bars = draws_progress(&args)
         .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-    let options = plan_options(&args, bars.clone())?;
-    // Everything checkable is checked before anything is fetched: a job-file
-    // problem refuses the job (exit 2); unrunnable modules fail it (below).
-    let checked = check(&job, &options);
-    let problems = checked.problems;
-    if has_job_problems(&problems) {
-        return Err(Failure::usage(problems));
-    }
-    let (executions, output) = executions_to_run(&args, &job, &options)?;
-    let protected = guard_paths(&args, &executions)?;
-    let staging =
-        Staging::prepare_guarded(&output, args.force, &protected).map_err(Failure::usage)?;
-    let log = Log::default();
-    let status = status_line(&args, bars.as_ref(), executions.len());
-    let progress = status.as_ref().map(|(progress, _)| progress.clone());
-    let opts = RunOptions {
-        compiled: checked.compiled,
-        ..run_options(&args, &log, progress)
-    };
-    let summaries = if problems.is_empty() {
-        run_partitions(&executions, &staging, &opts, parallelism(&args))
-    } else {
-        eoutln!("{problems}");
-        refuse_partitions(&executions, &staging, &problems)
-    }
-    .map_err(|e| Failure::usage(anyhow!("{e}")))?;
+    let config = run_config(&args, bars.clone())?;
+    let prepared = prepare(&job, &config)?;
+    let status = status_line(&args, bars.as_ref(), prepared.partitions());
+    let report = prepared.run(status.as_ref().map(|(progress, _)| progress.clone()))?;
     drop(status);
-    let published = staging.commit().map_err(Failure::failed)?;
-    let proofs = Proofs {
-        job: &job,
-        options: &options,
-        log: &log,
-    };
-    proofs.write(&args, &executions, &published, &summaries)?;
-    report(&args, &published, &summaries);
-    Ok(exit_status(&summaries, args.exit_code))
+    if let Some(problems) = &report.problems {
+        eoutln!("{problems}");
+    }
+    print_report(&args, &report.dir, &report.summaries);
+    Ok(exit_status(&report.summaries, args.exit_code))
 }
 
 /// 0 when every partition completed, else 1; with `guest_code`, the first
@@ -197,80 +165,6 @@ fn exit_status(summaries: &[Summary], guest_code: bool) -> i32 {
     first_nonzero.map_or(i32::from(failed), |code| i32::try_from(code).unwrap_or(1))
 }
 
-/// The executions this process runs (all, or the one `--partition` names)
-/// and the directory their results go to.
-fn executions_to_run(
-    args: &Args,
-    job: &crate::spec::Job,
-    options: &PlanOptions,
-) -> Result<(Vec<Execution>, PathBuf), Failure> {
-    let executions = plan(job, options).map_err(Failure::usage)?;
-    let (mut executions, output) = match args.partition {
-        Some(choice) => one_partition(choice, executions, &args.output).map_err(Failure::usage)?,
-        None => (executions, args.output.clone()),
-    };
-    if let Some(id) = &args.job_id {
-        adopt_job_id(&mut executions, id).map_err(Failure::usage)?;
-    }
-    if args.record.is_some() && executions.len() != 1 {
-        return Err(Failure::usage(anyhow!(
-            "--record journals one execution; this job has Count {}",
-            executions.len()
-        )));
-    }
-    Ok((executions, output))
-}
-
-/// What DIR must keep clear of; refuses brine's own files inside a read-write input.
-fn guard_paths(args: &Args, executions: &[Execution]) -> Result<Vec<Protected>, Failure> {
-    let protected = protected_paths(&args.job, executions);
-    refuse_paths_in_guest_reach(
-        &protected,
-        executions,
-        &[
-            ("the receipt", args.receipt.as_deref()),
-            ("the journal", args.record.as_deref()),
-            ("the download cache", args.cache.as_deref()),
-        ],
-    )
-    .map_err(Failure::usage)?;
-    Ok(protected)
-}
-
-/// The receipt (`--receipt`) and journal (`--record`) of a finished run.
-struct Proofs<'a> {
-    job: &'a crate::spec::Job,
-    options: &'a PlanOptions,
-    log: &'a Log,
-}
-
-impl Proofs<'_> {
-    fn write(
-        &self,
-        args: &Args,
-        executions: &[Execution],
-        published: &Path,
-        summaries: &[Summary],
-    ) -> Result<(), Failure> {
-        if let Some(path) = &args.receipt {
-            let receipt = build_receipt(&args.job, self.job, self.options, published, summaries)
-                .map_err(Failure::failed)?;
-            crate::atomic::write(path, receipt.to_json().as_bytes(), Access::Shared).map_err(
-                |e| {
-                    Failure::failed(
-                        anyhow::Error::new(e)
-                            .context(format!("cannot write the receipt {}", path.display())),
-                    )
-                },
-            )?;
-        }
-        if let (Some(path), Some(exec)) = (&args.record, executions.first()) {
-            write_job_journal(path, self.job, exec, self.log).map_err(Failure::failed)?;
-        }
-        Ok(())
-    }
-}
-
 /// The `--allow-env` patterns, compiled.
 pub(crate) fn allow_env_patterns(patterns: &[String]) -> Result<Vec<regex::Regex>, Failure> {
     patterns
@@ -283,21 +177,47 @@ pub(crate) fn allow_env_patterns(patterns: &[String]) -> Result<Vec<regex::Regex
         .collect()
 }
 
-/// How the runner writes results, from the flags.
-fn run_options(args: &Args, log: &Log, progress: Option<Arc<Progress>>) -> RunOptions {
-    RunOptions {
-        max_output: args.max_output,
-        bacalhau_exit_codes: args.bacalhau_exit_codes,
-        evidence: args.receipt.is_some(),
-        journal: if args.record.is_some() {
-            Journaling::Record(log.clone())
-        } else {
-            Journaling::Off
-        },
-        follow: args.follow,
-        progress,
-        compiled: None,
+/// The run's configuration from the flags; download bars in `bars`.
+fn run_config(args: &Args, bars: Option<MultiProgress>) -> Result<RunConfig, Failure> {
+    let mut config = RunConfig::new(&args.output)
+        .force(args.force)
+        .max_output(args.max_output)
+        .block_private(args.block_private || block_private_from_env())
+        .bacalhau_exit_codes(args.bacalhau_exit_codes)
+        .staging_timeout(args.staging_timeout)
+        .remote(remote_options(args, bars)?)
+        .cluster(args.partition, args.job_id.clone());
+    for pattern in allow_env_patterns(&args.allow_env)? {
+        config = config.allow_env(pattern);
     }
+    if let Some(timeout) = args.timeout {
+        config = config.timeout(timeout);
+    }
+    if let Some(bytes) = args.max_memory {
+        config = config.max_memory(bytes);
+    }
+    if let Some(units) = args.fuel {
+        config = config.fuel(units);
+    }
+    if let Some(n) = args.parallel {
+        config = config.parallel(n);
+    }
+    if args.deterministic {
+        config = config.deterministic(args.seed);
+    }
+    if let Some(seconds) = args.epoch {
+        config = config.epoch(seconds);
+    }
+    if let Some(path) = &args.receipt {
+        config = config.receipt_file(path);
+    }
+    if let Some(path) = &args.record {
+        config = config.record(path);
+    }
+    if args.follow {
+        config = config.live_output(LiveSink::terminal());
+    }
+    Ok(config)
 }
 
 /// Progress (download bars, the status line) is drawn only on a terminal and not with --quiet.
@@ -318,28 +238,6 @@ fn status_line(
     Some((progress, line))
 }
 
-fn plan_options(args: &Args, bars: Option<MultiProgress>) -> Result<PlanOptions, Failure> {
-    let allow_env = allow_env_patterns(&args.allow_env)?;
-    Ok(PlanOptions {
-        allow_env,
-        deterministic: args.deterministic,
-        seed: args.seed,
-        seed_key: None,
-        epoch_ns: args.epoch.map(|s| s.saturating_mul(1_000_000_000)),
-        block_private: args.block_private || block_private_from_env(),
-        replaying: false,
-        remote: remote_options(args, bars)?,
-        staging_timeout: Some(args.staging_timeout),
-        overrides: LimitOverrides {
-            fuel: args.fuel,
-            timeout_ms: args
-                .timeout
-                .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
-            max_memory: args.max_memory,
-        },
-    })
-}
-
 /// Download settings from the flags; progress bars in `bars`.
 fn remote_options(args: &Args, bars: Option<MultiProgress>) -> Result<RemoteOptions, Failure> {
     parse_http_url(&args.ipfs_gateway)
@@ -358,16 +256,9 @@ fn remote_options(args: &Args, bars: Option<MultiProgress>) -> Result<RemoteOpti
     })
 }
 
-fn parallelism(args: &Args) -> usize {
-    args.parallel
-        .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
-        .unwrap_or(1)
-        .max(1)
-}
-
 /// The summary: each partition's status (failures on stderr, where errors
 /// go), what was published, and the results directory's tree on stdout.
-pub(crate) fn report(args: &Args, dir: &Path, summaries: &[Summary]) {
+pub(crate) fn print_report(args: &Args, dir: &Path, summaries: &[Summary]) {
     warn_left_out(summaries);
     if args.json {
         let text = match summaries {

@@ -1,21 +1,12 @@
 //! `brine wasm run`: run one module with WASI, like `wasmtime run`.
 
-use super::{Failure, EXIT_TIMEOUT, EXIT_TRAP};
-use crate::engine::resolve::NamedModules;
-use crate::engine::run::{run as run_module, EntryModule, Report, RunSpec};
-use crate::engine::{values, Limits, Outcome};
-use crate::host::deterministic::{Settings, DEFAULT_EPOCH_NS};
-use crate::host::journal::{self, Header};
+use super::Failure;
+use crate::api::wasm::{Invocation, ModuleConfig, ModuleReport};
+use crate::engine::{Limits, Outcome};
 use crate::host::net::policy::block_private_from_env;
 use crate::host::net::Policy;
-use crate::host::quota::DiskQuota;
-use crate::host::real::{RealHost, Stdio};
-use crate::host::recording::Log;
-use crate::host::stack::{self, Journaling};
-use crate::host::Host;
 use crate::units::{parse_duration, parse_size};
-use crate::wasi::WasiCtx;
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -126,264 +117,115 @@ impl Args {
     }
 }
 
-/// What `brine wasm run` runs, resolved from its arguments (and what a journal records).
-#[derive(Debug, Clone)]
-pub(crate) struct Invocation {
-    pub module: PathBuf,
-    pub argv: Vec<String>,
-    pub env: Vec<(String, String)>,
-    pub dirs: Vec<(String, String)>,
-    pub imports: Vec<(String, PathBuf)>,
-    pub invoke: Option<String>,
-    pub call_args: Vec<String>,
-}
-
-impl Invocation {
-    fn from_args(args: &Args) -> anyhow::Result<Self> {
-        let mut argv = vec![args.module.display().to_string()];
-        argv.extend(args.args.iter().cloned());
+impl Args {
+    /// What to run, resolved from the arguments.
+    fn invocation(&self) -> anyhow::Result<Invocation> {
+        let mut argv = vec![self.module.display().to_string()];
+        argv.extend(self.args.iter().cloned());
         Ok(Invocation {
-            module: args.module.clone(),
+            module: self.module.clone(),
             argv,
-            env: parse_env(&args.env)?,
-            dirs: args.dirs.iter().map(|d| split_dir(d)).collect(),
-            imports: args
+            env: parse_env(&self.env)?,
+            dirs: self.dirs.iter().map(|d| split_dir(d)).collect(),
+            imports: self
                 .imports
                 .iter()
                 .map(|i| split_import(i))
                 .collect::<anyhow::Result<_>>()?,
-            invoke: args.invoke.clone(),
-            call_args: if args.invoke.is_some() {
-                args.args.clone()
+            invoke: self.invoke.clone(),
+            call_args: if self.invoke.is_some() {
+                self.args.clone()
             } else {
                 Vec::new()
             },
         })
     }
+
+    /// The run's configuration from the flags.
+    fn module_config(&self) -> Result<ModuleConfig, Failure> {
+        let invocation = self.invocation().map_err(Failure::usage)?;
+        let mut config = ModuleConfig::new(&self.module);
+        config.invocation = invocation;
+        config.limits = Limits {
+            fuel: self.fuel,
+            timeout: self.timeout,
+            max_memory: self.max_memory,
+            deterministic: self.deterministic,
+            cancel: None,
+        };
+        if let Some(policy) = self.network_policy()? {
+            config = config.network(policy);
+        }
+        if self.deterministic {
+            config = config.deterministic(self.seed);
+        }
+        if let Some(seconds) = self.epoch {
+            config = config.epoch(seconds);
+        }
+        if let Some(bytes) = self.max_disk {
+            config = config.max_disk(bytes);
+        }
+        if let Some(path) = &self.record {
+            config = config.record(path);
+        }
+        Ok(config)
+    }
 }
 
 /// Runs the module and returns the exit status.
 pub fn run(args: Args) -> Result<i32, Failure> {
-    let limits = Limits {
-        fuel: args.fuel,
-        timeout: args.timeout,
-        max_memory: args.max_memory,
-        deterministic: args.deterministic,
-    };
-    let invocation = Invocation::from_args(&args).map_err(Failure::usage)?;
-    let policy = args.network_policy()?;
-    let network = policy.is_some();
-    let log = Log::default();
-    let quota = args
-        .max_disk
-        .map(|limit| DiskQuota::new(limit, "--max-disk"));
-    let deterministic = args.deterministic.then(|| {
-        let epoch = args
-            .epoch
-            .map_or(DEFAULT_EPOCH_NS, |s| s.saturating_mul(1_000_000_000));
-        Settings::from_seed(args.seed, epoch)
-    });
-    let journal = match args.record {
-        Some(_) => Journaling::Record(log.clone()),
-        None => Journaling::Off,
-    };
-    let wrap = |mut real: RealHost| -> Box<dyn Host + Send> {
-        if let Some(quota) = &quota {
-            real.set_disk_quota(quota.clone());
-        }
-        if let Some(policy) = policy {
-            real.set_network(policy);
-        }
-        stack::assemble(real, deterministic, journal)
-    };
-    let report = execute(&invocation, limits, network, wrap)?;
-    if let Some(path) = &args.record {
-        write_journal(path, &invocation, args.deterministic, &log).map_err(|e| Failure {
-            status: 1,
-            error: e,
-        })?;
+    let config = args.module_config()?;
+    let invocation = config.invocation.clone();
+    let report = crate::api::wasm::run(config)?;
+    let status = report_outcome(&invocation, &report, args.json);
+    if let Some(message) = &report.disk_full {
+        eoutln!("error: {message}");
     }
-    let status = report_outcome(&invocation, report, args.json);
-    match quota.filter(|q| q.reached()) {
-        // The guest was told ENOSPC; it may have carried on, but the run did not do its work.
-        Some(quota) => {
-            eoutln!("error: {}", quota.message());
-            Ok(if status == 0 { 1 } else { status })
-        }
-        None => Ok(status),
-    }
-}
-
-/// Runs `invocation` with the host `wrap` builds around the real one;
-/// `network` defines `wasi:http/requests` (whose requests go to that host).
-pub(crate) fn execute(
-    invocation: &Invocation,
-    limits: Limits,
-    network: bool,
-    wrap: impl FnOnce(RealHost) -> Box<dyn Host + Send>,
-) -> Result<Report, Failure> {
-    let wasi = build_wasi(invocation, wrap).map_err(Failure::usage)?;
-    let mut resolver = NamedModules::default();
-    for (name, path) in &invocation.imports {
-        resolver.add(name, path.clone());
-    }
-    let spec = RunSpec {
-        entry: EntryModule::File(invocation.module.clone()),
-        invoke: invocation.invoke.clone(),
-        call_args: invocation.call_args.clone(),
-        preload: invocation
-            .imports
-            .iter()
-            .map(|(name, _)| name.clone())
-            .collect(),
-        resolver,
-        limits,
-        network,
-    };
-    run_module(spec, wasi).map_err(Failure::usage)
-}
-
-fn write_journal(
-    path: &std::path::Path,
-    invocation: &Invocation,
-    deterministic: bool,
-    log: &Log,
-) -> anyhow::Result<()> {
-    let module_hash = crate::outputs::hash::file_hash(&invocation.module)?;
-    let header = Header {
-        format: journal::FORMAT.to_string(),
-        brine_version: env!("CARGO_PKG_VERSION").to_string(),
-        invocation: journal::Invocation::WasmRun {
-            // Absolute, so the hint `brine replay` prints works from any directory.
-            module: std::path::absolute(&invocation.module)
-                .unwrap_or_else(|_| invocation.module.clone()),
-            module_hash: crate::outputs::hash::hex(&module_hash),
-            argv: invocation.argv.clone(),
-            env: invocation.env.clone(),
-            dirs: invocation.dirs.clone(),
-            imports: invocation
-                .imports
-                .iter()
-                .map(|(n, p)| (n.clone(), p.display().to_string()))
-                .collect(),
-            invoke: invocation.invoke.clone(),
-            call_args: invocation.call_args.clone(),
-        },
-        deterministic,
-    };
-    let entries = log.lock().map(|l| l.clone()).unwrap_or_default();
-    journal::write(path, &header, &entries)
-        .with_context(|| format!("cannot write the journal {}", path.display()))
+    Ok(status)
 }
 
 /// Prints what happened (as one JSON line on stderr with `json`) and returns
 /// the exit status.
-pub(crate) fn report_outcome(invocation: &Invocation, report: Report, json: bool) -> i32 {
+pub(crate) fn report_outcome(invocation: &Invocation, report: &ModuleReport, json: bool) -> i32 {
     if json {
-        let (status, object) = outcome_json(invocation, &report);
-        eoutln!("{object}");
-        return status;
+        eoutln!("{}", outcome_json(invocation, report));
+        return report.status;
     }
-    let trapped = matches!(report.outcome, Outcome::Trapped(_));
-    let status = report_end(invocation, report.outcome);
-    if let (Some(refusal), true) = (report.memory_refusal, trapped) {
-        // The guest saw only -1 from memory.grow (and then aborted, as Rust's
-        // allocator does): say which limit it met. A guest that exits on its own
-        // has said what it wanted on stderr; brine adds nothing to that.
-        eoutln!("note: the guest was refused memory: {refusal}");
+    for value in &report.results {
+        outln!("{value}");
     }
-    status
-}
-
-fn report_end(invocation: &Invocation, outcome: Outcome) -> i32 {
-    let (_, status, error) = ending(&outcome);
-    if let Outcome::Returned(values) = &outcome {
-        for value in values {
-            outln!("{}", values::format(value));
-        }
-    }
-    if let Some(error) = error {
+    if let Some(error) = &report.error {
         eoutln!("error: {error}");
     }
+    let outcome = report.engine_outcome();
     if let Outcome::Trapped(_) = outcome {
         let function = invocation.invoke.as_deref().unwrap_or("_start");
         eoutln!(
             "  while running `{function}` of {} (wasmi records no wasm backtrace)",
             invocation.module.display()
         );
+        if let Some(refusal) = &report.memory_refused {
+            // The guest saw only -1 from memory.grow (and then aborted, as Rust's
+            // allocator does): say which limit it met. A guest that exits on its own
+            // has said what it wanted on stderr; brine adds nothing to that.
+            eoutln!("note: the guest was refused memory: {refusal}");
+        }
     }
-    status
+    report.status
 }
 
-/// How a run ended: its name in `--json`, the exit status, and the error said.
-fn ending(outcome: &Outcome) -> (&'static str, i32, Option<String>) {
-    match outcome {
-        Outcome::Exited(code) => ("exited", *code as i32, None),
-        Outcome::Returned(_) => ("returned", 0, None),
-        Outcome::Trapped(trap) => (
-            "trapped",
-            EXIT_TRAP,
-            Some(format!("wasm trap: {}", trap.message)),
-        ),
-        Outcome::OutOfFuel { budget } => (
-            "out_of_fuel",
-            EXIT_TRAP,
-            Some(format!(
-                "out of fuel: the guest used all {budget} units given with --fuel"
-            )),
-        ),
-        Outcome::TimedOut(limit) => (
-            "timed_out",
-            EXIT_TIMEOUT,
-            Some(format!(
-                "timed out: the guest ran longer than --timeout {limit:?} and was stopped"
-            )),
-        ),
-    }
-}
-
-/// The exit status and the `--json` report of a finished run.
-fn outcome_json(invocation: &Invocation, report: &Report) -> (i32, serde_json::Value) {
-    let (outcome, status, error) = ending(&report.outcome);
-    let results: Vec<String> = match &report.outcome {
-        Outcome::Returned(values) => values.iter().map(values::format).collect(),
-        _ => Vec::new(),
-    };
-    let object = serde_json::json!({
+/// The `--json` report of a finished run.
+fn outcome_json(invocation: &Invocation, report: &ModuleReport) -> serde_json::Value {
+    serde_json::json!({
         "module": invocation.module.display().to_string(),
         "function": invocation.invoke.as_deref().unwrap_or("_start"),
-        "outcome": outcome,
-        "status": status,
-        "results": results,
+        "outcome": report.outcome,
+        "status": report.status,
+        "results": report.results,
         "fuel_consumed": report.fuel_consumed,
-        "memory_refused": report.memory_refusal.as_ref().map(ToString::to_string),
-        "error": error,
-    });
-    (status, object)
-}
-
-/// The guest's world: argv, environment, preopened directories, the host.
-fn build_wasi(
-    invocation: &Invocation,
-    wrap: impl FnOnce(RealHost) -> Box<dyn Host + Send>,
-) -> anyhow::Result<WasiCtx> {
-    let mut host = RealHost::new(Stdio::inherit());
-    let mut preopens = Vec::new();
-    for (host_path, guest) in &invocation.dirs {
-        let handle = host
-            .open_host_dir(&PathBuf::from(host_path))
-            .with_context(|| {
-                format!("--dir {host_path}::{guest}: cannot open host directory `{host_path}`")
-            })?;
-        preopens.push((handle, guest.clone()));
-    }
-    let mut wasi = WasiCtx::new(wrap(host));
-    for (handle, guest) in preopens {
-        wasi.preopen(handle, &guest, false);
-    }
-    wasi.set_args(&invocation.argv);
-    wasi.set_env(&invocation.env);
-    Ok(wasi)
+        "memory_refused": report.memory_refused,
+        "error": report.error,
+    })
 }
 
 /// `HOST::GUEST`, or `HOST` mapped to the same path.

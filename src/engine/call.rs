@@ -2,10 +2,11 @@
 //!
 //! Without fuel limits the call runs unmetered at full interpreter speed.
 //! With a timeout, the call is resumable and fed fuel in slices; between
-//! slices brine checks the wall-clock deadline (wasmi has no other way to
-//! interrupt a running guest).
+//! slices brine checks the wall-clock deadline and the cancellation token
+//! (wasmi has no other way to interrupt a running guest).
 
 use super::StoreData;
+use crate::cancel::CancelToken;
 use crate::wasi::{DeadlineExceeded, ProcExit};
 use std::time::{Duration, Instant};
 use wasmi::{Func, ResumableCall, Store, TrapCode, Val};
@@ -38,6 +39,8 @@ pub enum Outcome {
     },
     /// The wall-clock limit passed.
     TimedOut(Duration),
+    /// The run's [`CancelToken`] was cancelled.
+    Cancelled,
 }
 
 /// Maps an error out of a wasm call to an outcome.
@@ -61,12 +64,21 @@ pub fn classify_error(err: wasmi::Error) -> Outcome {
 }
 
 /// Limits that apply while the entrypoint runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CallLimits {
     /// The fuel budget of the whole run, if any.
     pub fuel: Option<u64>,
     /// When the run must stop.
     pub deadline: Option<(Instant, Duration)>,
+    /// Stops the run when cancelled.
+    pub cancel: Option<CancelToken>,
+}
+
+impl CallLimits {
+    /// Whether the run was cancelled.
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+    }
 }
 
 /// Calls `func` with `params`, enforcing `limits`.
@@ -74,22 +86,28 @@ pub fn call(
     store: &mut Store<StoreData>,
     func: Func,
     params: &[Val],
-    limits: CallLimits,
+    limits: &CallLimits,
 ) -> Outcome {
+    if limits.cancelled() {
+        return Outcome::Cancelled;
+    }
     let ty = func.ty(&*store);
     let mut results: Vec<Val> = ty
         .results()
         .iter()
         .map(|&t| Val::default_for_ty(t))
         .collect();
-    let outcome = match limits.deadline {
-        None => match func.call(&mut *store, params, &mut results) {
+    let outcome = if limits.deadline.is_none() && limits.cancel.is_none() {
+        match func.call(&mut *store, params, &mut results) {
             Ok(()) => Outcome::Returned(results),
             Err(e) => classify_error(e),
-        },
-        Some(deadline) => call_in_slices(store, func, params, results, limits.fuel, deadline),
+        }
+    } else {
+        call_in_slices(store, func, params, results, limits)
     };
     match (outcome, limits.fuel, limits.deadline) {
+        // A blocking call the token interrupted reports the deadline's way.
+        (Outcome::TimedOut(_), _, _) if limits.cancelled() => Outcome::Cancelled,
         (Outcome::OutOfFuel { .. }, Some(budget), _) => Outcome::OutOfFuel { budget },
         // Fuel only slices time here: running out of it is brine's fault, not a
         // budget the user set, and must not be reported as one.
@@ -104,15 +122,16 @@ pub fn call(
     }
 }
 
-/// Runs `func` a slice of fuel at a time, checking the deadline between slices.
+/// Runs `func` a slice of fuel at a time, checking the deadline and the
+/// cancellation token between slices.
 fn call_in_slices(
     store: &mut Store<StoreData>,
     func: Func,
     params: &[Val],
     mut results: Vec<Val>,
-    budget: Option<u64>,
-    (deadline, timeout): (Instant, Duration),
+    limits: &CallLimits,
 ) -> Outcome {
+    let budget = limits.fuel;
     // What is left of the budget: the store's fuel plus what an earlier sliced call
     // (a start function, `_initialize`) left in reserve.
     let mut reserve = match budget {
@@ -135,8 +154,13 @@ fn call_in_slices(
             Ok(ResumableCall::HostTrap(trap)) => return classify_error(trap.into_host_error()),
             Err(e) => return classify_error(e),
             Ok(ResumableCall::OutOfFuel(pending)) => {
-                if Instant::now() >= deadline {
-                    return Outcome::TimedOut(timeout);
+                if let Some((deadline, timeout)) = limits.deadline {
+                    if Instant::now() >= deadline {
+                        return Outcome::TimedOut(timeout);
+                    }
+                }
+                if limits.cancelled() {
+                    return Outcome::Cancelled;
                 }
                 let left_in_store = store.get_fuel().unwrap_or(0);
                 let wanted = FUEL_SLICE.max(pending.required_fuel());

@@ -224,7 +224,7 @@ impl<R: ModuleResolver> Instantiator<R> {
         let Some(start) = instance.get_func(&*store, DEFERRED_START) else {
             return Ok(());
         };
-        match call(store, start, &[], self.limits) {
+        match call(store, start, &[], &self.limits) {
             Outcome::Returned(_) => Ok(()),
             other => Err(InstantiateError::Guest(other)),
         }

@@ -118,12 +118,15 @@ pub struct Limits {
     /// Reproducible execution: fuel always metered (and so compiled eagerly), so the
     /// fuel used (and the virtual clock that runs on it) is the same on every run.
     pub deterministic: bool,
+    /// Stops the run when cancelled (checked where the deadline is: the call then
+    /// runs in fuel slices even without a timeout).
+    pub cancel: Option<crate::cancel::CancelToken>,
 }
 
 impl Limits {
     /// Whether the run needs fuel metering (which costs 13–30% on hot loops).
     pub fn metered(&self) -> bool {
-        self.fuel.is_some() || self.timeout.is_some() || self.deterministic
+        self.fuel.is_some() || self.timeout.is_some() || self.deterministic || self.cancel.is_some()
     }
 
     /// The memory limit in bytes.

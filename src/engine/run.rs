@@ -60,6 +60,7 @@ pub fn run<R: ModuleResolver>(
 ) -> Result<Report, EngineError> {
     let deadline = spec.limits.timeout.and_then(deadline_after);
     wasi.set_deadline(deadline.map(|(at, _)| at));
+    wasi.set_cancel(spec.limits.cancel.clone());
     let engine = spec
         .resolver
         .engine_for(&spec.limits)
@@ -75,8 +76,9 @@ pub fn run<R: ModuleResolver>(
     let limits = CallLimits {
         fuel: spec.limits.fuel,
         deadline,
+        cancel: spec.limits.cancel.clone(),
     };
-    let mut instantiator = Instantiator::new(&engine, spec.resolver, limits)?;
+    let mut instantiator = Instantiator::new(&engine, spec.resolver, limits.clone())?;
     if spec.network {
         instantiator.enable_network()?;
     }
@@ -96,14 +98,14 @@ pub fn run<R: ModuleResolver>(
     if name != DEFAULT_ENTRYPOINT {
         // A reactor initializes itself before any export is called, as in wasmtime.
         if let Some(init) = instance.get_func(&store, "_initialize") {
-            let outcome = call(&mut store, init, &[], limits);
+            let outcome = call(&mut store, init, &[], &limits);
             if !matches!(outcome, Outcome::Returned(_)) {
                 return Ok(finish(&mut store, outcome, &spec.limits));
             }
         }
     }
     let func = exported_func(&instance, &store, &module, &display, &name)?;
-    let outcome = call(&mut store, func, &params, limits);
+    let outcome = call(&mut store, func, &params, &limits);
     Ok(finish(&mut store, outcome, &spec.limits))
 }
 

@@ -2,12 +2,14 @@
 //! anything is fetched or run, and how the runner writes its results.
 
 use super::progress::Progress;
+use crate::cancel::CancelToken;
 use crate::engine::compiled::CompiledModules;
 use crate::engine::Limits;
 use crate::host::deterministic::Settings;
 use crate::host::net::Policy;
 use crate::inputs::deadline::TimeBudget;
 use crate::inputs::InputSource;
+use crate::outputs::live::LiveSink;
 use crate::outputs::publish::Publisher;
 use crate::outputs::summary::Placement;
 use std::sync::Arc;
@@ -86,9 +88,11 @@ pub struct RunOptions {
     pub evidence: bool,
     /// Record the host's answers, or replay recorded ones.
     pub journal: Journaling,
-    /// Also pass the guest's stdout and stderr to brine's own as they are
-    /// written (`brine run --follow`; lines prefixed `[i] ` with several partitions).
-    pub follow: bool,
+    /// Also pass the guest's stdout and stderr, as they are written, to the
+    /// writers this sink makes (`brine run --follow`: [`LiveSink::terminal`]).
+    pub follow: Option<LiveSink>,
+    /// Stops the guests when cancelled (their partitions fail as cancelled).
+    pub cancel: Option<CancelToken>,
     /// Where the run reports its progress (`brine run`'s status line), if anywhere.
     pub progress: Option<Arc<Progress>>,
     /// Modules the checks compiled, reused when the run reads the same bytes.
@@ -104,7 +108,8 @@ impl Default for RunOptions {
             bacalhau_exit_codes: false,
             evidence: false,
             journal: Journaling::Off,
-            follow: false,
+            follow: None,
+            cancel: None,
             progress: None,
             compiled: None,
         }

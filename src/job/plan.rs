@@ -463,6 +463,7 @@ pub(crate) fn limits(job: &Job, deterministic: bool, overrides: &LimitOverrides)
         timeout: timeout.filter(|d| *d > Duration::ZERO),
         max_memory: Some(pages * PAGE),
         deterministic,
+        cancel: None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! What a running job is doing, for the one-line status `brine run` draws on
 //! a terminal: partitions running, done and failed, the guest's output so
 //! far, and the input being staged. The runner and the pool update it; the
-//! CLI reads it a few times a second. Counting costs a relaxed atomic add.
+//! CLI reads it a few times a second (a program embedding brine reads the
+//! counters). Counting costs a relaxed atomic add.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -9,10 +10,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// A job's progress so far (shared by every partition of one run).
+///
+/// ```
+/// let progress = brine::Progress::new(0);
+/// // Given to a run with `RunConfig::progress`, read from any thread:
+/// assert_eq!(progress.completed() + progress.failed(), 0);
+/// assert!(progress.line().contains("starting"));
+/// ```
 #[derive(Debug)]
 pub struct Progress {
     started: Instant,
-    partitions: u32,
+    partitions: AtomicU32,
     running: AtomicU32,
     completed: AtomicU32,
     failed: AtomicU32,
@@ -22,17 +30,49 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// The progress of a run of `partitions` partitions, starting now.
+    /// The progress of a run of `partitions` partitions, starting now (0
+    /// when not known yet: a run sets it once the job is planned).
     pub fn new(partitions: u32) -> Arc<Progress> {
         Arc::new(Progress {
             started: Instant::now(),
-            partitions,
+            partitions: AtomicU32::new(partitions),
             running: AtomicU32::new(0),
             completed: AtomicU32::new(0),
             failed: AtomicU32::new(0),
             bytes_out: AtomicU64::new(0),
             staging: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The job was planned into `partitions` partitions.
+    pub(crate) fn plan(&self, partitions: usize) {
+        let count = u32::try_from(partitions).unwrap_or(u32::MAX);
+        self.partitions.store(count, Ordering::Relaxed);
+    }
+
+    /// How many partitions the run has (0 until it is planned).
+    pub fn partitions(&self) -> u32 {
+        self.partitions.load(Ordering::Relaxed)
+    }
+
+    /// How many partitions are running now.
+    pub fn running(&self) -> u32 {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    /// How many partitions completed.
+    pub fn completed(&self) -> u32 {
+        self.completed.load(Ordering::Relaxed)
+    }
+
+    /// How many partitions failed.
+    pub fn failed(&self) -> u32 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// The bytes the guests have written to stdout and stderr so far.
+    pub fn output_bytes(&self) -> u64 {
+        self.bytes_out.load(Ordering::Relaxed)
     }
 
     /// A partition started.
@@ -80,9 +120,9 @@ impl Progress {
         let elapsed = self.started.elapsed().as_secs_f64();
         let out = crate::units::format_size(self.bytes_out.load(Ordering::Relaxed));
         let staging = self.staging.lock().ok().and_then(|s| s.first().cloned());
-        let doing = match (self.partitions, staging) {
-            (1, Some((_, what))) => format!("staging {what}"),
-            (1, None) => self.lone_state().to_string(),
+        let doing = match (self.partitions(), staging) {
+            (0 | 1, Some((_, what))) => format!("staging {what}"),
+            (0 | 1, None) => self.lone_state().to_string(),
             (n, staging) => {
                 let counts = format!(
                     "partitions: {} running, {} done, {} failed of {n}",

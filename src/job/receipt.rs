@@ -60,7 +60,7 @@ pub struct Receipt {
     pub job: String,
     /// The job file, as given on the command line.
     pub job_file: String,
-    /// [`super::job_hash`] of the normalized job.
+    /// The job hash (`Job::hash`) of the normalized job.
     pub job_hash: String,
     /// Deterministic settings (absent for an ordinary run).
     pub deterministic: Option<DeterministicInfo>,

@@ -6,7 +6,7 @@
 //! writes into place.
 
 use super::check::{check_staged_modules, UnrunnableModules};
-use super::execution::{Execution, Journaling, RunOptions};
+use super::execution::{Execution, RunOptions};
 use super::progress::Progress;
 use crate::engine::resolve::MountedModules;
 use crate::engine::run::{run as run_module, EntryModule, RunSpec, DEFAULT_ENTRYPOINT};
@@ -18,7 +18,7 @@ use crate::inputs::deadline::{Deadline, Expired};
 use crate::inputs::{SourceError, StageArea, Staged};
 use crate::outputs::evidence::{Evidence, InputHashes};
 use crate::outputs::hash::{hex, tree_hash, tree_listing};
-use crate::outputs::live::{follower, Stream, Tee};
+use crate::outputs::live::{LiveStream, Stream, Tee};
 use crate::outputs::publish::Context;
 use crate::outputs::summary::{Durations, Status};
 use crate::outputs::{self, CappedFile, ResultFiles, Summary};
@@ -245,6 +245,9 @@ fn apply_outcome(summary: &mut Summary, exec: &Execution, outcome: &Outcome, opt
         Outcome::TimedOut(_) => {
             summary.error = Some("Execution timed out".to_string());
         }
+        Outcome::Cancelled => {
+            summary.error = Some("Execution cancelled".to_string());
+        }
     }
 }
 
@@ -283,7 +286,7 @@ fn stage_and_run(
     let quota = exec
         .disk_limit
         .map(|limit| DiskQuota::new(limit, "Resources.Disk"));
-    let wasi = guest_world(exec, stdio, &mounts, &opts.journal, quota.clone())?;
+    let wasi = guest_world(exec, stdio, &mounts, opts, quota.clone())?;
     let spec = RunSpec {
         entry: EntryModule::Named(exec.entry_module.clone()),
         invoke: (exec.entrypoint != DEFAULT_ENTRYPOINT).then(|| exec.entrypoint.clone()),
@@ -292,6 +295,7 @@ fn stage_and_run(
         resolver,
         limits: Limits {
             timeout: run_timeout,
+            cancel: opts.cancel.clone(),
             ..exec.limits.clone()
         },
         network: exec.network.is_some(),
@@ -356,11 +360,15 @@ fn followed(
     exec: &Execution,
     opts: &RunOptions,
 ) -> Box<dyn Write + Send> {
-    if !opts.follow {
+    let Some(sink) = &opts.follow else {
         return Box::new(file);
-    }
-    let partition = (exec.partition_count > 1).then_some(exec.partition_index);
-    Box::new(Tee::new(file, follower(stream, partition)))
+    };
+    let live = LiveStream {
+        stream,
+        partition: exec.partition_index,
+        partitions: exec.partition_count,
+    };
+    Box::new(Tee::new(file, sink.open(live)))
 }
 
 /// The input hashes a run adds to its evidence, when it gathers any.
@@ -516,10 +524,11 @@ fn guest_world(
     exec: &Execution,
     stdio: Stdio,
     mounts: &[MountSpec],
-    journal: &Journaling,
+    opts: &RunOptions,
     quota: Option<Arc<DiskQuota>>,
 ) -> Result<WasiCtx, ExecutionError> {
     let mut host = RealHost::new(stdio);
+    host.set_cancel(opts.cancel.clone());
     if let Some(quota) = quota {
         host.set_disk_quota(quota);
     }
@@ -527,7 +536,7 @@ fn guest_world(
     if let Some(policy) = &exec.network {
         host.set_network(policy.clone());
     }
-    let host = stack::assemble(host, exec.deterministic, journal.clone());
+    let host = stack::assemble(host, exec.deterministic, opts.journal.clone());
     let mut wasi = WasiCtx::new(host);
     wasi.preopen(root, "/", false);
     wasi.set_args(&exec.argv);

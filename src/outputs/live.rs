@@ -1,23 +1,90 @@
-//! `brine run --follow`: the guest's stdout and stderr also reach brine's own
-//! as the guest writes them, beside the capped result files.
+//! Live copies of the guest's stdout and stderr, made as the guest writes
+//! them, beside the capped result files: a [`LiveSink`] makes one writer per
+//! partition and stream. `brine run --follow` uses [`LiveSink::terminal`]; a
+//! program embedding brine gives its own.
 //!
-//! One partition passes through byte for byte, as `brine wasm run` does. With
-//! several, each writes whole lines prefixed `[i] ` under the lock of brine's
-//! stream, so partitions running at once never interleave mid-line.
+//! On the terminal one partition passes through byte for byte, as `brine wasm
+//! run` does. With several, each writes whole lines prefixed `[i] ` under the
+//! lock of brine's stream, so partitions running at once never interleave mid-line.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 /// The longest partial line held back waiting for its newline: a guest that
 /// never writes one still shows its output, in pieces of this size.
 const MAX_PENDING_LINE: usize = 64 * 1024;
 
-/// One of brine's own output streams.
+/// One of the guest's output streams (and, on the terminal, brine's own
+/// stream it is copied to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
-    /// brine's stdout (the guest's stdout follows here).
+    /// The guest's stdout.
     Stdout,
-    /// brine's stderr (the guest's stderr follows here).
+    /// The guest's stderr.
     Stderr,
+}
+
+/// Which stream a live copy is made of: the stream, and the partition that writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveStream {
+    /// stdout or stderr.
+    pub stream: Stream,
+    /// The partition's index.
+    pub partition: u32,
+    /// How many partitions the job has.
+    pub partitions: u32,
+}
+
+/// The writer factory a sink calls.
+type MakeWriter = dyn Fn(LiveStream) -> Box<dyn Write + Send> + Send + Sync;
+
+/// Makes the live copy of each guest stream: called once per partition and
+/// stream, before the guest runs, on the thread that runs that partition
+/// (partitions may run at once: the writers must not assume one thread).
+/// What the guest writes reaches the writer as it is written; a writer that
+/// fails is dropped and the run goes on into its result files.
+///
+/// ```
+/// use brine::{LiveSink, LiveStream, Stream};
+/// use std::io::Write;
+///
+/// // Every stdout write of every partition goes to this process's stdout, as is.
+/// let sink = LiveSink::new(|live: LiveStream| -> Box<dyn Write + Send> {
+///     match live.stream {
+///         Stream::Stdout => Box::new(std::io::stdout()),
+///         Stream::Stderr => Box::new(std::io::sink()),
+///     }
+/// });
+/// # let _ = sink;
+/// ```
+#[derive(Clone)]
+pub struct LiveSink(Arc<MakeWriter>);
+
+impl LiveSink {
+    /// A sink whose writers `make` creates.
+    pub fn new(make: impl Fn(LiveStream) -> Box<dyn Write + Send> + Send + Sync + 'static) -> Self {
+        LiveSink(Arc::new(make))
+    }
+
+    /// brine's own stdout and stderr (`brine run --follow`): straight through
+    /// for a lone partition, whole lines prefixed `[i] ` for several.
+    pub fn terminal() -> Self {
+        LiveSink::new(|live: LiveStream| {
+            let partition = (live.partitions > 1).then_some(live.partition);
+            follower(live.stream, partition)
+        })
+    }
+
+    /// The live copy of `live`.
+    pub(crate) fn open(&self, live: LiveStream) -> Box<dyn Write + Send> {
+        (self.0)(live)
+    }
+}
+
+impl std::fmt::Debug for LiveSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LiveSink(..)")
+    }
 }
 
 /// A destination that takes each buffer whole, never splitting it around
@@ -41,9 +108,9 @@ impl WholeWrites for Stream {
     }
 }
 
-/// The live copy of one guest stream: straight through for a lone partition,
+/// The terminal copy of one guest stream: straight through for a lone partition,
 /// whole prefixed lines for partition `index` of several.
-pub fn follower(stream: Stream, partition: Option<u32>) -> Box<dyn Write + Send> {
+fn follower(stream: Stream, partition: Option<u32>) -> Box<dyn Write + Send> {
     match partition {
         None => Box::new(Passthrough(stream)),
         Some(index) => Box::new(PrefixedLines {

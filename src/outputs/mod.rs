@@ -93,12 +93,14 @@ pub struct Staging {
 
 impl Staging {
     /// Checks `target` can be written (absent, empty, or `force`), locks it
-    /// and creates a staging directory beside it.
+    /// and creates a staging directory beside it (the tests' shorthand).
+    #[cfg(test)]
     pub fn prepare(target: &Path, force: bool) -> Result<Self, ResultsError> {
         Self::prepare_guarded(target, force, &[])
     }
 
-    /// [`Staging::prepare`], also refusing a `target` that holds one of
+    /// Checks `target` can be written (absent, empty, or `force`), locks it
+    /// and creates a staging directory beside it, refusing a `target` that holds one of
     /// `protected` or lies inside a mounted one (see `layout::refusal`).
     pub fn prepare_guarded(
         target: &Path,
@@ -229,6 +231,7 @@ impl Staging {
     }
 
     /// Drops everything staged (nothing reaches the target).
+    #[cfg(test)]
     pub fn discard(self) {}
 }
 

@@ -41,7 +41,7 @@ pub enum ErrorKind {
 
 impl SpecError {
     /// The message without its `did you mean …?` suggestion, and the suggestion
-    /// (as [`super::fields`] words it), for tools that show them apart.
+    /// (as the spec's field checks word it), for tools that show them apart.
     pub fn message_and_hint(&self) -> (String, Option<String>) {
         const LEAD: &str = "; did you mean ";
         let Some(start) = self.message.find(LEAD) else {

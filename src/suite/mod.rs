@@ -449,6 +449,8 @@ fn run_in(
         Outcome::Trapped(trap) => return Err(CaseError::Trapped(trap.message)),
         Outcome::OutOfFuel { .. } => return Err(CaseError::OutOfFuel),
         Outcome::TimedOut(t) => return Err(CaseError::TimedOut(t)),
+        // A case has no cancellation token; should one be cancelled, it did not pass.
+        Outcome::Cancelled => return Err(CaseError::Trapped("the run was cancelled".into())),
     };
     Ok((
         code,

@@ -2,6 +2,7 @@
 
 use super::errno::{Errno, WasiResult};
 use super::rights;
+use crate::cancel::CancelToken;
 use crate::host::{DirEntry, Filetype, Handle, Host};
 use std::time::Instant;
 
@@ -55,6 +56,8 @@ pub struct WasiCtx {
     fds: Vec<Option<FdEntry>>,
     /// When the run must end (checked after calls that can block).
     deadline: Option<Instant>,
+    /// Ends the run when cancelled, as the deadline does.
+    cancel: Option<CancelToken>,
     /// The run's fuel budget, when fuel is metered (see [`WasiCtx::fuel_consumed`]).
     pub fuel_budget: Option<u64>,
     /// Fuel of the budget not yet handed to the store (the engine feeds fuel in slices).
@@ -95,6 +98,7 @@ impl WasiCtx {
             env: Vec::new(),
             fds,
             deadline: None,
+            cancel: None,
             fuel_budget: None,
             fuel_reserve: 0,
             host,
@@ -113,9 +117,16 @@ impl WasiCtx {
         Some(budget.saturating_sub(self.fuel_reserve.saturating_add(left_in_store)))
     }
 
-    /// Whether the run's deadline has passed.
+    /// Sets the token that ends the run the way its deadline does.
+    pub fn set_cancel(&mut self, token: Option<CancelToken>) {
+        self.cancel = token;
+    }
+
+    /// Whether the run's deadline has passed (or the run was cancelled: the
+    /// engine tells the two apart by the token).
     pub fn deadline_passed(&self) -> bool {
         self.deadline.is_some_and(|d| Instant::now() >= d)
+            || self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
     }
 
     /// Sets argv (`argv[0]` included).

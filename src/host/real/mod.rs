@@ -25,6 +25,7 @@ use self::tree::{virtual_filestat, HostMount, MountLoc, Target};
 use super::mounts::MountTable;
 use super::quota::{DiskQuota, ENTRY_COST};
 use super::{Clock, DirEntry, Filestat, Filetype, Handle, Host, OpenRequest, Opened, SetTime};
+use crate::cancel::CancelToken;
 use crate::host::abi::{Errno, WasiResult};
 use crate::host::net::client::Client;
 use crate::host::net::{HttpError, HttpRequest, HttpResult, Policy};
@@ -70,6 +71,8 @@ pub struct RealHost {
     network: Option<Client>,
     /// The cap on what the guest writes (`None`: no cap).
     quota: Option<Arc<DiskQuota>>,
+    /// Wakes the guest's sleeps when the run is cancelled.
+    cancel: Option<CancelToken>,
 }
 impl RealHost {
     /// A host whose handles 0, 1 and 2 are the given standard streams.
@@ -87,7 +90,14 @@ impl RealHost {
             terminals: stdio.terminals,
             network: None,
             quota: None,
+            cancel: None,
         }
+    }
+
+    /// Cuts the guest's sleeps short when `token` is cancelled (the engine
+    /// then stops the run, as it does at the deadline).
+    pub fn set_cancel(&mut self, token: Option<CancelToken>) {
+        self.cancel = token;
     }
 
     /// Caps how much the guest may grow the files of its writable mounts and
@@ -180,7 +190,12 @@ impl Host for RealHost {
         if let Some(deadline) = self.deadline {
             wake = wake.min(deadline.saturating_duration_since(Instant::now()));
         }
-        std::thread::sleep(wake);
+        match &self.cancel {
+            Some(token) => {
+                token.sleep(wake);
+            }
+            None => std::thread::sleep(wake),
+        }
         Ok(())
     }
 
