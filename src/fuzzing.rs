@@ -19,6 +19,9 @@ use crate::job::plan::{plan, PlanError};
 use crate::job::receipt::Receipt;
 use crate::spec::{Job, SpecErrors};
 use crate::wasi::WasiCtx;
+/// Every WASI preview1 import with its signature (`i` i32, `I` i64; results
+/// after the space): the table the `wasi` target generates its guests from.
+pub use crate::wasi::PREVIEW1;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

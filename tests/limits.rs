@@ -25,19 +25,7 @@ fn assert_failure(o: &Output, code: i32, out: &str, prefix: &str, needles: &[&st
 /// Writes `name` in `dir`: a module that asks poll_oneoff for one relative
 /// monotonic sleep of `nanos` and exits with poll_oneoff's return value.
 fn poll_sleep_module(dir: &Path, name: &str, nanos: u64) -> PathBuf {
-    write_file(
-        dir,
-        name,
-        format!(
-            r#"(module
-  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "_start")
-    (call $exit {sleep})))"#,
-            sleep = common::guests::poll_sleep(nanos)
-        ),
-    )
+    write_file(dir, name, common::guests::poll_sleep_then_exit(nanos))
 }
 
 // ------------------------------------------------------------ traps

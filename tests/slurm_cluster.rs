@@ -349,15 +349,7 @@ fn an_element_on_a_node_without_the_jobs_dir_fails_with_a_message_in_its_log() {
 
 /// A Count=`count` job in `dir/job.yaml` whose module sleeps `ns` nanoseconds.
 fn sleepy_job(dir: &std::path::Path, count: u32, ns: u64) -> std::path::PathBuf {
-    let module = format!(
-        r#"(module
-  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "_start")
-    (call $exit {sleep})))"#,
-        sleep = common::guests::poll_sleep(ns)
-    );
+    let module = common::guests::poll_sleep_then_exit(ns);
     std::fs::write(dir.join("sleep.wat"), module).unwrap();
     let job = dir.join("job.yaml");
     std::fs::write(&job, format!("Name: sleepy\nType: batch\nCount: {count}\nTasks:\n  - Name: main\n    Engine:\n      Type: wasm\n      Params:\n        EntryModule: /wasm/sleep.wat\n    InputSources:\n      - Source: {{Type: localDirectory, Params: {{SourcePath: sleep.wat}}}}\n        Target: /wasm/sleep.wat\n")).unwrap();

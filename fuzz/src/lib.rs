@@ -2,7 +2,7 @@
 //! temporary trees they run in, and snapshots that show whether anything a
 //! guest or an archive must not touch was changed.
 
-use brine::fuzzing::{mount, ModuleRun};
+use brine::fuzzing::{mount, ModuleRun, PREVIEW1};
 use brine::module::Limits;
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -148,57 +148,6 @@ pub fn assert_unchanged(
     let added: Vec<_> = after.keys().filter(|p| !before.contains_key(*p)).collect();
     panic!("{what}: entries appeared: {added:?}");
 }
-
-/// Every preview1 import with its core-wasm signature (the specification's
-/// witx): `i` an `i32`, `I` an `i64`; after the space, the results.
-pub const PREVIEW1: &[(&str, &str)] = &[
-    ("args_get", "ii i"),
-    ("args_sizes_get", "ii i"),
-    ("environ_get", "ii i"),
-    ("environ_sizes_get", "ii i"),
-    ("clock_res_get", "ii i"),
-    ("clock_time_get", "iIi i"),
-    ("fd_advise", "iIIi i"),
-    ("fd_allocate", "iII i"),
-    ("fd_close", "i i"),
-    ("fd_datasync", "i i"),
-    ("fd_fdstat_get", "ii i"),
-    ("fd_fdstat_set_flags", "ii i"),
-    ("fd_fdstat_set_rights", "iII i"),
-    ("fd_filestat_get", "ii i"),
-    ("fd_filestat_set_size", "iI i"),
-    ("fd_filestat_set_times", "iIIi i"),
-    ("fd_pread", "iiiIi i"),
-    ("fd_prestat_get", "ii i"),
-    ("fd_prestat_dir_name", "iii i"),
-    ("fd_pwrite", "iiiIi i"),
-    ("fd_read", "iiii i"),
-    ("fd_readdir", "iiiIi i"),
-    ("fd_renumber", "ii i"),
-    ("fd_seek", "iIii i"),
-    ("fd_sync", "i i"),
-    ("fd_tell", "ii i"),
-    ("fd_write", "iiii i"),
-    ("path_create_directory", "iii i"),
-    ("path_filestat_get", "iiiii i"),
-    ("path_filestat_set_times", "iiiiIIi i"),
-    ("path_link", "iiiiiii i"),
-    ("path_open", "iiiiiIIii i"),
-    ("path_readlink", "iiiiii i"),
-    ("path_remove_directory", "iii i"),
-    ("path_rename", "iiiiii i"),
-    ("path_symlink", "iiiii i"),
-    ("path_unlink_file", "iii i"),
-    ("poll_oneoff", "iiii i"),
-    ("proc_exit", "i "),
-    ("proc_raise", "i i"),
-    ("sched_yield", " i"),
-    ("random_get", "ii i"),
-    ("sock_accept", "iii i"),
-    ("sock_recv", "iiiiii i"),
-    ("sock_send", "iiiii i"),
-    ("sock_shutdown", "ii i"),
-];
 
 fn val_types(letters: &str) -> Vec<wasm_encoder::ValType> {
     letters

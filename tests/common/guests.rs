@@ -14,3 +14,16 @@ pub fn poll_sleep(nanos: u64) -> String {
     (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200))"#
     )
 }
+
+/// A module that sleeps `nanos` in poll_oneoff and exits with its errno.
+pub fn poll_sleep_then_exit(nanos: u64) -> String {
+    format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (call $exit {})))"#,
+        poll_sleep(nanos)
+    )
+}
