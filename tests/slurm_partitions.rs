@@ -564,3 +564,49 @@ fn under_json_a_failed_submit_is_one_json_object_on_stderr() {
         "{error}"
     );
 }
+
+#[test]
+fn submit_checks_env_references_once_and_passes_allow_env_to_every_element() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), "    Env: {GREETING: 'env:MY_GREETING'}\n", 2);
+    // Without --allow-env every element would refuse the job: so does submit.
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out).arg("--dry-run").output().unwrap();
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--allow-env"), "{}", stderr(&o));
+    assert!(!out.exists(), "nothing was prepared");
+    // sbatch hands the submitter's environment to the elements (--export=ALL).
+    let o = submit(&job, &out)
+        .args(["--dry-run", "--allow-env", "MY_.*"])
+        .env("MY_GREETING", "hi from the node")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("--allow-env 'MY_.*'"), "{}", stdout(&o));
+    let ran = std::process::Command::new("sh")
+        .arg(out.join(".brine/job.sbatch"))
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .env("MY_GREETING", "hi from the node")
+        .output()
+        .unwrap();
+    assert_eq!(code(&ran), 0, "{}", stderr(&ran));
+    let env = std::fs::read_to_string(out.join("1/stdout")).unwrap();
+    assert!(env.contains("GREETING=hi from the node"), "{env}");
+}
+
+#[test]
+fn a_module_that_cannot_run_is_not_submitted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let job = env_job(tmp.path(), "", 3);
+    std::fs::write(
+        tmp.path().join("env.wasm"),
+        wat::parse_str(r#"(module (import "nowhere" "f" (func)) (func (export "_start")))"#)
+            .unwrap(),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = submit(&job, &out).arg("--dry-run").output().unwrap();
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("nowhere"), "{}", stderr(&o));
+    assert!(!out.exists(), "nothing was prepared");
+}

@@ -92,6 +92,11 @@ pub struct SubmitArgs {
     /// How long staging the inputs at submit time may take.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30m")]
     staging_timeout: Duration,
+    /// Let `env:NAME` values read NAME when it matches REGEX: checked here, then read
+    /// by every `brine run` on its node (sbatch passes the submitter's environment
+    /// on unless --export says otherwise). Repeatable.
+    #[arg(long = "allow-env", value_name = "REGEX")]
+    allow_env: Vec<String>,
 }
 
 impl SlurmCommand {
@@ -115,7 +120,7 @@ pub fn run(command: SlurmCommand) -> Result<i32, Failure> {
 fn submit(args: SubmitArgs) -> Result<i32, Failure> {
     let job_file = std::path::absolute(&args.job)
         .map_err(|e| Failure::usage(anyhow!("{}: {e}", args.job.display())))?;
-    let job = crate::spec::load(&job_file).map_err(|errors| Failure::usage(anyhow!("{errors}")))?;
+    let job = crate::spec::load(&job_file).map_err(Failure::usage)?;
     let replicas = args.replicas.unwrap_or(1);
     refuse_nondeterministic_replicas(&job, replicas)?;
     let output = std::path::absolute(&args.output)
@@ -134,9 +139,11 @@ fn submit(args: SubmitArgs) -> Result<i32, Failure> {
         replicas,
         resources: SlurmResources::of(&job).map_err(Failure::usage)?,
         extra: args.sbatch_args.clone(),
+        allow_env: args.allow_env.clone(),
     };
     let text = script(&array).map_err(Failure::usage)?;
     let options = plan_options(&args)?;
+    refuse_what_cannot_run(&job, &options)?;
     refuse_used_output(&output)?;
     let prepared = prepare(&job, &copy, &options, &meta, &text, replicas)
         .and_then(|()| write_shared(&meta.join(SHARED_MARKER), array.job_id.as_bytes()));
@@ -299,6 +306,20 @@ fn create_dir(path: &Path) -> anyhow::Result<()> {
 }
 
 /// Fetching options for the inputs staged at submit time.
+/// The deep checks `brine run` makes, made once before anything is copied,
+/// fetched or submitted: a job every element would refuse (exit 2) or whose
+/// modules cannot run (exit 1) is not sent to the cluster N times.
+fn refuse_what_cannot_run(job: &crate::spec::Job, options: &PlanOptions) -> Result<(), Failure> {
+    let problems = crate::job::check::check(job, options).problems;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    if crate::job::check::has_job_problems(&problems) {
+        return Err(Failure::usage(problems));
+    }
+    Err(Failure::failed(problems))
+}
+
 fn plan_options(args: &SubmitArgs) -> Result<PlanOptions, Failure> {
     parse_http_url(&args.ipfs_gateway)
         .map_err(|e| Failure::usage(anyhow!("--ipfs-gateway: {e}")))?;
@@ -315,6 +336,7 @@ fn plan_options(args: &SubmitArgs) -> Result<PlanOptions, Failure> {
             cache: args.cache.clone(),
         },
         staging_timeout: Some(args.staging_timeout),
+        allow_env: super::run::allow_env_patterns(&args.allow_env)?,
         ..PlanOptions::default()
     })
 }

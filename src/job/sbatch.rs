@@ -134,6 +134,9 @@ pub struct ArrayJob {
     pub resources: SlurmResources,
     /// More `#SBATCH` options, as given.
     pub extra: Vec<String>,
+    /// `--allow-env` patterns each element passes on (for `env:NAME` values,
+    /// read from the node's environment at run time).
+    pub allow_env: Vec<String>,
 }
 
 /// The batch script: `#SBATCH` options, then one `brine run` of the array
@@ -202,11 +205,14 @@ fn header(job: &ArrayJob, output: &str) -> String {
 /// The `exec brine run` line: the element's partition (with replicas, its
 /// partition and replica, each replica into its own output with a receipt).
 fn run_line(job: &ArrayJob, brine: &str, job_file: &str, output: &str) -> String {
-    let staging = job
+    let mut staging = job
         .resources
         .staging_timeout
         .map(|d| format!(" --staging-timeout {}s", d.as_secs()))
         .unwrap_or_default();
+    for pattern in &job.allow_env {
+        staging.push_str(&format!(" --allow-env {}", shell_quote(pattern)));
+    }
     let (brine, job_file, id) = (
         shell_quote(brine),
         shell_quote(job_file),
@@ -592,6 +598,7 @@ mod tests {
 
     fn array_job() -> ArrayJob {
         ArrayJob {
+            allow_env: Vec::new(),
             brine: "/opt/brine/bin/brine".into(),
             job_file: "/shared/out/.brine/job/jobs/sim.yaml".into(),
             output: "/shared/out".into(),
