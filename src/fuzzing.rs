@@ -15,17 +15,22 @@ use crate::host::stack::{self, Journaling};
 use crate::inputs::deadline::TimeBudget;
 use crate::inputs::inline::Inline;
 use crate::inputs::{InputSource, SourceError, StageArea};
-use crate::job::plan::{plan, PlanError};
+use crate::job::plan::PlanError;
 use crate::job::receipt::Receipt;
 use crate::spec::{Job, SpecErrors};
 use crate::wasi::WasiCtx;
-/// Every WASI preview1 import with its signature (`i` i32, `I` i64; results
-/// after the space): the table the `wasi` target generates its guests from.
-pub use crate::wasi::PREVIEW1;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wasmi::{Engine, ExternType, Module};
+
+// Planning, the job hash and the job model the `job` and `receipt` targets
+// drive; every WASI preview1 import with its signature (`i` i32, `I` i64;
+// results after the space), the table the `wasi` target builds its guests from.
+pub use crate::job::job_hash;
+pub use crate::job::plan::{plan, PlanOptions};
+pub use crate::spec::Job as SpecJob;
+pub use crate::wasi::PREVIEW1;
 
 /// The guest path the fuzzed entry module goes by (as a job's modules do).
 pub const ENTRY_NAME: &str = "/fuzz.wasm";

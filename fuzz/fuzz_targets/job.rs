@@ -3,8 +3,7 @@
 //! does. Every error must be located (a line and column in the text).
 #![no_main]
 
-use brine::fuzzing::parse_job;
-use brine::{job_hash, plan, PlanOptions};
+use brine::fuzzing::{job_hash, parse_job, plan, PlanOptions};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 

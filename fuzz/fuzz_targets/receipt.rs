@@ -4,8 +4,8 @@
 //! the re-run of a fixture job with the receipt's deterministic settings.
 #![no_main]
 
-use brine::fuzzing::{parse_job, verify_receipt};
-use brine::{Job, Receipt};
+use brine::fuzzing::{parse_job, verify_receipt, SpecJob as Job};
+use brine::Receipt;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 use std::sync::OnceLock;

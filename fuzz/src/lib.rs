@@ -27,6 +27,7 @@ pub fn limits() -> Limits {
         timeout: Some(TIMEOUT),
         max_memory: Some(MAX_MEMORY),
         deterministic: false,
+        cancel: None,
     }
 }
 
