@@ -160,17 +160,23 @@ pub unsafe extern "C" fn brine_job_load(path: *const c_char) -> *mut brine_job {
                 return std::ptr::null_mut();
             }
         };
-        match Job::from_path(path) {
-            Ok(job) => {
-                clear_error();
-                Box::into_raw(Box::new(brine_job { job }))
-            }
-            Err(e) => {
-                set_job_error(&e);
-                std::ptr::null_mut()
-            }
-        }
+        job_handle(Job::from_path(path))
     })
+}
+
+/// A new job handle for a loaded job, or NULL with the error recorded for
+/// `brine_last_error`.
+fn job_handle(loaded: Result<Job, brine::Error>) -> *mut brine_job {
+    match loaded {
+        Ok(job) => {
+            clear_error();
+            Box::into_raw(Box::new(brine_job { job }))
+        }
+        Err(e) => {
+            set_job_error(&e);
+            std::ptr::null_mut()
+        }
+    }
 }
 
 /// Parses and validates job text; `name` stands for its file in errors and
@@ -202,16 +208,7 @@ pub unsafe extern "C" fn brine_job_parse(
                 return std::ptr::null_mut();
             }
         };
-        match Job::parse(job_text, name) {
-            Ok(job) => {
-                clear_error();
-                Box::into_raw(Box::new(brine_job { job }))
-            }
-            Err(e) => {
-                set_job_error(&e);
-                std::ptr::null_mut()
-            }
-        }
+        job_handle(Job::parse(job_text, name))
     })
 }
 
