@@ -12,7 +12,7 @@ mod slurm_common;
 use common::job::env_job;
 use common::{code, stderr, stdout};
 use http_fixture::{Reply, Server};
-use slurm_common::{deterministic_job, json_object, slurm_is_up, url_job};
+use slurm_common::{deterministic_job, json_object, slurm_is_up, submit, url_job};
 use std::time::Duration;
 
 #[test]
@@ -30,12 +30,8 @@ fn a_count_5_job_runs_as_one_array_and_gathers_every_partition() {
     // Submitted from elsewhere, and the module removed afterwards: partitions
     // read the copies in out/.brine/, not the submitter's files.
     let elsewhere = tempfile::tempdir().unwrap();
-    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+    let o = submit(&job, &out)
         .current_dir(elsewhere.path())
-        .args(["slurm", "submit"])
-        .arg(&job)
-        .arg("--output")
-        .arg(&out)
         .args(["--wait", "--max-parallel", "3"])
         .timeout(Duration::from_secs(180))
         .output()
@@ -97,12 +93,8 @@ fn a_count_20_job_fetches_its_url_input_once_for_every_partition() {
     let job = url_job(tmp.path(), &server.url("/data.txt"), 20, "");
     let out = tmp.path().join("out");
     let elsewhere = tempfile::tempdir().unwrap();
-    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
+    let o = submit(&job, &out)
         .current_dir(elsewhere.path())
-        .args(["slurm", "submit"])
-        .arg(&job)
-        .arg("--output")
-        .arg(&out)
         .arg("--wait")
         .timeout(Duration::from_secs(300))
         .output()
@@ -160,11 +152,7 @@ fn retry_reruns_exactly_the_failed_and_missing_partitions() {
     let tmp = tempfile::tempdir().unwrap();
     let job = env_job(tmp.path(), "", 5);
     let out = tmp.path().join("out");
-    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
-        .args(["slurm", "submit"])
-        .arg(&job)
-        .arg("--output")
-        .arg(&out)
+    let o = submit(&job, &out)
         .arg("--wait")
         .timeout(Duration::from_secs(180))
         .output()
@@ -232,13 +220,7 @@ fn a_partition_cancelled_with_scancel_is_missing_and_retry_reruns_only_it() {
     let tmp = tempfile::tempdir().unwrap();
     let job = sleepy_job(tmp.path(), 3, 6_000_000_000);
     let out = tmp.path().join("out");
-    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
-        .args(["slurm", "submit"])
-        .arg(&job)
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = submit(&job, &out).output().unwrap();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let id = stdout(&o)
         .lines()
@@ -321,14 +303,7 @@ fn an_element_on_a_node_without_the_jobs_dir_fails_with_a_message_in_its_log() {
     let tmp = tempfile::tempdir().unwrap();
     let job = env_job(tmp.path(), "", 1);
     let out = tmp.path().join("out");
-    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
-        .args(["slurm", "submit"])
-        .arg(&job)
-        .arg("--output")
-        .arg(&out)
-        .arg("--dry-run")
-        .output()
-        .unwrap();
+    let o = submit(&job, &out).arg("--dry-run").output().unwrap();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     // What a node that does not share DIR would find: no marker.
     std::fs::remove_file(out.join(".brine/shared")).unwrap();
@@ -381,11 +356,8 @@ fn max_parallel_is_respected_sampled_from_squeue() {
     // as many elements as CPUs would run at once.
     let job = sleepy_job(tmp.path(), 4, 1_500_000_000);
     let out = tmp.path().join("out");
-    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
-        .args(["slurm", "submit", "--json", "--max-parallel", "1"])
-        .arg(&job)
-        .arg("--output")
-        .arg(&out)
+    let o = submit(&job, &out)
+        .args(["--json", "--max-parallel", "1"])
         .output()
         .unwrap();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -420,11 +392,8 @@ fn three_replicas_agree_on_the_cluster_and_a_changed_one_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let job = deterministic_job(tmp.path(), 2);
     let out = tmp.path().join("out");
-    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"))
-        .args(["slurm", "submit", "--replicas", "3", "--wait", "--json"])
-        .arg(&job)
-        .arg("--output")
-        .arg(&out)
+    let o = submit(&job, &out)
+        .args(["--replicas", "3", "--wait", "--json"])
         .timeout(Duration::from_secs(180))
         .output()
         .unwrap();

@@ -10,7 +10,7 @@ mod slurm_common;
 use common::job::env_job;
 use common::{brine, code, stderr, stdout};
 use http_fixture::{Reply, Server};
-use slurm_common::{deterministic_job, json_object, url_job};
+use slurm_common::{deterministic_job, json_object, submit, url_job};
 use std::path::Path;
 
 fn json(path: &Path) -> serde_json::Value {
@@ -247,17 +247,6 @@ fn without_sbatch_submit_says_so_in_one_line() {
     assert!(!out.exists(), "nothing submitted, nothing left in DIR");
 }
 
-/// `brine slurm submit JOB --output OUT`, for the caller to add to.
-fn submit(job: &Path, out: &Path) -> assert_cmd::Command {
-    let mut command = brine();
-    command
-        .args(["slurm", "submit"])
-        .arg(job)
-        .arg("--output")
-        .arg(out);
-    command
-}
-
 #[test]
 fn retry_without_sbatch_puts_the_failed_partitions_back_and_says_why() {
     let tmp = tempfile::tempdir().unwrap();
@@ -349,6 +338,22 @@ fn an_element_that_does_not_see_this_jobs_dir_fails_saying_so() {
 }
 
 /// Runs array element `element` of DIR's script as Slurm would (sh, the index in the environment).
+/// A deterministic job of `partitions` partitions submitted (`--dry-run`)
+/// with `--replicas 3` into `dir/out`, every element run by its script; DIR.
+fn three_replicas_run(dir: &Path, partitions: u32) -> std::path::PathBuf {
+    let job = deterministic_job(dir, partitions);
+    let out = dir.join("out");
+    let o = submit(&job, &out)
+        .args(["--replicas", "3", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for element in 0..partitions * 3 {
+        run_element(&out, "job.sbatch", element);
+    }
+    out
+}
+
 fn run_element(out: &Path, script: &str, element: u32) {
     let o = std::process::Command::new("sh")
         .arg(out.join(".brine").join(script))
@@ -424,16 +429,7 @@ fn replicas_run_by_the_script_agree_and_gather_names_a_changed_one() {
 #[test]
 fn a_replica_whose_own_receipt_is_consistent_but_differs_is_outvoted() {
     let tmp = tempfile::tempdir().unwrap();
-    let job = deterministic_job(tmp.path(), 1);
-    let out = tmp.path().join("out");
-    let o = submit(&job, &out)
-        .args(["--replicas", "3", "--dry-run"])
-        .output()
-        .unwrap();
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    for element in 0..3 {
-        run_element(&out, "job.sbatch", element);
-    }
+    let out = three_replicas_run(tmp.path(), 1);
     // A node that computed another answer: its files and its receipt agree with each other.
     std::fs::write(out.join("0/stdout"), "another answer\n").unwrap();
     let receipt = out.join("receipts/0.r0.json");
@@ -486,16 +482,7 @@ fn replicas_of_a_job_that_is_not_deterministic_are_refused() {
 #[test]
 fn retry_reruns_only_the_failed_and_missing_replicas() {
     let tmp = tempfile::tempdir().unwrap();
-    let job = deterministic_job(tmp.path(), 2);
-    let out = tmp.path().join("out");
-    let o = submit(&job, &out)
-        .args(["--replicas", "3", "--dry-run"])
-        .output()
-        .unwrap();
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    for element in 0..6 {
-        run_element(&out, "job.sbatch", element);
-    }
+    let out = three_replicas_run(tmp.path(), 2);
     // Partition 0's replica 0 failed, partition 1's replica 2 went missing.
     std::fs::write(out.join("0/brine.json"), "{}").unwrap();
     std::fs::remove_dir_all(out.join("replicas/2/1")).unwrap();

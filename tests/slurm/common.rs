@@ -87,3 +87,15 @@ pub fn json_object(stdout: &[u8]) -> serde_json::Value {
     assert_eq!(text.trim().lines().count(), 1, "one line of JSON: {text}");
     serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
+
+/// `brine slurm submit JOB --output OUT` (no timeout of its own: a cluster
+/// test adds one with `--wait`), for the caller to add to.
+pub fn submit(job: &Path, out: &Path) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_brine"));
+    command
+        .args(["slurm", "submit"])
+        .arg(job)
+        .arg("--output")
+        .arg(out);
+    command
+}
