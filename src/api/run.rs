@@ -461,6 +461,10 @@ impl Prepared<'_> {
     }
 
     fn parallelism(&self) -> usize {
+        if self.executions.len() <= 1 {
+            // Asking the OS for its cores reads cgroup files: not worth it for one partition.
+            return 1;
+        }
         self.config
             .parallel
             .or_else(|| std::thread::available_parallelism().ok().map(usize::from))

@@ -23,6 +23,7 @@ macro_rules! eoutln {
 mod completion;
 mod gather;
 pub(crate) mod inspect;
+mod lazy;
 mod replay;
 mod run;
 mod slurm;
@@ -34,6 +35,7 @@ mod wasm_run;
 mod wast;
 
 use clap::{Parser, Subcommand};
+use lazy::Lazy;
 
 /// Exit status for bad usage or input that was rejected before anything ran.
 pub const EXIT_USAGE: i32 = 2;
@@ -77,15 +79,15 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a Bacalhau job (a Job, a Task or a wasm engine block) and write its results directory.
-    Run(run::Args),
+    Run(Lazy<run::Args>),
     /// Check a job file (Job, Task or engine block; YAML or JSON) and say what would run.
-    Validate(validate::Args),
+    Validate(Lazy<validate::Args>),
     /// Run a recorded run again from its journal (`--record`), reproducing it exactly.
-    Replay(replay::Args),
+    Replay(Lazy<replay::Args>),
     /// Re-run a job deterministically and compare it with its receipt (or compare receipts).
-    Verify(verify::Args),
+    Verify(Lazy<verify::Args>),
     /// Account for a job's partitions (DIR/0, DIR/1, ...): a table, DIR/brine.json, exit 0 iff all completed.
-    Gather(gather::Args),
+    Gather(Lazy<gather::Args>),
     /// Run a job's partitions on a Slurm cluster (one array job; see README "Running on a cluster").
     #[command(subcommand)]
     Slurm(slurm::SlurmCommand),
@@ -93,21 +95,21 @@ enum Command {
     #[command(subcommand)]
     Wasm(WasmCommand),
     /// Run fixture suites in the wasi-testsuite layout (NAME.wasm + NAME.json).
-    Test(test::Args),
+    Test(Lazy<test::Args>),
     /// Show a module's imports, exports, memories, tables and custom sections.
-    Inspect(inspect::Args),
+    Inspect(Lazy<inspect::Args>),
     /// Run WebAssembly spec-test scripts (.wast); prints "N passed, N failed".
-    Wast(wast::Args),
+    Wast(Lazy<wast::Args>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
-    Completion(completion::CompletionArgs),
+    Completion(Lazy<completion::CompletionArgs>),
     /// Print the manual page (roff) to stdout.
-    Man(completion::ManArgs),
+    Man(Lazy<completion::ManArgs>),
 }
 
 #[derive(Debug, Subcommand)]
 enum WasmCommand {
     /// Run a WASI module (its `_start`, or the function named by --invoke).
-    Run(wasm_run::Args),
+    Run(Lazy<wasm_run::Args>),
 }
 
 impl Command {
@@ -239,18 +241,18 @@ pub fn main() -> i32 {
     init_logging(cli.verbose);
     let json = cli.command.json();
     let result = match cli.command {
-        Command::Wasm(WasmCommand::Run(args)) => wasm_run::run(args),
-        Command::Inspect(args) => inspect::run(args),
-        Command::Validate(args) => validate::run(args),
-        Command::Run(args) => run::run(args),
-        Command::Gather(args) => gather::run(args),
+        Command::Wasm(WasmCommand::Run(args)) => wasm_run::run(args.into_inner()),
+        Command::Inspect(args) => inspect::run(args.into_inner()),
+        Command::Validate(args) => validate::run(args.into_inner()),
+        Command::Run(args) => run::run(args.into_inner()),
+        Command::Gather(args) => gather::run(args.into_inner()),
         Command::Slurm(command) => slurm::run(command),
-        Command::Test(args) => test::run(args),
-        Command::Verify(args) => verify::run(args),
-        Command::Replay(args) => replay::run(args),
-        Command::Wast(args) => wast::run(args),
-        Command::Completion(args) => completion::completion(args),
-        Command::Man(args) => completion::man(args),
+        Command::Test(args) => test::run(args.into_inner()),
+        Command::Verify(args) => verify::run(args.into_inner()),
+        Command::Replay(args) => replay::run(args.into_inner()),
+        Command::Wast(args) => wast::run(args.into_inner()),
+        Command::Completion(args) => completion::completion(args.into_inner()),
+        Command::Man(args) => completion::man(args.into_inner()),
     };
     match result {
         Ok(status) => status,
@@ -303,6 +305,46 @@ fn located_json(error: &crate::spec::SpecError) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::error_chain;
+    use clap::CommandFactory;
+
+    /// Every subcommand, its deferred arguments built, as `--help` shows it.
+    fn built_subcommands() -> Vec<clap::Command> {
+        let mut cli = super::Cli::command();
+        cli.build();
+        let mut all = Vec::new();
+        let mut stack: Vec<clap::Command> = cli.get_subcommands().cloned().collect();
+        while let Some(command) = stack.pop() {
+            stack.extend(command.get_subcommands().cloned());
+            all.push(command);
+        }
+        all
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn deferred_arguments_keep_each_subcommands_own_about() {
+        let subcommands = built_subcommands();
+        assert!(subcommands.len() >= 14, "{}", subcommands.len());
+        for command in subcommands {
+            let about = command
+                .get_about()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert!(
+                !about.is_empty() && !about.starts_with("Arguments of"),
+                "{}: {about:?}",
+                command.get_name()
+            );
+        }
+        let run = super::Cli::command().find_subcommand("run").cloned();
+        let mut run = run.expect("run");
+        run.build();
+        assert!(run.get_arguments().any(|a| a.get_id() == "receipt"));
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("cannot write out/exitCode: {source}")]

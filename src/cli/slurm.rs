@@ -31,9 +31,9 @@ use std::time::Duration;
 #[derive(Debug, clap::Subcommand)]
 pub enum SlurmCommand {
     /// Submit a job's partitions as one Slurm array job (one element per partition).
-    Submit(SubmitArgs),
+    Submit(super::lazy::Lazy<SubmitArgs>),
     /// Resubmit the failed and missing partitions of a submitted job as one array.
-    Retry(RetryArgs),
+    Retry(super::lazy::Lazy<RetryArgs>),
 }
 
 /// Arguments of `brine slurm retry`.
@@ -112,8 +112,8 @@ impl SlurmCommand {
 /// Runs `brine slurm …`.
 pub fn run(command: SlurmCommand) -> Result<i32, Failure> {
     match command {
-        SlurmCommand::Submit(args) => submit(args),
-        SlurmCommand::Retry(args) => retry(args),
+        SlurmCommand::Submit(args) => submit(args.into_inner()),
+        SlurmCommand::Retry(args) => retry(args.into_inner()),
     }
 }
 

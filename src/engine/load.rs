@@ -9,7 +9,10 @@ use wasmi::{Engine, Module};
 /// The path comes from brine's own command line, never from a job or a guest.
 pub fn load_file(engine: &Engine, path: &Path) -> Result<Module, EngineError> {
     let bytes = std::fs::File::open(path)
-        .and_then(read_capped)
+        .and_then(|file| {
+            let size = file.metadata()?.len();
+            read_capped(file, size)
+        })
         .map_err(|error| EngineError::Read {
             path: path.display().to_string(),
             error,
@@ -21,9 +24,11 @@ pub fn load_file(engine: &Engine, path: &Path) -> Result<Module, EngineError> {
 pub const MAX_MODULE_BYTES: u64 = 1 << 30;
 
 /// Everything `reader` holds, refusing more than any module brine runs.
-pub fn read_capped(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+/// `size` (the file's length when opened) sizes the buffer, so a module is
+/// read in one call rather than in doubling steps; the cap, not `size`, bounds it.
+pub fn read_capped(reader: impl std::io::Read, size: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(size.min(MAX_MODULE_BYTES)).unwrap_or(0));
     reader.take(MAX_MODULE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_MODULE_BYTES {
         return Err(std::io::Error::new(

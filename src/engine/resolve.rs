@@ -56,8 +56,9 @@ impl ModuleResolver for NamedModules {
 /// kept until it is compiled, so a receipt hashes the very bytes that run.
 #[derive(Debug, Default)]
 pub struct MountedModules {
-    /// (guest path components, host path) of every mount.
-    mounts: Vec<(Vec<String>, PathBuf)>,
+    /// (guest path components, host path) of every mount; `None` for an empty
+    /// directory (a result path, before the run), which needs nothing on disk.
+    mounts: Vec<(Vec<String>, Option<PathBuf>)>,
     /// Modules read but not yet compiled, by canonical name.
     read: HashMap<String, Arc<[u8]>>,
     /// Modules compiled before the run (by the checks), reused when unchanged.
@@ -72,7 +73,13 @@ impl MountedModules {
 
     /// Adds the mount of host `host` at guest path `guest`.
     pub fn add(&mut self, guest: &str, host: PathBuf) {
-        self.mounts.push((guest_parts(guest), host));
+        self.mounts.push((guest_parts(guest), Some(host)));
+    }
+
+    /// Adds an empty directory at guest path `guest`, as a result path is
+    /// before the run: nothing below it names a module.
+    pub fn add_empty(&mut self, guest: &str) {
+        self.mounts.push((guest_parts(guest), None));
     }
 
     /// The bytes of the module at guest path `name` (`Ok(None)`: nothing is
@@ -86,7 +93,9 @@ impl MountedModules {
         let Some((shown, mut file)) = self.open(name)? else {
             return Ok(None);
         };
-        let bytes: Arc<[u8]> = load::read_capped(&mut file)
+        let bytes: Arc<[u8]> = file
+            .metadata()
+            .and_then(|meta| load::read_capped(&mut file, meta.len()))
             .map_err(|error| read_error(&shown, error))?
             .into();
         self.read.insert(key, bytes.clone());
@@ -110,6 +119,13 @@ impl MountedModules {
         };
         let shown = format!("/{}", parts.join("/"));
         let below = &parts[root.len()..];
+        let Some(host) = host else {
+            // An empty directory: the mount point itself holds no .wasm file.
+            return match below.is_empty() {
+                true => Err(not_one_wasm_file(&shown, 0)),
+                false => Ok(None),
+            };
+        };
         let opened = open_in_mount(host, below).map_err(|error| read_error(&shown, error))?;
         match opened {
             None => Ok(None),
@@ -245,13 +261,7 @@ fn single_wasm_in(dir: &Dir, shown: &str) -> Result<(String, File), EngineError>
         }
     }
     if found.len() != 1 {
-        return Err(EngineError::InvalidModule {
-            module: shown.to_string(),
-            message: format!(
-                "expected exactly one .wasm file in {shown}, found {}",
-                found.len()
-            ),
-        });
+        return Err(not_one_wasm_file(shown, found.len()));
     }
     let file_name = found.remove(0);
     let path = format!("{shown}/{file_name}");
@@ -259,6 +269,14 @@ fn single_wasm_in(dir: &Dir, shown: &str) -> Result<(String, File), EngineError>
         Ok(Some(Opened::File(file))) => Ok((file_name, file)),
         Ok(_) => Err(read_error(&path, not_a_module_file())),
         Err(error) => Err(read_error(&path, error)),
+    }
+}
+
+/// A module target that is a directory must hold exactly one `.wasm` file.
+fn not_one_wasm_file(shown: &str, found: usize) -> EngineError {
+    EngineError::InvalidModule {
+        module: shown.to_string(),
+        message: format!("expected exactly one .wasm file in {shown}, found {found}"),
     }
 }
 

@@ -21,11 +21,10 @@ use crate::outputs::hash::{hex, tree_hash, tree_listing};
 use crate::outputs::live::{LiveStream, Stream, Tee};
 use crate::outputs::publish::Context;
 use crate::outputs::summary::{Durations, Status};
-use crate::outputs::{self, CappedFile, ResultFiles, Summary};
+use crate::outputs::{self, CappedFile, Captured, ResultFiles, Summary};
 use crate::wasi::WasiCtx;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -81,8 +80,6 @@ struct Ran {
     /// The TotalTimeout, not ExecutionTimeout, set the run's time limit.
     limited_by_total: Option<Deadline>,
     fuel: Option<u64>,
-    stdout_truncated: Arc<AtomicBool>,
-    stderr_truncated: Arc<AtomicBool>,
     /// The guest was refused disk space: the run fails, whatever its exit code.
     disk_full: Option<String>,
     /// The guest was refused memory (memory.grow answered -1) by the run's budget.
@@ -116,11 +113,14 @@ fn execute_partition(exec: &Execution, results: &Path, work: &Path, opts: &RunOp
             return summary;
         }
     };
-    match stage_and_run(exec, &files, work, opts, &mut summary) {
+    let mut captured = None;
+    let run = captured_stdio(exec, &files, opts).and_then(|(stdio, kept)| {
+        captured = Some(kept);
+        stage_and_run(exec, stdio, work, opts, &mut summary)
+    });
+    match run {
         Ok(ran) => {
             summary.fuel_consumed = ran.fuel;
-            summary.stdout_truncated = ran.stdout_truncated.load(Ordering::Relaxed);
-            summary.stderr_truncated = ran.stderr_truncated.load(Ordering::Relaxed);
             apply_outcome(&mut summary, exec, &ran.outcome, opts);
             if let (Outcome::Trapped(_), Some(refusal), Some(error)) =
                 (&ran.outcome, &ran.memory_refusal, summary.error.as_mut())
@@ -161,8 +161,11 @@ fn execute_partition(exec: &Execution, results: &Path, work: &Path, opts: &RunOp
     if summary.status == Status::Completed {
         publish_results(exec, results, &mut summary);
     }
-    summary.stdout = files.head("stdout");
-    summary.stderr = files.head("stderr");
+    if let Some([stdout, stderr]) = &captured {
+        // Kept as the guest wrote them: the result files are never read back.
+        (summary.stdout, summary.stdout_truncated) = (stdout.head(), stdout.truncated());
+        (summary.stderr, summary.stderr_truncated) = (stderr.head(), stderr.truncated());
+    }
     summary.durations_ms.total = millis(started);
     if exec.deterministic.is_some() {
         // Wall-clock durations are the one thing a deterministic run cannot repeat;
@@ -254,12 +257,11 @@ fn apply_outcome(summary: &mut Summary, exec: &Execution, outcome: &Outcome, opt
 /// Stages the inputs, prepares the outputs and runs the module.
 fn stage_and_run(
     exec: &Execution,
-    results: &ResultFiles,
+    stdio: Stdio,
     work: &Path,
     opts: &RunOptions,
     summary: &mut Summary,
 ) -> Result<Ran, ExecutionError> {
-    let (stdio, [stdout_truncated, stderr_truncated]) = captured_stdio(exec, results, opts)?;
     let staging_started = Instant::now();
     let deadline = exec.time_budget.start();
     let mounts = stage_mounts(exec, work, deadline, opts.progress.as_deref())?;
@@ -317,8 +319,6 @@ fn stage_and_run(
         outcome: report.outcome,
         limited_by_total: by_total.then_some(deadline),
         fuel: report.fuel_consumed,
-        stdout_truncated,
-        stderr_truncated,
         disk_full: quota.filter(|q| q.reached()).map(|q| q.message()),
         memory_refusal: report.memory_refusal,
     })
@@ -331,9 +331,9 @@ fn captured_stdio(
     exec: &Execution,
     results: &ResultFiles,
     opts: &RunOptions,
-) -> Result<(Stdio, [Arc<AtomicBool>; 2]), ExecutionError> {
-    let (stdout, stdout_truncated) = capture(results, "stdout", opts.max_output)?;
-    let (stderr, stderr_truncated) = capture(results, "stderr", opts.max_output)?;
+) -> Result<(Stdio, [Arc<Captured>; 2]), ExecutionError> {
+    let (stdout, stdout_kept) = capture(results, "stdout", opts.max_output)?;
+    let (stderr, stderr_kept) = capture(results, "stderr", opts.max_output)?;
     let stdout = std::io::BufWriter::with_capacity(64 * 1024, stdout);
     let stderr = std::io::BufWriter::with_capacity(8 * 1024, stderr);
     let (mut stdout, mut stderr) = (
@@ -350,7 +350,7 @@ fn captured_stdio(
         stderr,
         terminals: [false; 3],
     };
-    Ok((stdio, [stdout_truncated, stderr_truncated]))
+    Ok((stdio, [stdout_kept, stderr_kept]))
 }
 
 /// A result file's writer, teed to brine's own `stream` when following.
@@ -463,7 +463,7 @@ fn capture(
     results: &ResultFiles,
     name: &str,
     cap: u64,
-) -> Result<(CappedFile, Arc<AtomicBool>), ExecutionError> {
+) -> Result<(CappedFile, Arc<Captured>), ExecutionError> {
     let file = results.create(name)?;
     Ok(CappedFile::new(file, cap))
 }

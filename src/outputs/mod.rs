@@ -18,7 +18,7 @@ pub mod publish;
 pub mod sparse;
 pub mod summary;
 
-pub use capped::CappedFile;
+pub use capped::{CappedFile, Captured};
 pub use files::ResultFiles;
 pub use layout::Protected;
 pub use summary::Summary;

@@ -46,7 +46,8 @@ pub fn load(path: &Path) -> Result<Job, SpecErrors> {
     }
     let file = std::fs::File::open(path)
         .map_err(|e| SpecErrors::whole_file(path, format!("cannot read the job file: {e}")))?;
-    let text = read(file, path)?;
+    let size = file.metadata().map_or(0, |meta| meta.len());
+    let text = read(file, size, path)?;
     parse(&text, path)
 }
 
@@ -57,15 +58,16 @@ pub const STDIN_NAME: &str = "<stdin>";
 /// Reads the job from standard input.
 fn load_stdin() -> Result<Job, SpecErrors> {
     let name = Path::new(STDIN_NAME);
-    let text = read(std::io::stdin().lock(), name)?;
+    let text = read(std::io::stdin().lock(), 0, name)?;
     parse(&text, name)
 }
 
 /// Reads the job as UTF-8 text, refusing anything over [`MAX_FILE_BYTES`] and
-/// a WebAssembly module given where a job belongs.
-fn read(file: impl Read, path: &Path) -> Result<String, SpecErrors> {
+/// a WebAssembly module given where a job belongs. `size` (the file's length,
+/// 0 when unknown) sizes the buffer so a small file takes one read.
+fn read(file: impl Read, size: u64, path: &Path) -> Result<String, SpecErrors> {
     let fail = |why: String| SpecErrors::whole_file(path, why);
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(size.min(MAX_FILE_BYTES)).unwrap_or(0));
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| fail(format!("cannot read the job file: {e}")))?;

@@ -1,7 +1,7 @@
 //! The mount tree as far as it is known before anything is fetched: local
 //! inputs in place, inline inputs that may hold a module staged into a
 //! private temporary directory (by the same code a run stages them with),
-//! result paths empty, and remote inputs marked as not yet known.
+//! result paths empty (nothing on disk), and remote inputs marked as not yet known.
 
 use crate::engine::resolve::MountedModules;
 use crate::inputs::inline::Inline;
@@ -38,8 +38,8 @@ pub(super) struct KnownTree {
     pub resolver: MountedModules,
     /// Guest path components of every mount, and whether its content is known now.
     mounts: Vec<(Vec<String>, bool)>,
-    /// Keeps the staged inline inputs and empty result directories alive
-    /// (made only when there are some: most jobs need none).
+    /// Keeps the staged inline inputs alive (made only when a module lies
+    /// in one: most jobs need none).
     _scratch: Option<CheckScratch>,
 }
 
@@ -107,13 +107,8 @@ impl KnownTree {
             mounts.push((target, known));
         }
         for output in &job.task.result_paths {
-            // An empty directory: result paths start empty.
-            let empty = CheckScratch::get(&mut scratch)?.join(format!("result-{}", mounts.len()));
-            std::fs::create_dir(&empty).map_err(|e| TreeError {
-                index: None,
-                message: format!("cannot create {}: {e}", empty.display()),
-            })?;
-            resolver.add(&output.path, empty);
+            // Result paths start empty; an empty mount needs no directory on disk.
+            resolver.add_empty(&output.path);
             mounts.push((parts(&output.path), true));
         }
         Ok(KnownTree {
