@@ -11,7 +11,7 @@ Environment:
                     to $CARGO_TARGET_DIR/bench/quick/ instead of benches/
   BRINE=PATH        the brine binary (default $CARGO_TARGET_DIR/release/brine)
   BENCH_ONLY=a,b    run only these benchmarks (names as in BENCHES below, plus hello, job,
-                    cat, copy, rss)
+                    version, cat, copy, rss, determinism)
   BENCH_NOTE=TEXT   a note added to RESULTS.md (e.g. "other builds were running")
 
 Nothing here asserts a timing: targets are reported as met / not met.
@@ -315,6 +315,22 @@ def bench_hello():
             b.failures[rt] = f"exit {code}, results/stdout {got[:40]!r}: {err.decode(errors='replace').strip()[-160:]}"
         else:
             CHECKS.append(f"hello/brine-job: results/stdout = {got!r}")
+            commands[rt] = shlex.join(argv)
+    measure(b, commands, SHORT)
+
+
+def bench_version():
+    """Process start and exit with nothing to run: what loading the binary costs."""
+    b = RESULTS["version"] = Bench("version", "process start and exit: `--version`", "-")
+    commands = {}
+    for rt, argv in (("brine", [BRINE, "--version"]), ("wasmi", ["wasmi", "--version"])):
+        if not AVAILABLE[rt]:
+            b.failures[rt] = "not installed"
+            continue
+        code, out, err = run_capture(argv)
+        if code != 0 or not out.strip():
+            b.failures[rt] = f"exit {code}: {err.decode(errors='replace').strip()[-160:]}"
+        else:
             commands[rt] = shlex.join(argv)
     measure(b, commands, SHORT)
 
@@ -627,6 +643,14 @@ def targets() -> list[tuple[str, str, str, str]]:
                      "n/a" if r is None else f"{r:.2f}× ({fmt_t(h.timings['brine-job'].mean)} vs {fmt_t(h.timings['wasmi'].mean)})",
                      cpu_ratio(h, "brine-job", "wasmi"),
                      verdict(None if r is None else r <= 1.5)))
+    v = RESULTS.get("version")
+    if v:
+        r = ratio(v, "brine", "wasmi")
+        rows.append(("`brine --version` ≤ `wasmi --version`",
+                     "n/a" if r is None else f"{r:.2f}× ({fmt_t(v.timings['brine'].mean)} vs {fmt_t(v.timings['wasmi'].mean)})",
+                     cpu_ratio(v, "brine", "wasmi"),
+                     verdict(None if r is None else r <= 1.0,
+                             r is not None and abs(v.timings['brine'].mean - v.timings['wasmi'].mean) <= noise(v, 'brine', 'wasmi'))))
     c = RESULTS.get("cat")
     if c:
         r = ratio(c, "native", "brine")  # throughput ratio brine/native = time native/brine
@@ -744,7 +768,7 @@ def report(started: datetime.datetime, load_start: str, seconds: float):
     w("")
     w("## Results per benchmark")
     w("")
-    for name in [*BENCHES, "hello", "cat", "copy", "det-compute", "det-io"]:
+    for name in [*BENCHES, "hello", "version", "cat", "copy", "det-compute", "det-io"]:
         b = RESULTS.get(name)
         if not b:
             continue
@@ -841,6 +865,8 @@ def main():
             bench_compute(name)
     if selected("hello") or selected("job"):
         bench_hello()
+    if selected("version"):
+        bench_version()
     if selected("cat"):
         bench_cat()
     if selected("copy"):
