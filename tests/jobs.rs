@@ -434,3 +434,44 @@ fn partitions_share_one_staged_copy_of_a_fetched_input() {
         assert_eq!(job.read(&format!("{index}/stdout")), "shared input");
     }
 }
+
+/// The CLI parses job files on its main thread (no parser thread to wait
+/// for): documents nested to the parser's limit and past it, in every form,
+/// get a located refusal, never a stack overflow.
+#[test]
+fn deeply_nested_job_files_are_refused_on_the_main_thread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let block: String = (0..200)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
+    let documents = [
+        (
+            "flow.yaml",
+            format!("Type: batch\nMeta: {}{}\n", "[".repeat(70), "]".repeat(70)),
+        ),
+        (
+            "map.yaml",
+            format!(
+                "Type: batch\nMeta: {}1{}\n",
+                "{a: ".repeat(70),
+                "}".repeat(70)
+            ),
+        ),
+        ("block.yaml", format!("Type: batch\nMeta:\n{block}")),
+        (
+            "deep.json",
+            format!("{{\"Type\": {}{}}}", "[".repeat(5000), "]".repeat(5000)),
+        ),
+    ];
+    for (name, text) in documents {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let o = brine().arg("validate").arg(&path).output().unwrap();
+        assert_eq!(code(&o), 2, "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("{name}:")),
+            "{name}: {}",
+            stderr(&o)
+        );
+    }
+}

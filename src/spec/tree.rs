@@ -134,9 +134,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
 }
 
 /// The parser's stack: serde-saphyr recurses once per nesting level with
-/// large frames (an unoptimized build needs more than 2 MiB for its maximum
-/// depth of 64), so parsing runs on its own thread with room to spare, whatever
-/// the caller's stack.
+/// large frames (an unoptimized build needs 2–3 MiB for its maximum depth of
+/// 64, an optimized one 320–384 KiB, both measured with `ulimit -s`), so
+/// parsing runs on a thread with room to spare unless the current thread is
+/// known to have it.
 const PARSER_STACK: usize = 32 << 20;
 
 /// A syntax error: line, column (0 when unknown) and message.
@@ -145,7 +146,32 @@ type SyntaxError = (u32, u32, String);
 /// Parses a job file's text into a tree. `None` means the document is empty
 /// (nothing but whitespace and comments) or had a syntax error, recorded in `cx`.
 pub(crate) fn parse(text: &str, cx: &mut Collector) -> Option<Node> {
-    let result = std::thread::scope(|scope| {
+    let result = if on_the_main_thread() {
+        parse_here(text)
+    } else {
+        parse_on_a_worker(text)
+    };
+    match result {
+        Ok(node) => node,
+        Err((line, column, message)) => {
+            cx.syntax(line, column, message);
+            None
+        }
+    }
+}
+
+/// Whether this is the main thread of a Rust program (the `brine` CLI): its
+/// stack is the process's (`ulimit -s`, 8 MiB by default), ample for the
+/// parser. Starting a thread and waiting for it costs a scheduling round trip,
+/// which on a busy machine (a loaded Slurm node) is milliseconds per job. An
+/// embedding application's threads (often 512 KiB on iOS) get a worker.
+fn on_the_main_thread() -> bool {
+    std::thread::current().name() == Some("main")
+}
+
+/// Parses on a thread of its own with a [`PARSER_STACK`] stack.
+fn parse_on_a_worker(text: &str) -> Result<Option<Node>, SyntaxError> {
+    std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("brine-spec-parser".into())
             .stack_size(PARSER_STACK)
@@ -156,14 +182,7 @@ pub(crate) fn parse(text: &str, cx: &mut Collector) -> Option<Node> {
                 .unwrap_or_else(|_| Err((0, 0, "the YAML parser failed on this file".into()))),
             Err(e) => Err((0, 0, format!("cannot start the parser: {e}"))),
         }
-    });
-    match result {
-        Ok(node) => node,
-        Err((line, column, message)) => {
-            cx.syntax(line, column, message);
-            None
-        }
-    }
+    })
 }
 
 /// Parses on the current thread (see [`PARSER_STACK`]).
