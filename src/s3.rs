@@ -180,6 +180,12 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let SdkError::ServiceError(service) = err else {
+        if let Some(tls) = tls_error(err) {
+            return format!(
+                "request failed: {} (S3 also trusts the CAs in AWS_CA_BUNDLE)",
+                crate::transport::failure::tls_reason(tls, "the S3 endpoint")
+            );
+        }
         return format!("request failed: {}", chain(err));
     };
     let status = service.raw().status().as_u16();
@@ -203,6 +209,27 @@ where
     } else {
         format!("{meaning} ({code}, {detail})")
     }
+}
+
+/// The rustls error somewhere in `err`'s sources. An `io::Error` hides its
+/// payload from `source()` (hyper-rustls nests the rustls error two
+/// `io::Error`s deep), so payloads are looked into as well.
+fn tls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let mut payload = Some(e);
+        while let Some(p) = payload {
+            if let Some(tls) = p.downcast_ref::<rustls::Error>() {
+                return Some(tls);
+            }
+            payload = p
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .map(|inner| inner as &(dyn std::error::Error + 'static));
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// An error and its sources, one `: `-separated line, repeats dropped.

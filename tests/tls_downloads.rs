@@ -371,3 +371,102 @@ fn the_guest_s_https_goes_through_the_proxy_and_the_policy_still_checks_the_host
     );
     assert_eq!(server.connections(), 1);
 }
+
+// ---- S3 over HTTPS: AWS_CA_BUNDLE and --ca-cert ----
+
+/// A job whose input is the object `b/data.csv` of the S3 endpoint `endpoint`.
+fn s3_job(endpoint: &str) -> Job {
+    let module = format!("{ROOT}/fixtures/cat_file.wasm");
+    let source = format!(
+        "{{Type: s3, Params: {{Bucket: b, Key: data.csv, Endpoint: '{endpoint}', Region: us-east-1}}}}"
+    );
+    let inputs = source_input(&source, "/inputs/data.csv");
+    Job::new(&module_job(module, &["/inputs/data.csv"], &inputs, ""))
+}
+
+/// No AWS configuration but test credentials, as tests/s3_support isolates.
+const AWS_ENV: [(&str, &str); 5] = [
+    ("AWS_CONFIG_FILE", "/nonexistent/brine-test/config"),
+    (
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "/nonexistent/brine-test/credentials",
+    ),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+    ("AWS_ACCESS_KEY_ID", "brine-test"),
+    ("AWS_SECRET_ACCESS_KEY", "brine-test-secret"),
+];
+
+/// Runs an S3 job with `extra` flags and `env` on top of [`AWS_ENV`].
+fn run_s3(job: &Job, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut all: Vec<(&str, &str)> = AWS_ENV.to_vec();
+    all.extend_from_slice(env);
+    let mut command = job.command();
+    command.arg("--quiet").args(extra);
+    for name in NETWORK_ENV
+        .iter()
+        .chain(&["AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_ENDPOINT_URL"])
+    {
+        command.env_remove(name);
+    }
+    for (name, value) in all {
+        command.env(name, value);
+    }
+    command.output().expect("brine runs")
+}
+
+#[test]
+fn s3_over_https_trusts_aws_ca_bundle_and_ca_cert() {
+    let ca = TestCa::new();
+    let server = TlsServer::start(ca.leaf(&["localhost"]), serve_body);
+    let endpoint = format!("https://localhost:{}", server.port());
+
+    let job = s3_job(&endpoint);
+    let ca_file = ca.write(job.dir(), "ca.pem");
+    let o = run_s3(&job, &[], &[("AWS_CA_BUNDLE", ca_file.to_str().unwrap())]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    assert_eq!(job.read_bytes("stdout"), BODY);
+
+    let job = s3_job(&endpoint);
+    let ca_file = ca.write(job.dir(), "ca.pem");
+    let o = run_s3(&job, &["--ca-cert", ca_file.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    assert_eq!(job.read_bytes("stdout"), BODY);
+    assert!(
+        server.paths().iter().all(|p| p.starts_with("/b/data.csv")),
+        "{:?}",
+        server.paths()
+    );
+
+    let job = s3_job(&endpoint);
+    let o = run_s3(&job, &[], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("certificate for the S3 endpoint is signed by an unknown issuer"),
+        "{err}"
+    );
+    assert!(!err.contains("Other("), "{err}");
+}
+
+#[test]
+fn an_ipfs_gateway_over_https_gets_the_same_trust_and_no_retry() {
+    let ca = TestCa::new();
+    let server = TlsServer::start(ca.leaf(&["localhost"]), serve_body);
+    let module = format!("{ROOT}/fixtures/cat_file.wasm");
+    let cid = "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG";
+    let source = format!("{{Type: ipfs, Params: {{CID: {cid}}}}}");
+    let inputs = source_input(&source, "/inputs");
+    let job = Job::new(&module_job(module, &["/inputs"], &inputs, ""));
+    let gateway = format!("https://localhost:{}", server.port());
+    let (o, took) = run(&job, &["--ipfs-gateway", &gateway], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "(ipfs {cid} via {gateway}): certificate for localhost is signed by an unknown issuer"
+        )),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(server.connections(), 1);
+}
