@@ -40,6 +40,8 @@ pub const DEFAULT_MAX_DOWNLOAD: u64 = 10 << 30;
 pub const DEFAULT_IPFS_GATEWAY: &str = "http://127.0.0.1:8080";
 /// The longest pause between two attempts, however many have failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The longest `Retry-After` honoured when staging has no deadline to cap it.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 /// How much of a body is read (and written) at a time.
 const CHUNK: usize = 64 * 1024;
 
@@ -339,7 +341,7 @@ impl Downloader {
                         wait,
                     });
                 }
-                Some(wait) => wait,
+                Some(wait) => wait.min(MAX_RETRY_AFTER),
                 None => backoff(self.options.retry_base, attempt),
             };
             let retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
@@ -623,7 +625,12 @@ fn parse_http_date(value: &str) -> Option<u64> {
     let year: i64 = parts.next()?.parse().ok()?;
     let mut clock = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
-    if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+    // The year is bounded so that the arithmetic below cannot overflow.
+    let valid = (1970..=9999).contains(&year) && (1..=31).contains(&day);
+    if parts.next()? != "GMT" || !valid || !(0..=23).contains(&h) || !(0..=59).contains(&m) {
+        return None;
+    }
+    if !(0..=60).contains(&s) {
         return None;
     }
     let month = i64::try_from(month).ok()? + 1;
@@ -734,6 +741,11 @@ mod tests {
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 PST"), None);
         assert_eq!(parse_http_date("soon"), None);
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 99999999999999 08:49:37 GMT"),
+            None
+        );
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 -8:49:37 GMT"), None);
         // A date in the past asks for no wait at all.
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
