@@ -45,6 +45,7 @@ mod s3;
 mod spec;
 mod suite;
 mod text;
+mod transport;
 mod units;
 mod wasi;
 mod wasi_http;

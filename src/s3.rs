@@ -1,14 +1,29 @@
 //! What S3 inputs and the S3 publisher share: the AWS client (default
 //! credential chain, anonymous when it finds none, path-style for custom
 //! endpoints), `s3://` URLs, endpoint checks and SDK errors in one line.
+//!
+//! Its HTTPS client trusts what brine's other clients trust (the platform's
+//! store, `SSL_CERT_FILE`, `SSL_CERT_DIR`, `--ca-cert`: `crate::transport::trust`)
+//! and the PEM bundle `AWS_CA_BUNDLE` names, which the Rust SDK itself does
+//! not read; proxies are the SDK's own reading of `HTTPS_PROXY`, `HTTP_PROXY`,
+//! `ALL_PROXY` and `NO_PROXY`.
 
+use crate::transport::trust;
 use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::SharedHttpClient;
 use aws_sdk_s3::config::{
     BehaviorVersion, ProvideCredentials, Region, RequestChecksumCalculation,
     ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use tracing::warn;
+
+/// The variable naming a PEM bundle of extra CAs for S3 (as the AWS CLI reads it).
+pub const AWS_CA_BUNDLE: &str = "AWS_CA_BUNDLE";
 
 /// The credential chain failed (other than by finding no credentials).
 #[derive(Debug, thiserror::Error)]
@@ -81,10 +96,68 @@ fn loader(region: Option<&str>, endpoint: Option<&str>) -> aws_config::ConfigLoa
     let regions = RegionProviderChain::first_try(region.map(|r| Region::new(r.to_string())))
         .or_default_provider()
         .or_else(Region::from_static(DEFAULT_REGION));
-    let loader = aws_config::defaults(BehaviorVersion::latest()).region(regions);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(regions);
+    if let Some(client) = https_client() {
+        loader = loader.http_client(client);
+    }
     match endpoint {
         Some(url) => loader.endpoint_url(url),
         None => loader,
+    }
+}
+
+/// The SDK's default HTTPS client (rustls with aws-lc, proxies from the
+/// environment) trusting [`trust::roots`] and `AWS_CA_BUNDLE`; `None` (the
+/// SDK's default) if the TLS settings cannot be built.
+fn https_client() -> Option<SharedHttpClient> {
+    let mut roots = trust::roots();
+    roots.extend(aws_ca_bundle());
+    // Every certificate passed here parses: the SDK panics on one that does not.
+    let store = TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(trust::to_pem(&roots).into_bytes());
+    let context = match TlsContext::builder().with_trust_store(store).build() {
+        Ok(context) => context,
+        Err(error) => {
+            warn!(%error, "cannot set S3's trusted CAs; using the SDK's defaults");
+            return None;
+        }
+    };
+    let client = Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.tls_context(context.clone()).build()
+    });
+    Some(client)
+}
+
+/// The CAs in the `AWS_CA_BUNDLE` file, if it names one; a file that cannot
+/// be read is reported (S3 over HTTPS to a private CA will then fail).
+fn aws_ca_bundle() -> Vec<rustls::pki_types::CertificateDer<'static>> {
+    let Some(path) = std::env::var_os(AWS_CA_BUNDLE).filter(|p| !p.is_empty()) else {
+        return Vec::new();
+    };
+    let path = std::path::PathBuf::from(path);
+    match std::fs::read(&path) {
+        Ok(pem) => {
+            let certs = trust::parse_pem_bundle(&pem);
+            if certs.is_empty() {
+                warn!(
+                    "{AWS_CA_BUNDLE}={}: no PEM certificate in it",
+                    path.display()
+                );
+            }
+            certs
+        }
+        Err(error) => {
+            warn!("{AWS_CA_BUNDLE}={}: {error}", path.display());
+            Vec::new()
+        }
     }
 }
 
@@ -107,6 +180,12 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let SdkError::ServiceError(service) = err else {
+        if let Some(tls) = tls_error(err) {
+            return format!(
+                "request failed: {} (S3 also trusts the CAs in AWS_CA_BUNDLE)",
+                crate::transport::failure::tls_reason(tls, "the S3 endpoint")
+            );
+        }
         return format!("request failed: {}", chain(err));
     };
     let status = service.raw().status().as_u16();
@@ -130,6 +209,27 @@ where
     } else {
         format!("{meaning} ({code}, {detail})")
     }
+}
+
+/// The rustls error somewhere in `err`'s sources. An `io::Error` hides its
+/// payload from `source()` (hyper-rustls nests the rustls error two
+/// `io::Error`s deep), so payloads are looked into as well.
+fn tls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let mut payload = Some(e);
+        while let Some(p) = payload {
+            if let Some(tls) = p.downcast_ref::<rustls::Error>() {
+                return Some(tls);
+            }
+            payload = p
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .map(|inner| inner as &(dyn std::error::Error + 'static));
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// An error and its sources, one `: `-separated line, repeats dropped.

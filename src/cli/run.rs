@@ -131,11 +131,17 @@ pub struct Args {
     /// addresses unless a Network.Domains entry names the host (also BRINE_BLOCK_PRIVATE=1).
     #[arg(long)]
     block_private: bool,
+    /// Trust the CA certificates in this PEM file too, beside the platform's store and
+    /// SSL_CERT_FILE / SSL_CERT_DIR: for downloads, IPFS gateways, the guest's HTTPS and S3.
+    /// Repeatable.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
 }
 
 /// Runs the job and returns the exit status.
 pub fn run(args: Args) -> Result<i32, Failure> {
     let job = Job::from_path(&args.job)?;
+    trust_ca_files(&args.ca_cert)?;
     let bars = draws_progress(&args)
         .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
     let config = run_config(&args, bars.clone())?;
@@ -163,6 +169,16 @@ fn exit_status(summaries: &[Summary], guest_code: bool) -> i32 {
         .find(|&code| code != 0);
     // A WASI exit code fits an i32; anything else is reported as a failure.
     first_nonzero.map_or(i32::from(failed), |code| i32::try_from(code).unwrap_or(1))
+}
+
+/// Trusts the `--ca-cert` files from now on (the process's trust: every
+/// HTTPS client built after, see `crate::transport::trust`); a file that
+/// cannot be read or holds no certificate is bad usage.
+pub(crate) fn trust_ca_files(files: &[PathBuf]) -> Result<(), Failure> {
+    for file in files {
+        crate::transport::trust::add_ca_file(file).map_err(|e| Failure::usage(anyhow!(e)))?;
+    }
+    Ok(())
 }
 
 /// The `--allow-env` patterns, compiled.

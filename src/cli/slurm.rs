@@ -97,6 +97,11 @@ pub struct SubmitArgs {
     /// on unless --export says otherwise). Repeatable.
     #[arg(long = "allow-env", value_name = "REGEX")]
     allow_env: Vec<String>,
+    /// Trust the CA certificates in this PEM file too when staging the job's inputs at
+    /// submit time (the elements' own HTTPS takes SSL_CERT_FILE from the environment sbatch
+    /// passes on). Repeatable.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
 }
 
 impl SlurmCommand {
@@ -121,6 +126,7 @@ fn submit(args: SubmitArgs) -> Result<i32, Failure> {
     let job_file = std::path::absolute(&args.job)
         .map_err(|e| Failure::usage(anyhow!("{}: {e}", args.job.display())))?;
     let job = crate::spec::load(&job_file).map_err(Failure::usage)?;
+    super::run::trust_ca_files(&args.ca_cert)?;
     let replicas = args.replicas.unwrap_or(1);
     refuse_nondeterministic_replicas(&job, replicas)?;
     let output = std::path::absolute(&args.output)

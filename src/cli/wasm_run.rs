@@ -75,6 +75,10 @@ pub struct Args {
     /// addresses unless --allow-host names the host (also BRINE_BLOCK_PRIVATE=1).
     #[arg(long)]
     block_private: bool,
+    /// Trust the CA certificates in this PEM file too, beside the platform's store and
+    /// SSL_CERT_FILE / SSL_CERT_DIR, for the guest's HTTPS requests. Repeatable.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
     /// After the run, print a JSON report (outcome, exit status, returned values,
     /// fuel, error) as one line on stderr, in place of brine's own messages;
     /// stdout stays the guest's.
@@ -174,6 +178,7 @@ impl Args {
 
 /// Runs the module and returns the exit status.
 pub fn run(args: Args) -> Result<i32, Failure> {
+    super::run::trust_ca_files(&args.ca_cert)?;
     let config = args.module_config()?;
     let invocation = config.invocation.clone();
     let report = crate::api::wasm::run(config)?;

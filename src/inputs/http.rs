@@ -8,6 +8,13 @@
 //! the caller names inside the staging area, and it is complete only when
 //! [`Downloader::fetch`] returns `Ok`: every byte the server announced arrived.
 //!
+//! Trust and proxies are the process's (see `crate::transport`): the
+//! platform's CAs plus `SSL_CERT_FILE`, `SSL_CERT_DIR` and `--ca-cert`;
+//! `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`, chosen per URL (a redirect keeps
+//! the first URL's route). Only what can succeed later is retried (see
+//! [`FetchError::is_retryable`]); a `Retry-After` on a 429 or 503 sets the
+//! pause, and one that lands past staging's deadline fails at once.
+//!
 //! Why ureq (3, rustls): staging is blocking work on a partition's own thread,
 //! so a blocking client needs no async runtime; it has rustls without OpenSSL,
 //! per-read timeouts (stall detection that does not cap a long download), and
@@ -16,13 +23,16 @@
 
 use super::cache::{Cache, Validators};
 use super::deadline::{Deadline, Expired};
+use crate::transport::failure::classify;
+use crate::transport::proxy::{Proxies, Route};
+use crate::transport::trust;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tracing::{info, warn};
-use ureq::http::{HeaderMap, Response};
+use ureq::http::{HeaderMap, Response, Uri};
 
 /// The default cap on one download (`--max-download`): 10 GiB.
 pub const DEFAULT_MAX_DOWNLOAD: u64 = 10 << 30;
@@ -30,6 +40,8 @@ pub const DEFAULT_MAX_DOWNLOAD: u64 = 10 << 30;
 pub const DEFAULT_IPFS_GATEWAY: &str = "http://127.0.0.1:8080";
 /// The longest pause between two attempts, however many have failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The longest `Retry-After` honoured when staging has no deadline to cap it.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 /// How much of a body is read (and written) at a time.
 const CHUNK: usize = 64 * 1024;
 
@@ -147,13 +159,24 @@ pub enum FetchError {
         status: u16,
         /// Its reason phrase.
         reason: String,
+        /// How long the server asked to wait (`Retry-After`), if it did.
+        retry_after: Option<Duration>,
     },
     /// A connection failed, was reset or timed out (worth retrying).
     #[error("network error: {0}")]
     Network(String),
-    /// The host cannot be reached at all, or the request cannot be made (not retried).
+    /// The host cannot be reached at all, or the request cannot be made: a
+    /// certificate, a name that does not exist, a proxy setting (not retried).
     #[error("{0}")]
     Unreachable(String),
+    /// The server asked to wait (`Retry-After`) past staging's deadline.
+    #[error("{last}; the server asks to try again in {} s, after staging's deadline", wait.as_secs())]
+    WaitPastDeadline {
+        /// The reply that asked.
+        last: Box<FetchError>,
+        /// How long it asked to wait.
+        wait: Duration,
+    },
     /// The body ended before the size the server announced.
     #[error("the body ended after {received} of {expected} bytes")]
     Truncated {
@@ -196,7 +219,9 @@ pub enum FetchError {
 }
 
 impl FetchError {
-    /// Whether another attempt may succeed: server errors, throttling, network trouble.
+    /// Whether another attempt may succeed: server errors, throttling, network
+    /// trouble (resets, timeouts, bodies cut short); never a 4xx other than
+    /// 408/429, a certificate, a missing host or a setting.
     fn is_retryable(&self) -> bool {
         match self {
             FetchError::Status { status, .. } => *status >= 500 || *status == 408 || *status == 429,
@@ -204,21 +229,29 @@ impl FetchError {
             _ => false,
         }
     }
+
+    /// The wait the server asked for, on a reply that may be retried.
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
-/// Maps a ureq error: transport trouble is retryable, a request that cannot be made is not.
-fn transport_error(error: ureq::Error) -> FetchError {
-    match error {
-        ureq::Error::HostNotFound
-        | ureq::Error::BadUri(_)
-        | ureq::Error::Http(_)
-        | ureq::Error::TooManyRedirects
-        | ureq::Error::RedirectFailed
-        | ureq::Error::RequireHttpsOnly(_)
-        | ureq::Error::Tls(_)
-        | ureq::Error::Rustls(_) => FetchError::Unreachable(error.to_string()),
-        ureq::Error::Io(e) => FetchError::Network(e.to_string()),
-        other => FetchError::Network(other.to_string()),
+/// Maps a ureq error of a request to `url` (routed by `route`): transport
+/// trouble is retryable, a request that cannot succeed is not.
+fn transport_error(error: &ureq::Error, url: &str, route: &Route) -> FetchError {
+    let host = url
+        .parse::<Uri>()
+        .ok()
+        .and_then(|uri| uri.host().map(str::to_string))
+        .unwrap_or_default();
+    let failure = classify(error, &host, route.via.as_deref());
+    if failure.retry {
+        FetchError::Network(failure.reason)
+    } else {
+        FetchError::Unreachable(failure.reason)
     }
 }
 
@@ -240,20 +273,30 @@ struct Transfer {
 pub struct Downloader {
     agent: ureq::Agent,
     options: HttpOptions,
+    proxies: Proxies,
 }
 
 impl Downloader {
     /// A downloader; statuses are handled here, not turned into errors by ureq.
+    /// It trusts the process's CAs and takes the environment's proxies
+    /// (`crate::transport`), both read now.
     pub fn new(options: HttpOptions) -> Self {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .tls_config(trust::ureq_tls())
+            // The route is chosen per request (`Proxies::route`), not by ureq.
+            .proxy(None)
             .timeout_connect(Some(options.connect_timeout))
             .timeout_per_read(Some(options.read_timeout))
             .max_redirects(10)
             .user_agent(concat!("brine/", env!("CARGO_PKG_VERSION")))
             .build()
             .new_agent();
-        Downloader { agent, options }
+        Downloader {
+            agent,
+            options,
+            proxies: Proxies::from_env(),
+        }
     }
 
     /// The settings in force.
@@ -291,7 +334,16 @@ impl Downloader {
             if attempt > self.options.retries {
                 break Err(give_up(attempt, error));
             }
-            let pause = backoff(self.options.retry_base, attempt);
+            let pause = match error.retry_after() {
+                Some(wait) if get.deadline.remaining().is_some_and(|left| wait >= left) => {
+                    break Err(FetchError::WaitPastDeadline {
+                        last: Box::new(error),
+                        wait,
+                    });
+                }
+                Some(wait) => wait.min(MAX_RETRY_AFTER),
+                None => backoff(self.options.retry_base, attempt),
+            };
             let retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
             warn!(url = get.url, attempt, error = %error, retry_in_ms, "download failed; retrying");
             bar.set_message(format!(
@@ -356,12 +408,23 @@ impl Downloader {
         transfer: &Transfer,
         resume: bool,
     ) -> Result<Response<ureq::Body>, FetchError> {
+        let route = match get.url.parse::<Uri>() {
+            Ok(uri) => self
+                .proxies
+                .route(&uri)
+                .map_err(|e| FetchError::Unreachable(e.to_string()))?,
+            Err(_) => Route {
+                proxy: None,
+                via: None,
+            },
+        };
         // The whole exchange (connect, headers, body) ends at the deadline, and
         // no single read waits past it.
         let mut request = self
             .agent
             .get(get.url)
             .config()
+            .proxy(route.proxy.clone())
             .timeout_global(get.deadline.remaining())
             .timeout_per_read(Some(get.deadline.cap(self.options.read_timeout)))
             .build();
@@ -381,7 +444,9 @@ impl Downloader {
                 request = request.header("If-Modified-Since", date);
             }
         }
-        request.call().map_err(transport_error)
+        request
+            .call()
+            .map_err(|e| transport_error(&e, get.url, &route))
     }
 
     /// Records what a 200 or 206 announces and, for a 200, empties the file.
@@ -516,16 +581,68 @@ fn body_error(error: &std::io::Error, transfer: &Transfer) -> FetchError {
     }
 }
 
-/// `HTTP <code> <reason>` for a reply we cannot use.
+/// `HTTP <code> <reason>` for a reply we cannot use, with the wait a 429 or
+/// 503 asks for.
 fn status_error(response: &Response<ureq::Body>) -> FetchError {
+    let status = response.status().as_u16();
+    let retry_after = match status {
+        429 | 503 => header(response.headers(), "retry-after").and_then(parse_retry_after),
+        _ => None,
+    };
     FetchError::Status {
-        status: response.status().as_u16(),
+        status,
         reason: response
             .status()
             .canonical_reason()
             .unwrap_or("")
             .to_string(),
+        retry_after,
     }
+}
+
+/// `Retry-After`: seconds, or an HTTP date (the wait until then; none if past).
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = parse_http_date(value)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    Some(Duration::from_secs(when.saturating_sub(now)))
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) as seconds since 1970.
+fn parse_http_date(value: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut parts = value.split_whitespace().skip(1);
+    let day: i64 = parts.next()?.parse().ok()?;
+    let month_name = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == month_name)?;
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut clock = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
+    // The year is bounded so that the arithmetic below cannot overflow.
+    let valid = (1970..=9999).contains(&year) && (1..=31).contains(&day);
+    if parts.next()? != "GMT" || !valid || !(0..=23).contains(&h) || !(0..=59).contains(&m) {
+        return None;
+    }
+    if !(0..=60).contains(&s) {
+        return None;
+    }
+    let month = i64::try_from(month).ok()? + 1;
+    // Howard Hinnant's days_from_civil.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + h * 3600 + m * 60 + s).ok()
 }
 
 /// A header as text, if present and printable.
@@ -604,6 +721,7 @@ mod tests {
         let status = |status| FetchError::Status {
             status,
             reason: String::new(),
+            retry_after: None,
         };
         assert!(status(500).is_retryable());
         assert!(status(503).is_retryable());
@@ -611,6 +729,29 @@ mod tests {
         assert!(!status(404).is_retryable());
         assert!(FetchError::Network("reset".into()).is_retryable());
         assert!(!FetchError::TooLarge { limit: 1 }.is_retryable());
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 PST"), None);
+        assert_eq!(parse_http_date("soon"), None);
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 99999999999999 08:49:37 GMT"),
+            None
+        );
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 -8:49:37 GMT"), None);
+        // A date in the past asks for no wait at all.
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("-1"), None);
     }
 
     #[test]

@@ -12,9 +12,16 @@
 //! on the very addresses the connection is then made to (so a name cannot
 //! resolve to a public address for the check and a private one for the
 //! connection), and proxies from the environment are not used.
+//!
+//! Otherwise `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` route the request
+//! (`crate::transport::proxy`; loopback never goes through a proxy, as in
+//! Go). The proxy is the host's, not the guest's: the policy still checks the
+//! host the guest named, on every hop, before anything is sent to the proxy.
+//! The client trusts the process's CAs (`crate::transport::trust`).
 
 use super::policy::{normalize_host, Policy};
 use super::{HttpError, HttpRequest, HttpResponse, HttpResult};
+use crate::transport::{failure, proxy::Proxies, trust};
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -40,6 +47,7 @@ const CREDENTIALS: [&str; 5] = [
 pub struct Client {
     agent: Agent,
     policy: Arc<Policy>,
+    proxies: Proxies,
 }
 
 impl fmt::Debug for Client {
@@ -62,15 +70,18 @@ impl Client {
     /// A client that enforces `policy`.
     pub fn new(policy: Policy) -> Self {
         let policy = Arc::new(policy);
-        let proxy = if policy.block_private {
-            None
+        // Through a proxy the resolver would see the proxy's address, not the target's.
+        let proxies = if policy.block_private {
+            Proxies::none()
         } else {
-            ureq::Proxy::try_from_env()
+            Proxies::from_env()
         };
         let config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .proxy(proxy)
+            .tls_config(trust::ureq_tls())
+            // The route is chosen per hop (`Client::run`), not by ureq.
+            .proxy(None)
             .user_agent(concat!("brine/", env!("CARGO_PKG_VERSION")))
             .build();
         let resolver = GuardedResolver {
@@ -78,7 +89,11 @@ impl Client {
             policy: policy.clone(),
         };
         let agent = Agent::with_parts(config, DefaultConnector::default(), resolver);
-        Client { agent, policy }
+        Client {
+            agent,
+            policy,
+            proxies,
+        }
     }
 
     /// Sends `request` and reads its response, following allowed redirects;
@@ -169,15 +184,22 @@ impl Client {
         uri: &Uri,
     ) -> Result<Response<Body>, HttpError> {
         let request = request.map_err(|e| HttpError::Network(e.to_string()))?;
-        let mut config = self
+        let host = uri.host().unwrap_or_default();
+        // Like Go's client: loopback is never reached through a proxy.
+        let route = if is_loopback_name(host) {
+            Proxies::none().route(uri)
+        } else {
+            self.proxies.route(uri)
+        }
+        .map_err(|e| HttpError::Network(e.to_string()))?;
+        let config = self
             .agent
             .configure_request(request)
-            .timeout_global(Some(left));
-        if is_loopback_name(uri.host().unwrap_or_default()) {
-            // Like Go's client: loopback is never reached through a proxy.
-            config = config.proxy(None);
-        }
-        self.agent.run(config.build()).map_err(classify)
+            .timeout_global(Some(left))
+            .proxy(route.proxy);
+        self.agent
+            .run(config.build())
+            .map_err(|e| classify(e, host, route.via.as_deref()))
     }
 }
 
@@ -306,7 +328,7 @@ fn read_response(response: Response<Body>, max_body: u64) -> HttpResult {
         .into_with_config()
         .limit(max_body)
         .read_to_vec()
-        .map_err(classify)?;
+        .map_err(|e| classify(e, "", None))?;
     Ok(HttpResponse {
         status,
         headers,
@@ -330,8 +352,9 @@ fn canonical_name(name: &str) -> String {
         .collect()
 }
 
-/// The [`HttpError`] (and so the result code) of a ureq error.
-fn classify(err: ureq::Error) -> HttpError {
+/// The [`HttpError`] (and so the result code) of a ureq error of a request
+/// to `host` (through the proxy `via` names, if any).
+fn classify(err: ureq::Error, host: &str, via: Option<&str>) -> HttpError {
     match err {
         ureq::Error::Timeout(t) => HttpError::Timeout(format!("{t} timed out")),
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
@@ -345,7 +368,7 @@ fn classify(err: ureq::Error) -> HttpError {
             Ok(blocked) => HttpError::NotAllowed(blocked.to_string()),
             Err(e) => HttpError::Network(e.to_string()),
         },
-        other => HttpError::Network(other.to_string()),
+        other => HttpError::Network(failure::classify(&other, host, via).reason),
     }
 }
 
