@@ -116,6 +116,44 @@ fn a_private_ca_is_trusted_with_ca_cert() {
 }
 
 #[test]
+fn verify_re_runs_a_private_ca_download_with_ca_cert() {
+    let ca = TestCa::new();
+    let server = TlsServer::start(ca.leaf(&["localhost"]), serve_body);
+    let job = download_job(&server.url("localhost", "/data.csv"));
+    let ca_file = ca.write(job.dir(), "ca.pem");
+    let receipt = job.path("receipt.json");
+    let receipt_arg = receipt.to_str().unwrap();
+    let ca_arg = ca_file.to_str().unwrap();
+    let flags = [
+        "--deterministic",
+        "--receipt",
+        receipt_arg,
+        "--ca-cert",
+        ca_arg,
+    ];
+    let (o, _) = run(&job, &flags, &[]);
+    assert_downloaded(&job, &o);
+    let verify = |extra: &[&str]| {
+        let mut command = brine();
+        command
+            .arg("verify")
+            .arg(&receipt)
+            .arg(job.file())
+            .args(extra);
+        for name in NETWORK_ENV {
+            command.env_remove(name);
+        }
+        command.output().unwrap()
+    };
+    let o = verify(&["--ca-cert", ca_arg]);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    assert_eq!(stdout(&o).trim(), "verified");
+    let o = verify(&[]);
+    assert_ne!(o.status.code(), Some(0), "{}", describe(&o));
+    assert!(describe(&o).contains("unknown issuer"), "{}", describe(&o));
+}
+
+#[test]
 fn a_private_ca_is_trusted_with_ssl_cert_file_and_ssl_cert_dir() {
     let ca = TestCa::new();
     let server = TlsServer::start(ca.leaf(&["localhost"]), serve_body);

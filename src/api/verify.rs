@@ -54,10 +54,32 @@ pub(crate) fn verify_receipt(expected: &Receipt, job: &Job) -> Result<Verdict, E
         ));
     }
     let actual = rerun(expected, &job.0)?;
-    Ok(match first_difference(expected, &actual) {
+    let difference =
+        rerun_failure(expected, &actual).or_else(|| first_difference(expected, &actual));
+    Ok(match difference {
         None => Verdict::Verified,
         Some(difference) => Verdict::Differs(difference),
     })
+}
+
+/// A partition the receipt says completed but whose re-run failed, with the
+/// re-run's error: a download or staging failure there (a certificate not
+/// trusted, a server gone) would otherwise show only as its consequence, a
+/// module or an input "missing".
+fn rerun_failure(expected: &Receipt, actual: &Receipt) -> Option<String> {
+    let several = expected.partitions.len() > 1;
+    expected
+        .partitions
+        .iter()
+        .zip(&actual.partitions)
+        .find_map(|(e, a)| {
+            let failed = e.status == "completed" && a.status != "completed";
+            let error = a.error.as_deref().filter(|_| failed)?;
+            Some(match several {
+                true => format!("the re-run of partition {} failed: {error}", a.index),
+                false => format!("the re-run failed: {error}"),
+            })
+        })
 }
 
 /// The most a receipt file may hold: receipts list one hash per output file,

@@ -26,6 +26,10 @@ pub struct Args {
     /// Print one JSON object (`verified`, `difference`; or `majority`, `dissenters`).
     #[arg(long)]
     pub(super) json: bool,
+    /// Trust the CA certificates in this PEM file too, for the re-run's downloads (as
+    /// `brine run --ca-cert`). Repeatable.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
 }
 
 /// Prints a verdict: `verified`, or `differs: ...` (or the JSON form).
@@ -45,6 +49,7 @@ fn report(json: bool, difference: Option<&str>) -> i32 {
 
 /// Verifies and returns the exit status: 0 verified, 1 a difference, 2 bad input.
 pub fn run(args: Args) -> Result<i32, Failure> {
+    super::run::trust_ca_files(&args.ca_cert)?;
     if !args.receipts.is_empty() {
         return compare_receipts(&args.receipts, args.json);
     }

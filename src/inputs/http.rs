@@ -110,7 +110,8 @@ pub struct Remote {
 }
 
 impl Remote {
-    /// Builds the shared state; does no I/O.
+    /// Builds the shared state; its only I/O is reading the trust store, once
+    /// per process (made only when a plan has a remote input).
     pub fn new(options: &RemoteOptions) -> Self {
         Remote {
             downloader: Downloader::new(options.http.clone()),
