@@ -41,7 +41,7 @@ impl Failure {
 pub fn classify(error: &ureq::Error, host: &str, via: Option<&str>) -> Failure {
     use ureq::Error as E;
     match error {
-        E::Io(io) => io_failure(io, host),
+        E::Io(io) => io_failure(io, host, via),
         E::Rustls(tls) => Failure::fatal(tls_reason(tls, host)),
         E::Tls(what) => Failure::fatal(format!("TLS with {host} failed: {what}")),
         E::Timeout(which) => Failure::retry(format!("timed out ({which})")),
@@ -54,17 +54,20 @@ pub fn classify(error: &ureq::Error, host: &str, via: Option<&str>) -> Failure {
     }
 }
 
-/// An I/O error: a TLS error inside, a DNS failure, or network trouble.
-fn io_failure(io: &std::io::Error, host: &str) -> Failure {
+/// An I/O error: a TLS error inside, a DNS failure, or network trouble. Through
+/// a proxy (`via`: the variable that set it), a DNS failure or a refused or
+/// broken connection is the proxy's, and is said so.
+fn io_failure(io: &std::io::Error, host: &str, via: Option<&str>) -> Failure {
     if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
         return Failure::fatal(tls_reason(tls, host));
     }
     let text = io.to_string();
+    let whose = via.map_or(host.to_string(), |v| format!("the proxy set by {v}"));
     if text.contains("failed to lookup address") {
         return if text.contains("Temporary failure") || text.contains("try again") {
-            Failure::retry(format!("cannot resolve {host} (a temporary DNS failure)"))
+            Failure::retry(format!("cannot resolve {whose} (a temporary DNS failure)"))
         } else {
-            Failure::fatal(format!("cannot resolve {host}: no such host"))
+            Failure::fatal(format!("cannot resolve {whose}: no such host"))
         };
     }
     let what = match io.kind() {
@@ -76,10 +79,11 @@ fn io_failure(io: &std::io::Error, host: &str) -> Failure {
         ErrorKind::TimedOut | ErrorKind::WouldBlock => "timed out",
         _ => return Failure::retry(text),
     };
-    if host.is_empty() {
-        return Failure::retry(what);
+    match via {
+        Some(_) => Failure::retry(format!("{what} ({whose}, on the way to {host})")),
+        None if host.is_empty() => Failure::retry(what),
+        None => Failure::retry(format!("{what} ({host})")),
     }
-    Failure::retry(format!("{what} ({host})"))
 }
 
 /// A CONNECT the proxy did not answer with 200: 5xx and silence may pass.
@@ -287,6 +291,28 @@ mod tests {
             failure.reason.starts_with("the proxy (HTTPS_PROXY)"),
             "{}",
             failure.reason
+        );
+    }
+
+    #[test]
+    fn a_connection_through_a_proxy_names_the_proxy() {
+        let refused = ureq::Error::Io(io::Error::from(io::ErrorKind::ConnectionRefused));
+        let failure = classify(&refused, "files.example", Some("HTTPS_PROXY"));
+        assert!(failure.retry);
+        assert_eq!(
+            failure.reason,
+            "the connection was refused (the proxy set by HTTPS_PROXY, on the way to files.example)"
+        );
+        let nxdomain =
+            io::Error::other("failed to lookup address information: Name or service not known");
+        let failure = classify(
+            &ureq::Error::Io(nxdomain),
+            "files.example",
+            Some("HTTP_PROXY"),
+        );
+        assert_eq!(
+            failure.reason,
+            "cannot resolve the proxy set by HTTP_PROXY: no such host"
         );
     }
 
