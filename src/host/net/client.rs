@@ -24,7 +24,7 @@ use super::{HttpError, HttpRequest, HttpResponse, HttpResult};
 use crate::transport::{failure, proxy::Proxies, trust};
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use ureq::http::{self, Method as HttpMethod, Request, Response, Uri};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -45,7 +45,10 @@ const CREDENTIALS: [&str; 5] = [
 
 /// An HTTP client bound to one policy.
 pub struct Client {
-    agent: Agent,
+    /// Made at the first request: building it reads the platform's trust
+    /// store (tens of millions of instructions), which a guest that never
+    /// sends a request (most of them: every job gets a client) must not pay.
+    agent: OnceLock<Agent>,
     policy: Arc<Policy>,
     proxies: Proxies,
 }
@@ -76,24 +79,30 @@ impl Client {
         } else {
             Proxies::from_env()
         };
-        let config = Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .tls_config(trust::ureq_tls())
-            // The route is chosen per hop (`Client::run`), not by ureq.
-            .proxy(None)
-            .user_agent(concat!("brine/", env!("CARGO_PKG_VERSION")))
-            .build();
-        let resolver = GuardedResolver {
-            inner: DefaultResolver::default(),
-            policy: policy.clone(),
-        };
-        let agent = Agent::with_parts(config, DefaultConnector::default(), resolver);
         Client {
-            agent,
+            agent: OnceLock::new(),
             policy,
             proxies,
         }
+    }
+
+    /// The agent, made on first use.
+    fn agent(&self) -> &Agent {
+        self.agent.get_or_init(|| {
+            let config = Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .tls_config(trust::ureq_tls())
+                // The route is chosen per hop (`Client::run`), not by ureq.
+                .proxy(None)
+                .user_agent(concat!("brine/", env!("CARGO_PKG_VERSION")))
+                .build();
+            let resolver = GuardedResolver {
+                inner: DefaultResolver::default(),
+                policy: self.policy.clone(),
+            };
+            Agent::with_parts(config, DefaultConnector::default(), resolver)
+        })
     }
 
     /// Sends `request` and reads its response, following allowed redirects;
@@ -193,11 +202,11 @@ impl Client {
         }
         .map_err(|e| HttpError::Network(e.to_string()))?;
         let config = self
-            .agent
+            .agent()
             .configure_request(request)
             .timeout_global(Some(left))
             .proxy(route.proxy);
-        self.agent
+        self.agent()
             .run(config.build())
             .map_err(|e| classify(e, host, route.via.as_deref()))
     }
@@ -426,6 +435,16 @@ mod tests {
 
     fn uri(text: &str) -> Uri {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_client_reads_no_trust_store_until_its_first_request() {
+        // Every job's guest gets a client; loading the platform's certificates
+        // cost ~4 ms of CPU per run before the agent was made lazily.
+        let client = Client::new(Policy::any());
+        assert!(client.agent.get().is_none());
+        let _ = client.agent();
+        assert!(client.agent.get().is_some());
     }
 
     #[test]
