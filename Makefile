@@ -1,12 +1,14 @@
 # brine — the two commands a fresh machine needs are `make run` and `make test`.
 CARGO ?= cargo
-BRINE := target/debug/brine
+# Not named BRINE: a Makefile variable would shadow the BRINE that `make bench` and
+# `make bench-slurm` take from the environment (the binary to measure).
+DEBUG_BRINE := target/debug/brine
 
 .PHONY: run test lint fixtures build bench bench-slurm clean slurm-cluster examples capi-header capi-example
 
 ## run: build brine, run the demo job from fixtures/jobs/demo/ and show its results directory
 run: build
-	$(BRINE) run fixtures/jobs/demo/job.yaml --output results/demo --force
+	$(DEBUG_BRINE) run fixtures/jobs/demo/job.yaml --output results/demo --force
 	@echo "--- results/demo/outputs/summary.csv"; cat results/demo/outputs/summary.csv
 
 ## build: compile brine (debug)
