@@ -17,7 +17,7 @@ use common::{brine, describe, stderr, stdout, ROOT};
 use http_fixture::{Reply, Server};
 use std::process::Output;
 use std::time::{Duration, Instant};
-use tls_fixture::{self_signed, ConnectProxy, TestCa, TlsServer};
+use tls_fixture::{self_signed, ConnectProxy, Identity, TestCa, TlsServer};
 
 /// What every download serves.
 const BODY: &[u8] = b"city,sales\nlisbon,7\n";
@@ -202,32 +202,30 @@ fn a_self_signed_ca_certificate_as_the_server_s_own_is_explained() {
     );
 }
 
-#[test]
-fn an_expired_certificate_fails_at_once_with_its_date() {
-    let ca = TestCa::new();
-    let server = TlsServer::start(ca.expired_leaf(&["localhost"]), serve_body);
+/// A server with `identity` (issued by `ca`), a download trusting `ca` with
+/// `--ca-cert`: it fails at once, saying `needle`.
+fn assert_refused_despite_the_ca(ca: &TestCa, identity: Identity, needle: &str) {
+    let server = TlsServer::start(identity, serve_body);
     let job = download_job(&server.url("localhost", "/data.csv"));
     let ca_file = ca.write(job.dir(), "ca.pem");
     let (o, took) = run(&job, &["--ca-cert", ca_file.to_str().unwrap()], &[]);
-    assert_failed_at_once(
-        &o,
-        took,
-        &server,
-        "certificate for localhost expired on 2020-01-02",
-    );
+    assert_failed_at_once(&o, took, &server, needle);
+}
+
+#[test]
+fn an_expired_certificate_fails_at_once_with_its_date() {
+    let ca = TestCa::new();
+    let leaf = ca.expired_leaf(&["localhost"]);
+    assert_refused_despite_the_ca(&ca, leaf, "certificate for localhost expired on 2020-01-02");
 }
 
 #[test]
 fn a_certificate_for_another_name_fails_at_once_naming_its_names() {
     let ca = TestCa::new();
-    let server = TlsServer::start(ca.leaf(&["files.corp.example"]), serve_body);
-    let job = download_job(&server.url("localhost", "/data.csv"));
-    let ca_file = ca.write(job.dir(), "ca.pem");
-    let (o, took) = run(&job, &["--ca-cert", ca_file.to_str().unwrap()], &[]);
-    assert_failed_at_once(
-        &o,
-        took,
-        &server,
+    let leaf = ca.leaf(&["files.corp.example"]);
+    assert_refused_despite_the_ca(
+        &ca,
+        leaf,
         "certificate for localhost is not valid for that name: it is for files.corp.example",
     );
 }
