@@ -4,7 +4,7 @@ CARGO ?= cargo
 # `make bench-slurm` take from the environment (the binary to measure).
 DEBUG_BRINE := target/debug/brine
 
-.PHONY: run test lint fixtures build bench bench-slurm clean slurm-cluster examples capi-header capi-example
+.PHONY: run test lint fixtures build bench bench-slurm clean slurm-cluster examples capi-header capi-example minimal
 
 ## run: build brine, run the demo job from fixtures/jobs/demo/ and show its results directory
 run: build
@@ -21,7 +21,16 @@ test: lint
 	@if [ -n "$$CI" ] || [ "$$BRINE_SLURM" = 1 ]; then tests/slurm/cluster.sh; fi
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --doc
-	$(MAKE) examples capi-example
+	$(MAKE) examples capi-example minimal
+
+## minimal: the minimal build (--no-default-features: local and inline inputs only, no
+## S3/AWS, no tokio, no TLS) of the library, the CLI and the C ABI: clippy and the tests,
+## then the C example against the minimal static library. Both builds share target/:
+## cargo keeps each feature set's artifacts apart, so switching rebuilds nothing.
+minimal:
+	$(CARGO) clippy --no-default-features --workspace --all-targets -- -D warnings
+	$(CARGO) test --no-default-features --workspace --all-targets
+	$(MAKE) capi-example CAPI_FEATURES=--no-default-features
 
 ## examples: run the embedding examples (the Rust API in-process)
 examples:
@@ -35,12 +44,14 @@ capi-header:
 # What a C program linking the static library also links (`cargo rustc -p brine-capi
 # --crate-type staticlib -- --print native-static-libs`).
 CAPI_LIBS := target/debug/libbrine_capi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+# CAPI_FEATURES=--no-default-features: against the minimal build (`make minimal`).
+CAPI_FEATURES ?=
 CAPI_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Icapi/include
 
 ## capi-example: build the C ABI's static library, compile examples/c/run_job.c with the
 ## system C compiler against it and run it, then again under AddressSanitizer
 capi-example:
-	$(CARGO) build -q -p brine-capi
+	$(CARGO) build -q -p brine-capi $(CAPI_FEATURES)
 	mkdir -p target/capi results
 	$(CC) $(CAPI_CFLAGS) examples/c/run_job.c $(CAPI_LIBS) -o target/capi/run_job
 	target/capi/run_job

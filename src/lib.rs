@@ -36,15 +36,18 @@ mod atomic;
 mod cancel;
 pub mod cli;
 mod engine;
+mod features;
 pub mod fuzzing;
 mod host;
 mod inputs;
 mod job;
 mod outputs;
+#[cfg(feature = "s3")]
 mod s3;
 mod spec;
 mod suite;
 mod text;
+#[cfg(feature = "http")]
 mod transport;
 mod units;
 mod wasi;
@@ -61,18 +64,34 @@ pub use outputs::Summary;
 pub use spec::{SpecError, SpecErrors};
 
 /// Input sources: fetch one input into a stage area, as a job run does.
+/// (Remote sources need the `http` feature, S3 the `s3` feature.)
 pub mod sources {
+    #[cfg(feature = "http")]
     pub use crate::inputs::http::{HttpOptions, Remote, RemoteOptions};
+    #[cfg(feature = "s3")]
     pub use crate::inputs::s3::S3;
+    #[cfg(feature = "http")]
     pub use crate::inputs::url::UrlDownload;
     pub use crate::inputs::{InputSource, SourceError, StageArea};
 }
 
 /// Publishers: copy a finished results directory somewhere else.
+/// (The S3 publisher needs the `s3` feature.)
 pub mod publishers {
+    #[cfg(feature = "s3")]
     pub use crate::outputs::publish::s3::{Manifest, S3Publisher};
     pub use crate::outputs::publish::{Context, PublishError, Publisher};
 }
+
+/// The optional cargo features this build of brine was compiled with, in
+/// the order `Cargo.toml` lists them (`s3`, `http`); empty for the minimal
+/// build (`--no-default-features`), which runs local and inline inputs only.
+///
+/// ```
+/// # #[cfg(all(feature = "s3", feature = "http"))]
+/// assert_eq!(brine::FEATURES, ["s3", "http"]);
+/// ```
+pub const FEATURES: &[&str] = features::ENABLED;
 
 /// Running one WebAssembly module on the WASI host, as `brine wasm run` does.
 pub mod module {

@@ -176,9 +176,7 @@ pub fn parse_headers(bytes: &[u8]) -> Result<Vec<(String, String)>, u32> {
             continue;
         };
         let (name, value) = (name.trim(), value.trim());
-        let valid = ureq::http::HeaderName::from_bytes(name.as_bytes()).is_ok()
-            && ureq::http::HeaderValue::from_str(value).is_ok();
-        if !valid {
+        if !crate::host::net::valid_header(name, value) {
             return Err(BAD_INPUT);
         }
         if !IGNORED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {

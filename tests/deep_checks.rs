@@ -9,12 +9,15 @@
 mod common;
 mod http_fixture;
 
-use common::job::{local_input, module_job, source_input, wasm_job, Job};
+#[cfg(feature = "http")]
+use common::job::wasm_job;
+use common::job::{local_input, module_job, source_input, Job};
 use common::{brine, code, stderr, stdout, ROOT};
 use http_fixture::{Reply, Server};
 
 /// A job whose only problem is its local entry module (it exports no `main`),
 /// with a urlDownload input served by `server`.
+#[cfg(feature = "http")]
 fn bad_entrypoint_with_download(server: &Server) -> Job {
     let url = server.url("/data.csv");
     let inputs = source_input(
@@ -28,6 +31,7 @@ fn bad_entrypoint_with_download(server: &Server) -> Job {
     Job::new(&yaml)
 }
 
+#[cfg(feature = "http")]
 #[test]
 fn a_module_problem_fails_the_run_before_anything_is_fetched() {
     let server = Server::start(|_, _| Reply::ok("a,b\n"));
@@ -58,6 +62,7 @@ fn a_module_problem_fails_the_run_before_anything_is_fetched() {
     assert!(!stdout(&o).contains("failed"), "{}", stdout(&o));
 }
 
+#[cfg(feature = "http")]
 #[test]
 fn validate_finds_the_same_problem_without_fetching() {
     let server = Server::start(|_, _| Reply::ok("a,b\n"));
@@ -150,6 +155,7 @@ fn module_problems_are_marked_in_json() {
     assert_eq!(v["errors"][0]["kind"], "job");
 }
 
+#[cfg(feature = "http")]
 #[test]
 fn a_fetched_module_is_checked_after_its_fetch_before_any_guest_runs() {
     let server = Server::start(|_, _| Reply::ok("not wasm at all"));

@@ -9,8 +9,11 @@ mod slurm_common;
 
 use common::job::env_job;
 use common::{brine, code, stderr, stdout};
+#[cfg(feature = "http")]
 use http_fixture::{Reply, Server};
-use slurm_common::{deterministic_job, json_object, submit, url_job};
+#[cfg(feature = "http")]
+use slurm_common::url_job;
+use slurm_common::{deterministic_job, json_object, submit};
 use std::path::Path;
 
 fn json(path: &Path) -> serde_json::Value {
@@ -185,6 +188,7 @@ fn dry_run_prepares_dir_and_prints_the_array_script_submitting_nothing() {
     assert!(!out.join(".brine/inputs").exists());
 }
 
+#[cfg(feature = "http")]
 #[test]
 fn inputs_are_fetched_once_at_submit_and_every_partition_mounts_the_copy() {
     let server = Server::start(|_, _| Reply::ok("fetched once\n"));
@@ -220,6 +224,7 @@ fn inputs_are_fetched_once_at_submit_and_every_partition_mounts_the_copy() {
     assert_eq!(code(&o), 0, "{}", stdout(&o));
 }
 
+#[cfg(feature = "http")]
 #[test]
 fn a_fetch_that_fails_at_submit_leaves_dir_as_it_was() {
     let server = Server::start(|_, _| Reply::status(404));

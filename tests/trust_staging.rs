@@ -10,6 +10,7 @@ mod http_fixture;
 
 use common::job::{inline_source, module_job, source_input, Job};
 use common::{describe, ROOT};
+#[cfg(feature = "http")]
 use http_fixture::{silent_endpoint, Fault, Reply, Server};
 use std::io::Write;
 use std::path::Path;
@@ -48,6 +49,7 @@ fn assert_failed(job: &Job, o: &Output, needles: &[&str]) -> String {
 
 /// The URL of a server that announces `length` bytes and sends one a
 /// second, forever (until the client goes away).
+#[cfg(feature = "http")]
 fn trickling_server(length: usize) -> String {
     let reply = Reply::ok(vec![b'x'; length]).fault(Fault::Trickle(Duration::from_secs(1)));
     let server = Server::start(move |_, _| reply.clone());
@@ -56,6 +58,7 @@ fn trickling_server(length: usize) -> String {
 
 /// A job that cats `/inputs/slow.csv`, downloaded from a trickling server,
 /// under `timeouts`; returns the URL and the job.
+#[cfg(feature = "http")]
 fn trickling_download_job(timeouts: &str) -> (String, Job) {
     let url = trickling_server(1000);
     let source = format!("{{Type: urlDownload, Params: {{URL: '{url}'}}}}");
@@ -68,6 +71,7 @@ fn trickling_download_job(timeouts: &str) -> (String, Job) {
     (url, job)
 }
 
+#[cfg(feature = "http")]
 #[test]
 fn a_trickling_download_stops_at_the_total_timeout() {
     let (url, job) = trickling_download_job("{ExecutionTimeout: 5, TotalTimeout: 3}");
@@ -85,6 +89,7 @@ fn a_trickling_download_stops_at_the_total_timeout() {
     assert!(took >= Duration::from_secs(3), "took {took:?}");
 }
 
+#[cfg(feature = "http")]
 #[test]
 fn without_a_total_timeout_staging_stops_at_the_staging_timeout() {
     let (url, job) = trickling_download_job("{ExecutionTimeout: 5}");
@@ -102,6 +107,7 @@ fn without_a_total_timeout_staging_stops_at_the_staging_timeout() {
     assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
+#[cfg(feature = "s3")]
 #[test]
 fn an_s3_endpoint_that_never_answers_stops_at_the_total_timeout() {
     let endpoint = silent_endpoint();

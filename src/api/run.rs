@@ -6,6 +6,7 @@ use super::{Error, Job};
 use crate::cancel::CancelToken;
 use crate::engine::compiled::CompiledModules;
 use crate::host::recording::Log;
+#[cfg(feature = "http")]
 use crate::inputs::http::RemoteOptions;
 use crate::job::check::{check, has_job_problems};
 use crate::job::cluster::{adopt_job_id, one_partition, PartitionChoice};
@@ -58,6 +59,7 @@ pub struct RunConfig {
     pub(crate) cancel: Option<CancelToken>,
     pub(crate) follow: Option<LiveSink>,
     pub(crate) progress: Option<Arc<Progress>>,
+    #[cfg(feature = "http")]
     pub(crate) remote: RemoteOptions,
     pub(crate) staging_timeout: Option<Duration>,
     pub(crate) partition: Option<PartitionChoice>,
@@ -86,6 +88,7 @@ impl RunConfig {
             cancel: None,
             follow: None,
             progress: None,
+            #[cfg(feature = "http")]
             remote: RemoteOptions::default(),
             staging_timeout: None,
             partition: None,
@@ -226,6 +229,7 @@ impl RunConfig {
             epoch_ns: self.epoch_ns,
             block_private: self.block_private,
             replaying: false,
+            #[cfg(feature = "http")]
             remote: self.remote.clone(),
             staging_timeout: self.staging_timeout,
             overrides: self.overrides,
@@ -353,6 +357,7 @@ pub(crate) fn prepare<'a>(job: &'a Job, config: &'a RunConfig) -> Result<Prepare
         &[
             ("the receipt", config.receipt_file.as_deref()),
             ("the journal", config.record.as_deref()),
+            #[cfg(feature = "http")]
             ("the download cache", config.remote.cache.as_deref()),
         ],
     )
@@ -510,6 +515,7 @@ impl RunConfig {
     }
 
     /// How remote inputs are fetched.
+    #[cfg(feature = "http")]
     pub(crate) fn remote(mut self, remote: RemoteOptions) -> Self {
         self.remote = remote;
         self

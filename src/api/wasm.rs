@@ -157,7 +157,9 @@ impl ModuleConfig {
     }
 
     /// Gives the guest Bacalhau's `wasi:http/requests` under `policy`
-    /// ([`Policy::any`], [`Policy::domains`]); none by default.
+    /// ([`Policy::any`], [`Policy::domains`]); none by default. A build
+    /// without the `http` cargo feature has no HTTP client: [`run`] refuses
+    /// a config with a network.
     pub fn network(mut self, policy: Policy) -> Self {
         self.network = Some(policy);
         self
@@ -255,6 +257,12 @@ pub fn run(config: ModuleConfig) -> Result<ModuleReport, Error> {
                  record the run and replay it exactly instead"
                     .to_string(),
             ))
+        }
+        Some(_) if cfg!(not(feature = "http")) => {
+            return Err(Error::Refused(format!(
+                "guest networking (ModuleConfig::network) {}",
+                crate::features::missing("http")
+            )))
         }
         network => network,
     };

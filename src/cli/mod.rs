@@ -58,11 +58,22 @@ Exit status:
 
 `brine MODULE.wasm [ARGS]` is short for `brine wasm run MODULE.wasm [ARGS]`.";
 
+/// What `brine --version` prints after the name: the version and the cargo
+/// features built in (`-V` prints the version alone). The minimal build
+/// (`--no-default-features`) says `features: none`.
+#[cfg(all(feature = "s3", feature = "http"))]
+const LONG_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (features: s3, http)");
+#[cfg(all(not(feature = "s3"), feature = "http"))]
+const LONG_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (features: http)");
+#[cfg(not(feature = "http"))]
+const LONG_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (features: none)");
+
 /// Run WebAssembly jobs on the wasmi interpreter, with no JIT anywhere.
 #[derive(Debug, Parser)]
 #[command(
     name = "brine",
     version,
+    long_version = LONG_VERSION,
     about,
     propagate_version = true,
     after_help = EXIT_STATUSES
@@ -362,5 +373,14 @@ mod tests {
         );
         let plain = anyhow::anyhow!("root cause").context("outer");
         assert_eq!(error_chain(&plain), "outer: root cause");
+    }
+
+    #[test]
+    fn the_long_version_names_the_features_built_in() {
+        let features = crate::features::enabled_list();
+        assert_eq!(
+            super::LONG_VERSION,
+            format!("{} (features: {features})", env!("CARGO_PKG_VERSION"))
+        );
     }
 }

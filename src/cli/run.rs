@@ -9,7 +9,9 @@ use super::Failure;
 use crate::api::run::prepare;
 use crate::api::{Job, RunConfig};
 use crate::host::net::policy::block_private_from_env;
+#[cfg(feature = "http")]
 use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
+#[cfg(feature = "http")]
 use crate::inputs::url::parse_http_url;
 use crate::job::cluster::PartitionChoice;
 use crate::job::progress::Progress;
@@ -90,18 +92,23 @@ pub struct Args {
     /// when stderr is a terminal).
     #[arg(long, short)]
     quiet: bool,
+    #[cfg(feature = "http")]
     /// The largest download accepted (a urlDownload file, an IPFS archive), e.g. 500MiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "10GiB")]
     max_download: u64,
+    #[cfg(feature = "http")]
     /// The IPFS HTTP gateway that `ipfs` inputs are fetched through.
     #[arg(long, value_name = "URL", env = "BRINE_IPFS_GATEWAY", default_value = DEFAULT_IPFS_GATEWAY)]
     ipfs_gateway: String,
+    #[cfg(feature = "http")]
     /// Keep downloads in DIR and reuse them (URLs revalidated by ETag/Last-Modified, IPFS by CID).
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
+    #[cfg(feature = "http")]
     /// How many times a failed download is retried (5xx, connection errors, truncated bodies).
     #[arg(long, value_name = "N", default_value_t = 5)]
     retries: u32,
+    #[cfg(feature = "http")]
     /// The pause before the first retry, in milliseconds; it doubles for each later one.
     #[arg(
         long,
@@ -110,9 +117,11 @@ pub struct Args {
         default_value_t = 500
     )]
     retry_base_ms: u64,
+    #[cfg(feature = "http")]
     /// How long a download may take to connect.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
     connect_timeout: Duration,
+    #[cfg(feature = "http")]
     /// How long a download may wait for more data before the attempt fails.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     read_timeout: Duration,
@@ -174,11 +183,25 @@ fn exit_status(summaries: &[Summary], guest_code: bool) -> i32 {
 /// Trusts the `--ca-cert` files from now on (the process's trust: every
 /// HTTPS client built after, see `crate::transport::trust`); a file that
 /// cannot be read or holds no certificate is bad usage.
+#[cfg(feature = "http")]
 pub(crate) fn trust_ca_files(files: &[PathBuf]) -> Result<(), Failure> {
     for file in files {
         crate::transport::trust::add_ca_file(file).map_err(|e| Failure::usage(anyhow!(e)))?;
     }
     Ok(())
+}
+
+/// A build without the `http` feature has no TLS client to give the
+/// `--ca-cert` files to: giving one is bad usage.
+#[cfg(not(feature = "http"))]
+pub(crate) fn trust_ca_files(files: &[PathBuf]) -> Result<(), Failure> {
+    match files.first() {
+        None => Ok(()),
+        Some(_) => Err(Failure::usage(anyhow!(
+            "--ca-cert: TLS {}",
+            crate::features::missing("http")
+        ))),
+    }
 }
 
 /// The `--allow-env` patterns, compiled.
@@ -194,6 +217,7 @@ pub(crate) fn allow_env_patterns(patterns: &[String]) -> Result<Vec<regex::Regex
 }
 
 /// The run's configuration from the flags; download bars in `bars`.
+#[cfg_attr(not(feature = "http"), allow(unused_variables))]
 fn run_config(args: &Args, bars: Option<MultiProgress>) -> Result<RunConfig, Failure> {
     let mut config = RunConfig::new(&args.output)
         .force(args.force)
@@ -201,8 +225,11 @@ fn run_config(args: &Args, bars: Option<MultiProgress>) -> Result<RunConfig, Fai
         .block_private(args.block_private || block_private_from_env())
         .bacalhau_exit_codes(args.bacalhau_exit_codes)
         .staging_timeout(args.staging_timeout)
-        .remote(remote_options(args, bars)?)
         .cluster(args.partition, args.job_id.clone());
+    #[cfg(feature = "http")]
+    {
+        config = config.remote(remote_options(args, bars)?);
+    }
     for pattern in allow_env_patterns(&args.allow_env)? {
         config = config.allow_env(pattern);
     }
@@ -255,6 +282,7 @@ fn status_line(
 }
 
 /// Download settings from the flags; progress bars in `bars`.
+#[cfg(feature = "http")]
 fn remote_options(args: &Args, bars: Option<MultiProgress>) -> Result<RemoteOptions, Failure> {
     parse_http_url(&args.ipfs_gateway)
         .map_err(|e| Failure::usage(anyhow!("--ipfs-gateway: {e}")))?;

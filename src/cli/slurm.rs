@@ -9,7 +9,9 @@
 //! or arguments.
 
 use super::Failure;
+#[cfg(feature = "http")]
 use crate::inputs::http::{HttpOptions, RemoteOptions, DEFAULT_IPFS_GATEWAY};
+#[cfg(feature = "http")]
 use crate::inputs::url::parse_http_url;
 use crate::job::gather::{gather, JobMeta, JobReport, PartitionStatus, META_DIR, META_FILE};
 use crate::job::plan::PlanOptions;
@@ -19,10 +21,15 @@ use crate::job::sbatch::{
     SHARED_MARKER,
 };
 use crate::job::staged_inputs;
-use crate::units::{parse_duration, parse_size};
+use crate::units::parse_duration;
+#[cfg(feature = "http")]
+use crate::units::parse_size;
 use anyhow::anyhow;
+#[cfg(feature = "http")]
 use indicatif::{MultiProgress, ProgressDrawTarget};
-use std::io::{BufRead, BufReader, IsTerminal, Read};
+#[cfg(feature = "http")]
+use std::io::IsTerminal;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -80,12 +87,15 @@ pub struct SubmitArgs {
     /// submit nothing (`sbatch DIR/.brine/job.sbatch` submits it later).
     #[arg(long)]
     dry_run: bool,
+    #[cfg(feature = "http")]
     /// The largest download accepted when staging the job's inputs, e.g. 500MiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "10GiB")]
     max_download: u64,
+    #[cfg(feature = "http")]
     /// The IPFS HTTP gateway that `ipfs` inputs are fetched through.
     #[arg(long, value_name = "URL", env = "BRINE_IPFS_GATEWAY", default_value = DEFAULT_IPFS_GATEWAY)]
     ipfs_gateway: String,
+    #[cfg(feature = "http")]
     /// Take downloads from DIR and keep them there (as `brine run --cache`).
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
@@ -327,23 +337,30 @@ fn refuse_what_cannot_run(job: &crate::spec::Job, options: &PlanOptions) -> Resu
 }
 
 fn plan_options(args: &SubmitArgs) -> Result<PlanOptions, Failure> {
-    parse_http_url(&args.ipfs_gateway)
-        .map_err(|e| Failure::usage(anyhow!("--ipfs-gateway: {e}")))?;
     Ok(PlanOptions {
-        remote: RemoteOptions {
-            http: HttpOptions {
-                max_bytes: args.max_download,
-                progress: std::io::stderr()
-                    .is_terminal()
-                    .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
-                ..HttpOptions::default()
-            },
-            ipfs_gateway: args.ipfs_gateway.clone(),
-            cache: args.cache.clone(),
-        },
+        #[cfg(feature = "http")]
+        remote: remote_options(args)?,
         staging_timeout: Some(args.staging_timeout),
         allow_env: super::run::allow_env_patterns(&args.allow_env)?,
         ..PlanOptions::default()
+    })
+}
+
+/// Download settings for the inputs staged at submit time.
+#[cfg(feature = "http")]
+fn remote_options(args: &SubmitArgs) -> Result<RemoteOptions, Failure> {
+    parse_http_url(&args.ipfs_gateway)
+        .map_err(|e| Failure::usage(anyhow!("--ipfs-gateway: {e}")))?;
+    Ok(RemoteOptions {
+        http: HttpOptions {
+            max_bytes: args.max_download,
+            progress: std::io::stderr()
+                .is_terminal()
+                .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+            ..HttpOptions::default()
+        },
+        ipfs_gateway: args.ipfs_gateway.clone(),
+        cache: args.cache.clone(),
     })
 }
 

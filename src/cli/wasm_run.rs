@@ -110,6 +110,12 @@ impl Args {
         } else {
             return Ok(None);
         };
+        if cfg!(not(feature = "http")) {
+            return Err(Failure::usage(anyhow!(
+                "--network/--allow-host: guest networking {}",
+                crate::features::missing("http")
+            )));
+        }
         if self.deterministic {
             return Err(Failure::usage(anyhow!(
                 "--deterministic runs have no network (its answers are not reproducible): drop \

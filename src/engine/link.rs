@@ -263,12 +263,21 @@ impl<R: ModuleResolver> Instantiator<R> {
     fn network_disabled(&self, importer: &str, module: &Module) -> EngineError {
         let mut error = self.unknown_module(importer, module, wasi_http::MODULE);
         if let EngineError::MissingImport { why, .. } = &mut error {
-            *why = format!(
-                "the network is disabled, so brine does not provide module `{}` \
-                 (a job needs Network.Type Host, Full or HTTP; brine wasm run needs \
-                 --network full or --allow-host)",
-                wasi_http::MODULE
-            );
+            *why = if cfg!(feature = "http") {
+                format!(
+                    "the network is disabled, so brine does not provide module `{}` \
+                     (a job needs Network.Type Host, Full or HTTP; brine wasm run needs \
+                     --network full or --allow-host)",
+                    wasi_http::MODULE
+                )
+            } else {
+                format!(
+                    "this brine has no HTTP client, so brine does not provide module `{}`; \
+                     guest networking {}",
+                    wasi_http::MODULE,
+                    crate::features::missing("http")
+                )
+            };
         }
         error
     }

@@ -7,25 +7,33 @@
 //! Remote sources (`urlDownload`, `ipfs`) share one [`http::Downloader`] and
 //! an optional [`cache::Cache`] through [`http::Remote`].
 
+#[cfg(feature = "http")]
 pub mod cache;
 pub mod deadline;
 pub mod extract;
+#[cfg(feature = "http")]
 pub mod http;
 pub mod inline;
+#[cfg(feature = "http")]
 pub mod ipfs;
 pub mod local;
 pub mod once;
+#[cfg(feature = "s3")]
 pub mod s3;
+#[cfg(feature = "http")]
 pub mod url;
 
 use deadline::{Deadline, Expired};
 use std::path::{Path, PathBuf};
 
 /// An input whose parameters cannot be used, found when the job is planned;
-/// the message says what to change.
+/// the message says what to change. (Every variant is about a remote source:
+/// a build without the `http` feature has none.)
+#[cfg(feature = "http")]
 #[derive(Debug, thiserror::Error)]
 pub enum ParamError {
     /// The URL does not parse.
+    #[cfg(feature = "http")]
     #[error("`{url}` is not a valid URL: {source}")]
     BadUrl {
         /// The URL as given.
@@ -34,27 +42,32 @@ pub enum ParamError {
         source: ureq::http::uri::InvalidUri,
     },
     /// A URL of another scheme.
+    #[cfg(feature = "http")]
     #[error("`{url}` is not an http or https URL")]
     NotHttp {
         /// The URL as given.
         url: String,
     },
     /// A URL without a host.
+    #[cfg(feature = "http")]
     #[error("`{url}` has no host")]
     NoHost {
         /// The URL as given.
         url: String,
     },
     /// Not the syntax of a CID brine knows.
+    #[cfg(feature = "http")]
     #[error("`{cid}` is not an IPFS CID (expected a CIDv0 `Qm...` of 46 base58 characters, or a CIDv1 such as `bafy...` in base32)")]
     BadCid {
         /// The CID as given.
         cid: String,
     },
     /// A custom S3 endpoint brine cannot use.
+    #[cfg(feature = "s3")]
     #[error(transparent)]
     Endpoint(#[from] crate::s3::EndpointError),
     /// An S3 `Filter` that is not a regular expression.
+    #[cfg(feature = "s3")]
     #[error("Filter `{filter}`: {source}")]
     BadFilter {
         /// The filter as given.
@@ -63,9 +76,11 @@ pub enum ParamError {
         source: regex::Error,
     },
     /// `VersionID` with a prefix key.
+    #[cfg(feature = "s3")]
     #[error("VersionID names one object's version; it cannot be used with a prefix Key (ending in `*` or `/`, or empty)")]
     VersionWithPrefix,
     /// `ChecksumSHA256` with a prefix key.
+    #[cfg(feature = "s3")]
     #[error("ChecksumSHA256 verifies one object; it cannot be used with a prefix Key (ending in `*` or `/`, or empty)")]
     ChecksumWithPrefix,
 }
@@ -96,6 +111,7 @@ pub enum SourceError {
     },
     /// A remote input that could not be fetched; names the source, e.g.
     /// `input /inputs (urlDownload http://host/data.csv): HTTP 404 Not Found`.
+    #[cfg(feature = "http")]
     #[error("input {target} ({kind} {location}): {error}")]
     Fetch {
         /// The guest target.
@@ -132,6 +148,7 @@ pub enum SourceError {
     },
 }
 
+#[cfg(feature = "http")]
 impl SourceError {
     /// A failed fetch of a remote input; a passed deadline gets its own message.
     pub fn fetch(

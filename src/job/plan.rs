@@ -7,11 +7,11 @@ use crate::engine::Limits;
 use crate::host::deterministic::{Settings, DEFAULT_EPOCH_NS};
 use crate::host::net::Policy;
 use crate::inputs::deadline::{TimeBudget, DEFAULT_STAGING_TIMEOUT};
+#[cfg(feature = "http")]
 use crate::inputs::http::{Remote, RemoteOptions};
-use crate::inputs::{
-    inline::Inline, ipfs::Ipfs, local::Local, once::StagedOnce, s3::S3, url::UrlDownload,
-    InputSource,
-};
+use crate::inputs::{inline::Inline, local::Local, once::StagedOnce, InputSource};
+#[cfg(feature = "http")]
+use crate::inputs::{ipfs::Ipfs, url::UrlDownload};
 use crate::job::execution::{Execution, PlannedInput, PlannedOutput};
 use crate::job::job_hash;
 use crate::outputs::hash::hex;
@@ -19,6 +19,7 @@ use crate::outputs::publish::{self, Publisher};
 use crate::outputs::summary::Placement;
 use crate::spec::{Job, Network, NetworkType, Source};
 use regex::Regex;
+#[cfg(feature = "http")]
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -48,6 +49,18 @@ pub enum PlanError {
         file: String,
         /// What is wrong and what to do.
         message: String,
+    },
+    /// A source type this build was compiled without (a cargo feature).
+    #[error("{file}: input {target}: {kind} {}", crate::features::missing(feature))]
+    NotBuilt {
+        /// The job file.
+        file: String,
+        /// The input's target.
+        target: String,
+        /// The source type.
+        kind: &'static str,
+        /// The cargo feature it needs.
+        feature: &'static str,
     },
     /// A source type this build cannot fetch yet.
     #[error("{file}: input {target}: source type `{kind}` is not supported by this brine")]
@@ -94,6 +107,7 @@ pub struct PlanOptions {
     pub epoch_ns: Option<u64>,
     /// How remote inputs (urlDownload, ipfs) are fetched: timeouts, retries,
     /// size cap, IPFS gateway, cache.
+    #[cfg(feature = "http")]
     pub remote: RemoteOptions,
     /// Refuse loopback, private, link-local and metadata addresses (after DNS)
     /// unless a `Domains` entry names the host (`--block-private`).
@@ -262,6 +276,11 @@ pub fn network_policy(
             ),
         });
     }
+    if cfg!(not(feature = "http")) && !options.replaying {
+        // No HTTP client in this build: the guest gets no `wasi:http/requests`,
+        // and the checks refuse a module importing it, saying why.
+        return Ok(None);
+    }
     Ok(Some(policy.with_block_private(options.block_private)))
 }
 
@@ -280,9 +299,7 @@ fn plan_inputs(
     file: &str,
     options: &PlanOptions,
 ) -> Result<Vec<PlannedInput>, PlanError> {
-    // Remote inputs share one downloader (one connection pool) and cache.
-    let remote = OnceCell::new();
-    let shared = || Arc::clone(remote.get_or_init(|| Arc::new(Remote::new(&options.remote))));
+    let shared = SharedRemote::default();
     job.task
         .inputs
         .iter()
@@ -290,14 +307,34 @@ fn plan_inputs(
         .collect()
 }
 
-/// One input's source, its parameters checked; remote ones use `shared`'s downloader.
+/// What the remote inputs of one plan share: one downloader (one connection
+/// pool) and cache, made when the first remote input is planned. Empty in a
+/// build without the `http` feature, which has no remote inputs.
+#[derive(Default)]
+pub(crate) struct SharedRemote {
+    #[cfg(feature = "http")]
+    remote: OnceCell<Arc<Remote>>,
+}
+
+impl SharedRemote {
+    /// The shared state, made from `options` on first use.
+    #[cfg(feature = "http")]
+    fn get(&self, options: &RemoteOptions) -> Arc<Remote> {
+        Arc::clone(self.remote.get_or_init(|| Arc::new(Remote::new(options))))
+    }
+}
+
+/// One input's source, its parameters checked; remote ones use `shared`'s
+/// downloader. A source this build was compiled without is refused.
+#[cfg_attr(not(feature = "http"), allow(unused_variables))]
 pub(crate) fn plan_input(
     job: &Job,
     input: &crate::spec::InputSource,
     file: &str,
     options: &PlanOptions,
-    shared: &dyn Fn() -> Arc<Remote>,
+    shared: &SharedRemote,
 ) -> Result<PlannedInput, PlanError> {
+    #[cfg(feature = "http")]
     let invalid = |error: crate::inputs::ParamError| PlanError::Input {
         file: file.to_string(),
         target: input.target.clone(),
@@ -309,14 +346,23 @@ pub(crate) fn plan_input(
             read_write: *read_write,
         }),
         Source::Inline { url } => Arc::new(Inline { url: url.clone() }),
-        Source::UrlDownload { url } => Arc::new(UrlDownload::new(url, shared()).map_err(invalid)?),
-        Source::Ipfs { cid } => Arc::new(Ipfs::new(cid, shared()).map_err(invalid)?),
+        #[cfg(feature = "http")]
+        Source::UrlDownload { url } => {
+            Arc::new(UrlDownload::new(url, shared.get(&options.remote)).map_err(invalid)?)
+        }
+        #[cfg(feature = "http")]
+        Source::Ipfs { cid } => {
+            Arc::new(Ipfs::new(cid, shared.get(&options.remote)).map_err(invalid)?)
+        }
+        #[cfg(feature = "s3")]
         Source::S3 { .. } => s3_source(
             &input.source,
             &input.target,
             file,
             options.remote.http.max_bytes,
         )?,
+        #[cfg(not(feature = "s3"))]
+        other => return Err(not_built(other, &input.target, file)),
     };
     // Partitions share one staged copy of anything fetched; a local input
     // is mounted in place (and may be writable), so it needs no sharing.
@@ -330,18 +376,35 @@ pub(crate) fn plan_input(
     })
 }
 
+/// The error for a source this build cannot fetch: the feature it needs.
+#[cfg(not(feature = "s3"))]
+fn not_built(source: &Source, target: &str, file: &str) -> PlanError {
+    let feature = match source {
+        Source::S3 { .. } => "s3",
+        _ => "http",
+    };
+    PlanError::NotBuilt {
+        file: file.to_string(),
+        target: target.to_string(),
+        kind: source.type_name(),
+        feature,
+    }
+}
+
 /// An S3 input, its parameters checked.
+#[cfg(feature = "s3")]
 fn s3_source(
     source: &Source,
     target: &str,
     file: &str,
     max_bytes: u64,
 ) -> Result<Arc<dyn InputSource>, PlanError> {
-    let mut s3 = S3::from_source(source).ok_or_else(|| PlanError::Unsupported {
-        file: file.to_string(),
-        target: target.to_string(),
-        kind: source.type_name(),
-    })?;
+    let mut s3 =
+        crate::inputs::s3::S3::from_source(source).ok_or_else(|| PlanError::Unsupported {
+            file: file.to_string(),
+            target: target.to_string(),
+            kind: source.type_name(),
+        })?;
     s3.check().map_err(|message| PlanError::Input {
         file: file.to_string(),
         target: target.to_string(),

@@ -11,16 +11,13 @@
 //! the same target: the guest sees the same tree, and nothing is fetched again.
 
 use crate::inputs::deadline::{TimeBudget, DEFAULT_STAGING_TIMEOUT};
-use crate::inputs::http::Remote;
 use crate::inputs::{SourceError, StageArea};
-use crate::job::plan::{plan_input, PlanError, PlanOptions};
+use crate::job::plan::{plan_input, PlanError, PlanOptions, SharedRemote};
 use crate::outputs::hash::{file_hashes, tree_hash};
 use crate::spec::{Job, Source};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use std::cell::OnceCell;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 
 /// The directory, under `DIR/.brine/`, holding the staged inputs.
 pub const INPUTS_DIR: &str = "inputs";
@@ -108,8 +105,7 @@ fn stage_into(
     };
     let area = StageArea::new(scratch.to_path_buf()).with_deadline(budget.start());
     let file = job.file.display().to_string();
-    let remote = OnceCell::new();
-    let shared = || Arc::clone(remote.get_or_init(|| Arc::new(Remote::new(&options.remote))));
+    let shared = SharedRemote::default();
     let mut staged = Vec::new();
     for (index, input) in job.task.inputs.iter().enumerate() {
         if matches!(input.source, Source::Local { .. }) {
@@ -509,6 +505,7 @@ Tasks:
     }
 
     #[test]
+    #[cfg(feature = "http")]
     fn a_failed_fetch_leaves_no_scratch_behind() {
         let tmp = tempfile::tempdir().unwrap();
         let meta = tmp.path().join(".brine");

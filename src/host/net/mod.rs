@@ -7,13 +7,16 @@
 //! - [`crate::wasi_http`]: the import itself: reads the request from guest
 //!   memory, writes the response back, maps every outcome to a result code;
 //! - [`policy`]: which hosts and addresses a job may reach (`Task.Network`);
-//! - [`client`]: performs a request for the real host (redirects followed by
-//!   hand, each hop checked against the policy).
+//! - `client`: performs a request for the real host (redirects followed by
+//!   hand, each hop checked against the policy); only with the `http` cargo
+//!   feature: without it the real host makes no requests and a run has no
+//!   network (a job's module importing the function is refused by the checks).
 //!
 //! The request itself goes through the [`crate::host::Host`] boundary
 //! ([`crate::host::Host::http_request`]), so a recording host journals every
 //! request and response and a replaying host serves them back without a network.
 
+#[cfg(feature = "http")]
 pub mod client;
 pub mod policy;
 
@@ -90,6 +93,16 @@ impl Method {
             Method::Patch => "PATCH",
         }
     }
+}
+
+/// Whether HTTP allows `name: value` as a header line: the name a token
+/// (RFC 9110: letters, digits and ``!#$%&'*+-.^_`|~``), the value visible
+/// ASCII, spaces and tabs (what the `http` crate accepts). Checked here, not by
+/// the client, so the minimal build's guest ABI behaves the same.
+pub fn valid_header(name: &str, value: &str) -> bool {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    let visible = |b: u8| (b' '..0x7f).contains(&b) || b == b'\t';
+    !name.is_empty() && name.bytes().all(token) && value.bytes().all(visible)
 }
 
 /// A request as the guest made it.
@@ -281,6 +294,18 @@ mod tests {
         let err: HttpResult = Err(HttpError::NotAllowed("x".into()));
         assert_eq!(HttpResult::from_answer(&err.to_answer()), Some(err));
         assert_eq!(HttpResult::from_answer(&Answer::Number(1)), None);
+    }
+
+    #[test]
+    fn header_syntax_is_http_s() {
+        assert!(valid_header("X-Trace_Id", "a b\tc/1"));
+        assert!(valid_header("Accept", ""));
+        for (name, value) in [("", "x"), ("A B", "x"), ("A:", "x"), ("Ä", "x")] {
+            assert!(!valid_header(name, value), "{name:?}");
+        }
+        for value in ["a\rb", "a\nb", "\u{7f}", "\0", "é"] {
+            assert!(!valid_header("A", value), "{value:?}");
+        }
     }
 
     #[test]

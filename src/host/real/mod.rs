@@ -27,6 +27,7 @@ use super::quota::{DiskQuota, ENTRY_COST};
 use super::{Clock, DirEntry, Filestat, Filetype, Handle, Host, OpenRequest, Opened, SetTime};
 use crate::cancel::CancelToken;
 use crate::host::abi::{Errno, WasiResult};
+#[cfg(feature = "http")]
 use crate::host::net::client::Client;
 use crate::host::net::{HttpError, HttpRequest, HttpResult, Policy};
 use cap_fs_ext::DirExt;
@@ -68,6 +69,7 @@ pub struct RealHost {
     mount_dirs: Vec<HostMount>,
     terminals: [bool; 3],
     /// The guest's HTTP client (`None`: the run has no network).
+    #[cfg(feature = "http")]
     network: Option<Client>,
     /// The cap on what the guest writes (`None`: no cap).
     quota: Option<Arc<DiskQuota>>,
@@ -88,6 +90,7 @@ impl RealHost {
             mounts: MountTable::default(),
             mount_dirs: Vec::new(),
             terminals: stdio.terminals,
+            #[cfg(feature = "http")]
             network: None,
             quota: None,
             cancel: None,
@@ -107,8 +110,17 @@ impl RealHost {
     }
 
     /// Lets the guest's HTTP requests out, under `policy`.
+    #[cfg(feature = "http")]
     pub fn set_network(&mut self, policy: Policy) {
         self.network = Some(Client::new(policy));
+    }
+
+    /// This build has no HTTP client (no `http` feature): the policy is not
+    /// used and every request is refused. Only a replayed run gets this far
+    /// with a network, and its answers come from its journal.
+    #[cfg(not(feature = "http"))]
+    pub fn set_network(&mut self, policy: Policy) {
+        drop(policy);
     }
 
     /// Opens the host directory `path` (with the process's ambient authority:
@@ -533,11 +545,22 @@ impl Host for RealHost {
         Ok(())
     }
 
+    #[cfg(feature = "http")]
     fn http_request(&mut self, req: &HttpRequest) -> HttpResult {
         match &self.network {
             Some(client) => client.send(req, self.deadline),
             None => Err(HttpError::NotAllowed("this run has no network".to_string())),
         }
+    }
+
+    /// Never reached in a run (the checks refuse a module importing
+    /// `wasi:http/requests` in this build), but a host must answer.
+    #[cfg(not(feature = "http"))]
+    fn http_request(&mut self, _req: &HttpRequest) -> HttpResult {
+        Err(HttpError::NotAllowed(format!(
+            "guest networking {}",
+            crate::features::missing("http")
+        )))
     }
 }
 

@@ -14,12 +14,10 @@ pub use modules::{check_staged_modules, ModuleSummary, UnrunnableModules, NO_ENT
 
 use super::plan::{
     deterministic_settings, env_reference, network_policy, plan_input, plan_publisher, PlanError,
-    PlanOptions,
+    PlanOptions, SharedRemote,
 };
 use crate::engine::compiled::CompiledModules;
-use crate::inputs::http::Remote;
 use crate::spec::{ErrorKind, Job, Site, Source, SpecError, SpecErrors};
-use std::cell::OnceCell;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -129,8 +127,7 @@ fn check_env(job: &Job, options: &PlanOptions, problems: &mut Problems) {
 /// The inputs, the network and the publisher can be planned on this runner.
 fn check_plan(job: &Job, options: &PlanOptions, problems: &mut Problems) {
     let file = job.file.display().to_string();
-    let remote = OnceCell::new();
-    let shared = || Arc::clone(remote.get_or_init(|| Arc::new(Remote::new(&options.remote))));
+    let shared = SharedRemote::default();
     for (input, sites) in job.task.inputs.iter().zip(&job.sites.inputs) {
         if let Err(e) = plan_input(job, input, &file, options, &shared) {
             problems.job(&sites.source, plan_message(&e));
@@ -156,6 +153,9 @@ fn plan_message(error: &PlanError) -> String {
         | PlanError::Publisher { message, .. } => message.clone(),
         PlanError::Unsupported { kind, .. } => {
             format!("source type `{kind}` is not supported by this brine")
+        }
+        PlanError::NotBuilt { kind, feature, .. } => {
+            format!("{kind} {}", crate::features::missing(feature))
         }
     }
 }

@@ -222,7 +222,22 @@ fn network_off(job: &Job, deterministic: bool) -> String {
         Some(n) if n.kind == crate::spec::NetworkType::None => {
             "the network is disabled (the job's Network is Type: None)".to_string()
         }
+        _ if cfg!(not(feature = "http")) => NO_HTTP_CLIENT.to_string(),
         _ => "the network is disabled".to_string(),
+    }
+}
+
+/// Why a job that asks for the network has none in a build without the
+/// `http` feature.
+const NO_HTTP_CLIENT: &str = "this brine has no HTTP client";
+
+/// What would give a guest `wasi:http/requests`, the network being off for
+/// `why`: the job's Network, or a build with the `http` feature.
+fn network_remedy(why: &str) -> String {
+    if why == NO_HTTP_CLIENT {
+        format!("guest networking {}", crate::features::missing("http"))
+    } else {
+        "Network Type: Host, Full or HTTP (with Domains) would".to_string()
     }
 }
 
@@ -404,8 +419,9 @@ impl<'s, S: ModuleSource> Checker<'s, S> {
             return match &self.network {
                 Network::On => Provider::Host,
                 Network::Off(why) => Provider::NoNetwork(format!(
-                    "{why}, so brine does not provide module `{}`; Network Type: Host, Full or HTTP (with Domains) would",
-                    wasi_http::MODULE
+                    "{why}, so brine does not provide module `{}`; {}",
+                    wasi_http::MODULE,
+                    network_remedy(why)
                 )),
             };
         }

@@ -14,6 +14,7 @@
 //! becomes `<name>-<index>.tar.gz`), so partitions never collide.
 
 pub mod local;
+#[cfg(feature = "s3")]
 pub mod s3;
 
 pub use crate::outputs::summary::{Published, PublishedObject};
@@ -37,6 +38,7 @@ pub enum PublishError {
         source: std::io::Error,
     },
     /// An upload to S3 failed: the destination refused, a request failed.
+    #[cfg(feature = "s3")]
     #[error("publishing to {location}: {source}")]
     Upload {
         /// Where the results were going.
@@ -90,8 +92,17 @@ pub enum ConfigError {
         what: String,
     },
     /// A custom S3 endpoint that is not a URL brine can use.
+    #[cfg(feature = "s3")]
     #[error("Publisher.Params.{0}")]
     Endpoint(#[source] crate::s3::EndpointError),
+    /// A publisher type this build of brine was compiled without.
+    #[error("publisher type `{kind}` {}", crate::features::missing(feature))]
+    NotBuilt {
+        /// The publisher type.
+        kind: &'static str,
+        /// The cargo feature it needs.
+        feature: &'static str,
+    },
 }
 
 /// The execution being published: fills placeholders and partition suffixes.
@@ -139,7 +150,13 @@ pub fn from_spec(
     match spec.kind.as_str() {
         "noop" => Ok(Arc::new(Noop)),
         "local" => Ok(Arc::new(local::Local::from_params(&params, base)?)),
+        #[cfg(feature = "s3")]
         "s3" => Ok(Arc::new(s3::S3Publisher::from_params(&params)?)),
+        #[cfg(not(feature = "s3"))]
+        "s3" => Err(ConfigError::NotBuilt {
+            kind: "s3",
+            feature: "s3",
+        }),
         "ipfs" => Err(ConfigError::Ipfs),
         other => Err(ConfigError::UnknownType {
             kind: other.to_string(),
