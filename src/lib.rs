@@ -54,6 +54,8 @@ mod wasi;
 mod wasi_http;
 pub mod wast;
 
+#[cfg(feature = "http")]
+pub use api::trust_ca_file;
 pub use api::{run, verify, wasm, Error, Job, Report, RunConfig, Verdict};
 pub use cancel::CancelToken;
 pub use job::progress::Progress;

@@ -227,6 +227,19 @@ enum brine_status brine_job_validate(const struct brine_job *job);
 void brine_job_free(struct brine_job *job);
 
 /**
+ * Trusts the CA certificates in the PEM file at `path` for every run started
+ * after the call (downloads, IPFS gateways, the guest's HTTPS, S3), beside
+ * the platform's store and `SSL_CERT_FILE` / `SSL_CERT_DIR`, as the CLI's
+ * `--ca-cert` does. `BRINE_STATUS_OK`, or `BRINE_STATUS_REFUSED` when the
+ * file cannot be read, holds no certificate, or this build has no TLS (the
+ * minimal build); `brine_last_error` says which. Process-wide, thread-safe.
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated string.
+ */
+enum brine_status brine_trust_ca_file(const char *path);
+
+/**
  * A new cancellation token, not cancelled.
  */
 struct brine_cancel_token *brine_cancel_token_new(void);

@@ -254,6 +254,49 @@ pub unsafe extern "C" fn brine_job_free(job: *mut brine_job) {
     });
 }
 
+/// Trusts the CA certificates in the PEM file at `path` for every run started
+/// after the call (downloads, IPFS gateways, the guest's HTTPS, S3), beside
+/// the platform's store and `SSL_CERT_FILE` / `SSL_CERT_DIR`, as the CLI's
+/// `--ca-cert` does. `BRINE_STATUS_OK`, or `BRINE_STATUS_REFUSED` when the
+/// file cannot be read, holds no certificate, or this build has no TLS (the
+/// minimal build); `brine_last_error` says which. Process-wide, thread-safe.
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn brine_trust_ca_file(path: *const c_char) -> brine_status {
+    guard(brine_status::Internal, || {
+        // SAFETY: the caller's contract above.
+        let path = match unsafe { text(path, "path") } {
+            Ok(path) => path,
+            Err(e) => {
+                set_error(e);
+                return brine_status::BadArgument;
+            }
+        };
+        match trust_ca_file(path) {
+            Ok(_) => {
+                clear_error();
+                brine_status::Ok
+            }
+            Err(e) => {
+                set_error(e);
+                brine_status::Refused
+            }
+        }
+    })
+}
+
+#[cfg(feature = "http")]
+fn trust_ca_file(path: &str) -> Result<usize, String> {
+    brine::trust_ca_file(path).map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "http"))]
+fn trust_ca_file(_: &str) -> Result<usize, String> {
+    Err("extra CAs need brine built with the \"http\" feature (this is the minimal build)".into())
+}
+
 /// A new cancellation token, not cancelled.
 #[no_mangle]
 pub extern "C" fn brine_cancel_token_new() -> *mut brine_cancel_token {

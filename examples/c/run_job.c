@@ -143,8 +143,18 @@ static void bad_job_is_located(void) {
     CHECK(strlen(brine_last_error().message) > 0, "and said so");
 }
 
+/* A company CA for HTTPS downloads: a file that is not there (or a build
+ * without TLS) is refused, with the reason in brine_last_error. */
+static void missing_ca_file_is_refused(void) {
+    brine_status status = brine_trust_ca_file("/nonexistent/company-ca.pem");
+    CHECK(status == BRINE_STATUS_REFUSED, "status %d", (int)status);
+    CHECK(strlen(brine_last_error().message) > 0, "and said why");
+    printf("extra CA refused: %s\n", brine_last_error().message);
+}
+
 int main(void) {
     printf("brine %s\n", brine_version());
+    missing_ca_file_is_refused();
     run_demo();
     run_and_cancel();
     bad_job_is_located();

@@ -8,10 +8,14 @@
 mod error;
 mod job;
 pub(crate) mod run;
+#[cfg(feature = "http")]
+mod trust;
 pub(crate) mod verify;
 pub mod wasm;
 
 pub use error::Error;
 pub use job::Job;
 pub use run::{run, Report, RunConfig};
+#[cfg(feature = "http")]
+pub use trust::trust_ca_file;
 pub use verify::{verify, Verdict};

@@ -33,11 +33,11 @@ pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 /// The variable naming directories (`:`-separated) of PEM files of extra CAs.
 pub const SSL_CERT_DIR: &str = "SSL_CERT_DIR";
 
-/// Why a `--ca-cert` file cannot be used.
+/// Why a CA file (`--ca-cert`, `brine::trust_ca_file`) cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {
     /// The file cannot be read.
-    #[error("--ca-cert {}: {source}", path.display())]
+    #[error("CA file {}: {source}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -46,7 +46,7 @@ pub enum TrustError {
     },
     /// The file holds no usable certificate.
     #[error(
-        "--ca-cert {}: no usable PEM certificate in it (expected -----BEGIN CERTIFICATE-----)",
+        "CA file {}: no usable PEM certificate in it (expected -----BEGIN CERTIFICATE-----)",
         path.display()
     )]
     NoCertificate {
@@ -257,6 +257,6 @@ mod tests {
         let error = add_ca_file(Path::new("/nonexistent/ca.pem")).unwrap_err();
         assert!(error
             .to_string()
-            .starts_with("--ca-cert /nonexistent/ca.pem: "));
+            .starts_with("CA file /nonexistent/ca.pem: "));
     }
 }
