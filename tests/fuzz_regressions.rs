@@ -65,3 +65,33 @@ fn refused_as_invalid(bytes: &[u8]) {
     }
     assert!(inspect(bytes).unwrap_err().contains("invalid module"));
 }
+
+/// `module_smith`: a valid module (wasm-smith's) on which wasmi 2.0's
+/// fuel-metering translator trips its debug assertion "a register operand
+/// already exists on the stack" (`stack/operands.rs`). Debug builds (these
+/// tests, the fuzz targets) turn the panic into an invalid-module error instead
+/// of unwinding out of brine; release builds do not assert. Metered runs
+/// translate eagerly, so the load itself meets it.
+#[test]
+fn a_module_wasmi_cannot_translate_metered_is_an_error_not_a_panic() {
+    use brine::fuzzing::{run_module, ModuleRun};
+    use brine::module::{EngineError, Limits};
+    let bytes = std::fs::read(input("module_smith_register_assertion.wasm")).unwrap();
+    let how = ModuleRun {
+        limits: Limits {
+            fuel: Some(1_000_000),
+            ..Limits::default()
+        },
+        ..ModuleRun::default()
+    };
+    let result = std::panic::catch_unwind(|| run_module(&bytes, Some("1"), &how));
+    let outcome = result.expect("no panic leaves brine");
+    if cfg!(debug_assertions) {
+        let Err(EngineError::InvalidModule { message, .. }) = &outcome else {
+            panic!("{outcome:?}");
+        };
+        assert!(message.contains("wasmi's translator failed"), "{message}");
+    } else {
+        assert!(outcome.is_err(), "export 1 takes arguments: {outcome:?}");
+    }
+}

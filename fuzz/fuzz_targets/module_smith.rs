@@ -34,6 +34,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let bytes = module.to_bytes();
+    // Reproducing a finding: `BRINE_FUZZ_SAVE=m.wasm target/.../module_smith crash-...`
+    // writes the module the input generates, for a regression test.
+    if let Some(path) = std::env::var_os("BRINE_FUZZ_SAVE") {
+        let _ = std::fs::write(path, &bytes);
+    }
     let _ = inspect(&bytes);
     let tree = scratch();
     let how = empty_tree_run(tree.path());

@@ -113,7 +113,7 @@ fn compile_deferring_start(
         return compile_parsed(engine, bytes, binary, name);
     };
     validate(bytes, binary, name)?;
-    match Module::new(engine, &deferred[..]) {
+    match translate(engine, &deferred[..], name)? {
         Ok(module) => Ok(module),
         // Errors are reported against the bytes as given, with their own offsets.
         Err(_) => match compile(engine, bytes, name) {
@@ -146,8 +146,34 @@ fn compile_parsed(
         ));
     }
     validate(bytes, binary, name)?;
-    Module::new(engine, binary)
+    translate(engine, binary, name)?
         .map_err(|e| invalid(name, &describe_compile_error(bytes, &e.to_string())))
+}
+
+/// wasmi's `Module::new`, with a panic in its translator made an error: wasmi
+/// 2.0's fuel-metering translator trips its own debug assertion ("a register
+/// operand already exists on the stack") on some valid modules wasm-smith
+/// generates (`tests/fuzz_regressions.rs`). Only debug builds (tests, fuzzing)
+/// assert; the engine the panic left is dropped with the failed load.
+fn translate(
+    engine: &Engine,
+    binary: &[u8],
+    name: &str,
+) -> Result<Result<Module, wasmi::Error>, EngineError> {
+    let attempt = std::panic::AssertUnwindSafe(|| Module::new(engine, binary));
+    std::panic::catch_unwind(attempt).map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        invalid(
+            name,
+            &format!(
+                "wasmi's translator failed on it (a wasmi bug, please report the module): {what}"
+            ),
+        )
+    })
 }
 
 /// Validates `binary` (the module given as `bytes`, or text wasmi is to
