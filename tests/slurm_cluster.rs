@@ -5,14 +5,18 @@
 //! BRINE_SLURM=1 is set); elsewhere each test prints why it skipped.
 
 mod common;
+#[cfg(feature = "http")]
 mod http_fixture;
 #[path = "slurm/common.rs"]
 mod slurm_common;
 
 use common::job::env_job;
 use common::{code, stderr, stdout};
+#[cfg(feature = "http")]
 use http_fixture::{Reply, Server};
-use slurm_common::{deterministic_job, json_object, slurm_is_up, submit, url_job};
+#[cfg(feature = "http")]
+use slurm_common::url_job;
+use slurm_common::{deterministic_job, json_object, slurm_is_up, submit};
 use std::time::Duration;
 
 #[test]
@@ -83,6 +87,7 @@ fn a_count_5_job_runs_as_one_array_and_gathers_every_partition() {
     assert_eq!(report["partitions"].as_array().unwrap().len(), 5);
 }
 
+#[cfg(feature = "http")]
 #[test]
 fn a_count_20_job_fetches_its_url_input_once_for_every_partition() {
     if !slurm_is_up() {
