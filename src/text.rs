@@ -27,6 +27,15 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The message a caught panic carried (`panic!("...")` or a formatted one);
+/// `None` for any other payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+}
+
 /// Unicode format characters that change how surrounding text is displayed.
 fn is_invisible_format(c: char) -> bool {
     matches!(

@@ -162,11 +162,7 @@ fn translate(
 ) -> Result<Result<Module, wasmi::Error>, EngineError> {
     let attempt = std::panic::AssertUnwindSafe(|| Module::new(engine, binary));
     std::panic::catch_unwind(attempt).map_err(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let what = crate::text::panic_message(panic.as_ref()).unwrap_or_default();
         invalid(
             name,
             &format!(

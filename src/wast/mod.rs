@@ -193,10 +193,7 @@ fn read_script(path: &Path) -> std::io::Result<String> {
 pub fn run_text(name: &str, text: &str, options: &Options) -> Result<ScriptReport, WastError> {
     let run = std::panic::AssertUnwindSafe(|| directive::run_script(name, text, options));
     std::panic::catch_unwind(run).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
+        let message = crate::text::panic_message(payload.as_ref())
             .unwrap_or_else(|| "unknown panic".to_string());
         Err(WastError::Internal {
             file: name.to_string(),
